@@ -1,0 +1,1 @@
+"""Domain model and the order-processing engine; imports no Qt."""

@@ -1,0 +1,222 @@
+"""Database setup (SQLite pragmas, Alembic upgrade on start) and the engine's writer that
+commits many small units of work in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Insert, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.errors import KnownError
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+APP_NAME = "BuybackConsole"
+DB_ENV = "BUYBACK_DB"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def default_url() -> str:
+    """The database the console uses unless told otherwise: `$BUYBACK_DB`, else a SQLite
+    file in the user's data directory."""
+    if os.environ.get(DB_ENV):
+        return os.environ[DB_ENV]
+    data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return f"sqlite:///{data / 'console.sqlite3'}"
+
+
+def url_for(arg: str | None) -> str:
+    """Accepts a URL or a plain file path (taken as SQLite)."""
+    if not arg:
+        return default_url()
+    return arg if "://" in arg else f"sqlite:///{Path(arg).resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets the console's views read while the engine writes; NORMAL syncs at
+    # checkpoints only, which in WAL mode can lose the last commits on power loss but
+    # never corrupts the file. The engine's money-critical step ("submitting") is
+    # reconciled with the marketplace anyway, so this trade buys throughput safely.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    # Another process (a second console, `main.py run`) may hold the write lock briefly.
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        # Our own threads share connections only through the pool, one at a time.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so a
+        # write transaction takes the lock up front instead of failing half-way.
+        event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Brings the schema to this code's version; refuses a database made by newer code."""
+    cfg = _alembic_config(engine)
+    scripts = ScriptDirectory.from_config(cfg)
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    known = {rev.revision for rev in scripts.walk_revisions()}
+    unknown = [rev for rev in current if rev not in known]
+    if unknown:
+        raise KnownError(
+            f"The database was written by a newer version of the console (schema {unknown[0]}). "
+            "Update the console, or open another database with --db."
+        )
+    if set(current) != set(scripts.get_heads()):
+        command.upgrade(cfg, "head")
+
+
+_DEFERRED = "deferred_inserts"
+
+
+def defer_insert(conn: Connection, stmt: Insert, params: dict[str, Any]) -> None:
+    """Adds a row to insert at the end of the current transaction, together with the
+    other deferred rows of the same statement in one executemany. For append-only rows
+    that nothing reads back inside the transaction (the Task history)."""
+    pending = conn.info.setdefault(_DEFERRED, {})
+    pending.setdefault(stmt, []).append(params)
+
+
+def _flush_deferred(conn: Connection) -> None:
+    for stmt, rows in conn.info.pop(_DEFERRED, {}).items():
+        conn.execute(stmt, rows)
+
+
+class Database:
+    """The console's database: a session factory for views and a group-committing writer
+    for the engine.
+
+    Attributes:
+        url: the SQLAlchemy URL.
+        engine: the SQLAlchemy engine.
+        sessions: a sessionmaker for short units of work (views, commands).
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True):
+        self.url = url_for(url)
+        self.engine = make_engine(self.url)
+        try:
+            if migrate:
+                upgrade(self.engine)
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise KnownError(f"Cannot open the database {self.url}: {exc.orig}") from exc
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
+        self._pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    # -- the engine's asynchronous access -------------------------------------------
+
+    async def write(self, fn: Callable[[Connection], R]) -> R:
+        """Runs `fn(conn)` inside a write transaction on the writer thread and returns its
+        result once committed. Calls made while a commit is in flight are committed
+        together in the next one (group commit), which is what lets the engine record
+        thousands of state changes a second on SQLite."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[R] = loop.create_future()
+        self._pending.append((fn, fut))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        return await fut
+
+    async def read(self, fn: Callable[[Session], R]) -> R:
+        """Runs `fn(session)` on a reader thread, off the event loop."""
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(2, thread_name_prefix="db-read")
+
+        def run() -> R:
+            with self.sessions() as s:
+                return fn(s)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reader, run)
+
+    async def _flush(self) -> None:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="db-write")
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch, self._pending = self._pending, []
+            results = await loop.run_in_executor(self._writer, self._commit_batch, batch)
+            for (_fn, fut), (ok, value) in zip(batch, results, strict=True):
+                if fut.done():
+                    continue
+                if ok:
+                    fut.set_result(value)
+                else:
+                    fut.set_exception(value)
+
+    def _commit_batch(self, batch: list[tuple[Callable[[Connection], Any], Any]]) -> list[Any]:
+        try:
+            with self.engine.begin() as conn:
+                conn.info.pop(_DEFERRED, None)  # left over from a rolled-back unit
+                results = [(True, fn(conn)) for fn, _ in batch]
+                _flush_deferred(conn)
+                return results
+        except Exception:
+            if len(batch) == 1:
+                return [self._commit_one(batch[0][0])]
+        # One unit failed and rolled the whole group back: run each in its own
+        # transaction so only the failing one reports an error.
+        return [self._commit_one(fn) for fn, _ in batch]
+
+    def _commit_one(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
+        try:
+            with self.engine.begin() as conn:
+                conn.info.pop(_DEFERRED, None)
+                result = fn(conn)
+                _flush_deferred(conn)
+                return True, result
+        except Exception as exc:  # handed to the awaiting coroutine
+            return False, exc
+
+    def close(self) -> None:
+        for pool in (self._writer, self._reader):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._writer = self._reader = None
+        self.engine.dispose()

@@ -1,0 +1,101 @@
+"""The purchase-driver protocol: what the engine asks of a marketplace, and its errors."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class DriverError(Exception):
+    """Base of every error a driver raises; `reason` is written for the operator."""
+
+    def __init__(self, reason: str, *, code: str = "error", screenshot: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.screenshot = screenshot
+
+
+class BusinessError(DriverError):
+    """The data or the account is wrong (out of stock, price above the cap, account
+    blocked): retrying the same thing will not help, so the Task fails with the reason."""
+
+
+class TransientError(DriverError):
+    """The system hiccupped (timeout, HTTP 5xx, browser crash): retry with backoff."""
+
+
+class DeliveryStatus(enum.StrEnum):
+    ORDERED = "ordered"
+    IN_TRANSIT = "in_transit"
+    AT_PICKUP_POINT = "at_pickup_point"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """What a driver needs to act as one marketplace account."""
+
+    id: int
+    login: str
+    password: str
+    marketplace_url: str
+
+
+@dataclass(frozen=True)
+class PurchaseRequest:
+    """One unit to buy: an Article to a PickupPoint, never above `max_price_minor`."""
+
+    task_id: int
+    account: AccountRef
+    article: str
+    pickup_point: str
+    max_price_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The marketplace's answer for one placed order. Prices are in minor units (kopecks)."""
+
+    order_number: str
+    article: str
+    pickup_point: str
+    price_minor: int
+    placed_at: datetime
+    status: DeliveryStatus = DeliveryStatus.ORDERED
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SessionStore(Protocol):
+    """Keeps each account's browser session (Playwright storage state) between Tasks."""
+
+    async def load(self, account_id: int) -> dict[str, Any] | None: ...
+
+    async def save(self, account_id: int, state: dict[str, Any] | None) -> None: ...
+
+
+BeforeSubmit = Callable[[], Awaitable[None]]
+
+
+class PurchaseDriver(Protocol):
+    """A way to buy on one kind of marketplace.
+
+    `purchase` must await `before_submit()` right before the final, money-spending action
+    (the "place order" click) and not after: the engine commits `submitting` there, so a
+    crash in between is reconciled with `find_purchase`, never blindly retried.
+    """
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def purchase(self, request: PurchaseRequest, before_submit: BeforeSubmit) -> Receipt: ...
+
+    async def find_purchase(
+        self, account: AccountRef, article: str, since: datetime, exclude: frozenset[str]
+    ) -> Receipt | None: ...
+
+    async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus: ...

@@ -1,0 +1,78 @@
+"""An instant, in-memory marketplace driver for benchmarks and engine tests: it keeps its
+own ledger, so what the engine recorded can be compared with what was "bought"."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.core.drivers.base import (
+    AccountRef,
+    BeforeSubmit,
+    BusinessError,
+    DeliveryStatus,
+    PurchaseRequest,
+    Receipt,
+)
+from app.core.models import utcnow
+
+# A fault plan: called with (request, phase) where phase is "before" (ahead of the
+# place-order step) or "after" (the order is placed, before the answer); it may raise a
+# DriverError to simulate a failure at that point.
+FaultPlan = Callable[[PurchaseRequest, str], None]
+
+
+@dataclass
+class MemoryDriver:
+    """Buys instantly. `prices` maps article to price in kopecks (default 100000)."""
+
+    prices: dict[str, int] = field(default_factory=dict)
+    faults: FaultPlan | None = None
+    ledger: list[tuple[str, str, Receipt]] = field(default_factory=list)  # (login, article, r)
+    submits: int = 0
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def purchase(self, request: PurchaseRequest, before_submit: BeforeSubmit) -> Receipt:
+        if self.faults:
+            self.faults(request, "before")
+        price = self.prices.get(request.article, 100000)
+        if request.max_price_minor is not None and price > request.max_price_minor:
+            raise BusinessError(
+                f"Article {request.article} costs {price / 100:.2f} ₽, above the cap of "
+                f"{request.max_price_minor / 100:.2f} ₽",
+                code="price_above_cap",
+            )
+        await before_submit()
+        self.submits += 1
+        receipt = Receipt(
+            f"MEM-{next(self._numbers):08d}", request.article, request.pickup_point, price, utcnow()
+        )
+        self.ledger.append((request.account.login, request.article, receipt))
+        if self.faults:
+            self.faults(request, "after")
+        return receipt
+
+    async def find_purchase(
+        self, account: AccountRef, article: str, since: datetime, exclude: frozenset[str]
+    ) -> Receipt | None:
+        for login, art, receipt in reversed(self.ledger):
+            if (
+                login == account.login
+                and art == article
+                and receipt.placed_at >= since
+                and receipt.order_number not in exclude
+            ):
+                return receipt
+        return None
+
+    async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
+        return DeliveryStatus.ORDERED
+

@@ -1,0 +1,91 @@
+"""The event stream from the engine to its observers (console views, terminal progress).
+
+The engine publishes small immutable events; each observer drains its own thread-safe
+queue at its own pace (the console at about 10 Hz), so a slow view never slows a purchase.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanged:
+    task_id: int
+    order_id: int
+    job_id: int
+    status: str
+    at: datetime
+    account_id: int | None = None
+    attempts: int = 0
+    error: str | None = None
+    order_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderProgress:
+    order_id: int
+    status: str
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def purchased(self) -> int:
+        return self.counts.get("purchased", 0) + self.counts.get("delivered", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineNotice:
+    """Something the operator should read: a stopped engine, a storage fault."""
+
+    level: str  # info|warning|error
+    message: str
+
+
+Event = TaskChanged | OrderProgress | EngineNotice
+
+
+class Subscription:
+    """One observer's queue of events."""
+
+    def __init__(self, bus: EventBus):
+        self._bus = bus
+        self.queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
+
+    def drain(self, limit: int | None = None) -> list[Event]:
+        """Takes every event waiting now (or at most `limit`), without blocking."""
+        out: list[Event] = []
+        try:
+            while limit is None or len(out) < limit:
+                out.append(self.queue.get_nowait())
+        except queue.Empty:
+            pass
+        return out
+
+    def close(self) -> None:
+        self._bus.unsubscribe(self)
+
+
+class EventBus:
+    """Fans events out to every subscriber; safe to publish from any thread."""
+
+    def __init__(self) -> None:
+        self._subs: tuple[Subscription, ...] = ()
+        self._lock = threading.Lock()
+
+    def subscribe(self) -> Subscription:
+        sub = Subscription(self)
+        with self._lock:
+            self._subs = (*self._subs, sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs = tuple(s for s in self._subs if s is not sub)
+
+    def publish(self, event: Event) -> None:
+        for sub in self._subs:
+            sub.queue.put(event)

@@ -1,0 +1,240 @@
+"""TaskManager: created by the Supervisor for one Job; creates its Tasks, finds free
+accounts for them, runs them and watches them."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from app.core import accounts
+from app.core.context import EngineContext, Signal
+from app.core.drivers.base import AccountRef, PurchaseDriver
+from app.core.journal import LostTask, bulk_events, transition
+from app.core.models import JobBatch, Task, utcnow
+from app.core.states import QUEUED, TaskStatus, UnitRule
+from app.core.task import Outcome, TaskRunner, Unit
+
+log = logging.getLogger(__name__)
+T = TaskStatus
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What a TaskManager needs to know about its Job."""
+
+    job_id: int
+    order_id: int
+    marketplace_id: int
+    unit_rule: UnitRule
+    article: str
+    pickup_point: str
+    max_price_minor: int | None
+
+
+def create_tasks(
+    conn: Connection, *, order_id: int, job_id: int, batches: list[tuple[int, int]], now: datetime
+) -> list[int]:
+    """One pending Task per unit of the Job, in its batches [(batch id, size)]."""
+    rows = []
+    unit_no = 0
+    for batch_id, size in batches:
+        for _ in range(size):
+            unit_no += 1
+            rows.append(
+                {
+                    "order_id": order_id,
+                    "job_id": job_id,
+                    "batch_id": batch_id,
+                    "unit_no": unit_no,
+                    "status": T.PENDING,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    ids = list(
+        conn.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).scalars()
+    )
+    bulk_events(conn, ((i, None, T.PENDING, None) for i in ids), now=now, detail="created")
+    return ids
+
+
+@dataclass(order=True)
+class _Queued:
+    due: datetime
+    task_id: int
+    status: TaskStatus
+    attempts: int
+
+
+class TaskManager:
+    """Runs one Job's queued Tasks until none is left (or the operator pauses or cancels).
+
+    Attributes:
+        plan: the Job.
+        driver: the purchase driver of the Job's marketplace.
+        running: asyncio tasks of the runners alive now.
+    """
+
+    def __init__(self, ctx: EngineContext, plan: JobPlan, driver: PurchaseDriver):
+        self.ctx = ctx
+        self.plan = plan
+        self.driver = driver
+        self.running: set[asyncio.Task[Outcome]] = set()
+        self._queue: list[_Queued] = []
+
+    async def run(self) -> None:
+        await self._load()
+        ctx, order_id = self.ctx, self.plan.order_id
+        while self._queue or self.running:
+            token = ctx.changed.current()
+            if not ctx.may_dispatch(order_id):
+                if not self.running:
+                    break
+                await Signal.wait(token, ctx.settings.poll_s)
+                continue
+            starved = await self._dispatch()
+            if starved and ctx.until_idle and ctx.running == 0:
+                log.info("job %s: no free account and nothing running; leaving", self.plan.job_id)
+                break
+            await Signal.wait(token, self._sleep_time(starved))
+
+    async def _load(self) -> None:
+        job_id = self.plan.job_id
+
+        def query(s: object) -> list[_Queued]:
+            rows = s.execute(  # type: ignore[attr-defined]
+                select(
+                    Task.id, Task.status, Task.attempts, Task.next_attempt_at, JobBatch.not_before
+                )
+                .join(JobBatch, JobBatch.id == Task.batch_id)
+                .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+                .order_by(Task.unit_no)
+            ).tuples()
+            epoch = utcnow()
+            return [
+                _Queued(max(d for d in (nxt, nb, epoch) if d is not None), tid, T(st), att)
+                for tid, st, att, nxt, nb in rows
+            ]
+
+        self._queue = await self.ctx.db.read(query)
+        heapq.heapify(self._queue)
+
+    def _sleep_time(self, starved: bool) -> float:
+        poll = self.ctx.settings.poll_s
+        if starved or not self._queue:
+            return poll
+        wait = (self._queue[0].due - utcnow()).total_seconds()
+        return min(poll, max(wait, 0.0)) if self.ctx.slots.free else poll
+
+    async def _dispatch(self) -> bool:
+        """Starts as many due Tasks as there are free slots and accounts; returns True
+        when due Tasks are left waiting for an account."""
+        now = utcnow()
+        due: list[_Queued] = []
+        while self._queue and self._queue[0].due <= now and len(due) < self.ctx.slots.free:
+            due.append(heapq.heappop(self._queue))
+        if not due:
+            return False
+        taken = self.ctx.slots.take(len(due))
+        p = self.plan
+        req = accounts.LeaseRequest(
+            p.order_id,
+            p.job_id,
+            p.marketplace_id,
+            p.unit_rule,
+            [(q.task_id, q.status, q.attempts) for q in due],
+        )
+        ctx = self.ctx
+
+        def lease(conn: Connection) -> tuple[list[tuple[int, int]], dict[int, AccountRef]]:
+            pairs = accounts.lease_accounts(
+                conn, req, owner=ctx.worker_id, now=now, lease_seconds=ctx.settings.lease_seconds
+            )
+            return pairs, accounts.account_refs(conn, [a for _, a in pairs])
+
+        pairs, refs = await ctx.db.write(lease)
+        ctx.slots.give(taken - len(pairs))
+        leased = dict(pairs)
+        for q in due:
+            if q.task_id in leased:
+                self._start(q, refs[leased[q.task_id]])
+        left = [q for q in due if q.task_id not in leased]
+        if left:
+            await self._mark_waiting(left, now)
+        return bool(left)
+
+    async def _mark_waiting(self, items: list[_Queued], now: datetime) -> None:
+        to_mark = [q for q in items if q.status is not T.WAITING_ACCOUNT]
+
+        def op(conn: Connection) -> set[int]:
+            lost = set()
+            for q in to_mark:
+                try:
+                    transition(
+                        conn,
+                        q.task_id,
+                        q.status,
+                        T.WAITING_ACCOUNT,
+                        now=now,
+                        attempt=q.attempts,
+                        account_id=None,
+                        detail="no free account",
+                    )
+                except LostTask:
+                    lost.add(q.task_id)
+            return lost
+
+        lost = await self.ctx.db.write(op) if to_mark else set()
+        for q in items:
+            if q.task_id not in lost:
+                q.status = T.WAITING_ACCOUNT
+                heapq.heappush(self._queue, q)
+        for q in to_mark:
+            if q.task_id not in lost:
+                self.ctx.publish_task(q.task_id, self.plan, T.WAITING_ACCOUNT, q.attempts)
+
+    def _start(self, q: _Queued, account: AccountRef) -> None:
+        p = self.plan
+        unit = Unit(
+            q.task_id,
+            p.order_id,
+            p.job_id,
+            p.marketplace_id,
+            q.attempts,
+            account,
+            p.article,
+            p.pickup_point,
+            p.max_price_minor,
+        )
+        runner = asyncio.create_task(TaskRunner(unit, self.driver, self.ctx).run())
+        self.ctx.running += 1
+        self.running.add(runner)
+        runner.add_done_callback(lambda t, q=q: self._done(t, q))
+
+    def _done(self, runner: asyncio.Task[Outcome], q: _Queued) -> None:
+        ctx = self.ctx
+        self.running.discard(runner)
+        ctx.running -= 1
+        ctx.slots.give()
+        ctx.dirty.add(self.plan.order_id)
+        ctx.changed.fire()
+        if runner.cancelled():
+            return
+        exc = runner.exception()
+        if exc is not None:
+            # The runner records every outcome itself; reaching here means the database
+            # refused a write. The Task stays as recorded and recovery picks it up.
+            log.error("task %s: could not record its outcome: %s", q.task_id, exc)
+            ctx.report_fault(exc)
+            return
+        outcome = runner.result()
+        if outcome.status in (T.RETRY_WAIT, T.PENDING):
+            q.status = outcome.status
+            q.attempts += 1
+            q.due = outcome.due or utcnow()
+            heapq.heappush(self._queue, q)

@@ -1,0 +1,230 @@
+"""SQLAlchemy 2.x typed ORM models: the console's whole domain, from Client to TaskEvent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.core.states import JobStatus, OrderStatus, TaskStatus, UnitRule
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC and hands back aware UTC datetimes, the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the engine works in aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Client(Base):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MarketPlace(Base):
+    __tablename__ = "marketplace"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str] = mapped_column(String(500))
+    # Which purchase driver serves it: "sandbox" (automated) or "assisted" (operator buys).
+    driver: Mapped[str] = mapped_column(String(50), default="sandbox")
+
+
+class PickupPoint(Base):
+    __tablename__ = "pickup_point"
+    __table_args__ = (UniqueConstraint("marketplace_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
+    code: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Article(Base):
+    __tablename__ = "article"
+    __table_args__ = (UniqueConstraint("marketplace_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
+    sku: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500), default="")
+
+
+class MarketPlaceAccount(Base):
+    __tablename__ = "marketplace_account"
+    __table_args__ = (
+        UniqueConstraint("marketplace_id", "login"),
+        # Least-recently-used first: the lease query walks this index.
+        Index("ix_account_pick", "marketplace_id", "status", "last_used_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
+    login: Mapped[str] = mapped_column(String(200))
+    password: Mapped[str] = mapped_column(String(500), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|disabled|blocked
+    session_state: Mapped[str | None] = mapped_column(Text)  # Playwright storage state, JSON
+    # A lease marks the account as used by one running Task; it expires so that a
+    # crashed worker never strands the account.
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    __tablename__ = "order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
+    status: Mapped[OrderStatus] = mapped_column(String(20), default=OrderStatus.QUEUED)
+    unit_rule: Mapped[UnitRule] = mapped_column(String(20), default=UnitRule.PER_JOB)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    deadline: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    marketplace: Mapped[MarketPlace] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.line_no")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    line_no: Mapped[int]
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id"))
+    pickup_point_id: Mapped[int] = mapped_column(ForeignKey("pickup_point.id"))
+    quantity: Mapped[int]
+    max_unit_price_minor: Mapped[int | None]
+
+    article: Mapped[Article] = relationship()
+    pickup_point: Mapped[PickupPoint] = relationship()
+
+
+class Job(Base):
+    """One order line's work: N units of one Article to one PickupPoint."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), unique=True)
+    quantity: Mapped[int]
+    status: Mapped[JobStatus] = mapped_column(String(20), default=JobStatus.QUEUED)
+
+    line: Mapped[OrderLine] = relationship()
+
+
+class JobBatch(Base):
+    """A sub-job: units of a Job released together, not before `not_before`."""
+
+    __tablename__ = "job_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), index=True)
+    seq: Mapped[int]
+    size: Mapped[int]
+    not_before: Mapped[datetime | None]
+
+
+class Task(Base):
+    """One unit to buy with one account."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_job_status", "job_id", "status"),
+        Index("ix_task_order_status", "order_id", "status"),
+        # "Has this account bought a unit of this Job / Order?" is asked per lease.
+        Index("ix_task_account_job", "account_id", "job_id"),
+        Index("ix_task_account_order", "account_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("job_batch.id"))
+    unit_no: Mapped[int]
+    status: Mapped[TaskStatus] = mapped_column(String(20), default=TaskStatus.PENDING)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("marketplace_account.id"))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    screenshot: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BuyBack(Base):
+    """One purchased unit, as the marketplace confirmed it."""
+
+    __tablename__ = "buyback"
+    __table_args__ = (UniqueConstraint("marketplace_id", "order_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), unique=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("marketplace_account.id"))
+    order_number: Mapped[str] = mapped_column(String(100))
+    price_minor: Mapped[int]
+    purchased_at: Mapped[datetime]
+    delivery_status: Mapped[str] = mapped_column(String(30), default="ordered")
+    delivered_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]
+
+
+class TaskEvent(Base):
+    """Append-only history of every Task state change."""
+
+    __tablename__ = "task_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    at: Mapped[datetime]
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    account_id: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text, default="")

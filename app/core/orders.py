@@ -1,0 +1,179 @@
+"""Order input: the operator's request as entered, its validation, and money parsing.
+
+Every problem is reported with the line and field it is in and what to do about it;
+an invalid Order writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.errors import KnownError
+from app.core.models import Article, MarketPlace, PickupPoint
+from app.core.states import UnitRule
+
+MAX_PRICE_MINOR = 100_000_000_00  # a hundred million rubles: anything above is a typo
+
+
+@dataclass
+class LineSpec:
+    """One order line as entered: values may still be text from a form or a paste."""
+
+    article: str
+    quantity: int | str
+    pickup_point: str
+    max_unit_price: str | int | Decimal | None = None
+
+
+@dataclass
+class OrderSpec:
+    client: str
+    marketplace: str  # MarketPlace.code
+    lines: list[LineSpec]
+    unit_rule: UnitRule = UnitRule.PER_JOB
+    priority: int = 0
+    note: str = ""
+    batch_size: int | None = None  # units released together; None = the whole Job at once
+    batch_interval_s: float = 0.0  # delay between batches
+
+
+@dataclass(frozen=True)
+class FieldError:
+    line: int | None  # 1-based line number, None for order-level fields
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"Line {self.line}, {self.field}" if self.line else self.field.capitalize()
+        return f"{where}: {self.message}"
+
+
+class InvalidOrder(KnownError):
+    """The Order cannot be accepted; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("The order was not saved:\n" + "\n".join(f"- {e}" for e in errors))
+
+
+@dataclass(frozen=True)
+class ValidLine:
+    line_no: int
+    article_id: int
+    pickup_point_id: int
+    quantity: int
+    max_unit_price_minor: int | None
+
+
+@dataclass(frozen=True)
+class ValidOrder:
+    client: str
+    marketplace_id: int
+    lines: list[ValidLine] = field(default_factory=list)
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def parse_money(value: str | int | Decimal | float) -> int:
+    """Rubles as typed by people ("1 299,90", "1299.9", 1299) to kopecks; raises ValueError
+    with a message for the operator."""
+    text = _SPACES.sub("", str(value)).replace(",", ".").removesuffix("₽").removesuffix("р")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"'{value}' is not an amount; enter rubles such as 1299.90") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"'{value}' is not a positive amount; enter rubles such as 1299.90")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"'{value}' has more than two decimals (kopecks)")
+    minor = int(amount * 100)
+    if minor > MAX_PRICE_MINOR:
+        raise ValueError(f"'{value}' is too large for a unit price; check for a typo")
+    return minor
+
+
+def parse_quantity(value: int | str, max_units: int) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(f"'{value}' is not a whole number of units; enter e.g. 5")
+    qty = int(text)
+    if qty < 1:
+        raise ValueError(f"must be at least 1 (got {qty})")
+    if qty > max_units:
+        raise ValueError(
+            f"{qty} units is over the limit of {max_units} per line; "
+            "split it into several lines or raise the limit in settings"
+        )
+    return qty
+
+
+def validate(session: Session, spec: OrderSpec, *, max_units_per_line: int) -> ValidOrder:
+    """Checks every field against the catalog; raises InvalidOrder listing all problems."""
+    errors: list[FieldError] = []
+    client = spec.client.strip()
+    if not client:
+        errors.append(FieldError(None, "client", "enter the client's name"))
+    mp = session.scalar(select(MarketPlace).where(MarketPlace.code == spec.marketplace))
+    if mp is None:
+        errors.append(FieldError(None, "marketplace", f"unknown marketplace '{spec.marketplace}'"))
+        raise InvalidOrder(errors)
+    if not spec.lines:
+        errors.append(FieldError(None, "lines", "the order has no lines; add at least one"))
+    if spec.batch_size is not None and spec.batch_size < 1:
+        errors.append(FieldError(None, "batch size", "must be at least 1 unit"))
+
+    articles = dict(
+        session.execute(select(Article.sku, Article.id).where(Article.marketplace_id == mp.id))
+        .tuples()
+        .all()
+    )
+    points = dict(
+        session.execute(
+            select(PickupPoint.code, PickupPoint.id).where(PickupPoint.marketplace_id == mp.id)
+        )
+        .tuples()
+        .all()
+    )
+    lines: list[ValidLine] = []
+    for n, line in enumerate(spec.lines, start=1):
+        line_errors: list[FieldError] = []
+        sku = str(line.article).strip()
+        article_id = articles.get(sku)
+        if not sku:
+            line_errors.append(FieldError(n, "article", "enter an article number"))
+        elif article_id is None:
+            line_errors.append(
+                FieldError(n, "article", f"'{sku}' is not in {mp.name}'s catalog; check the number")
+            )
+        code = str(line.pickup_point).strip()
+        point_id = points.get(code)
+        if not code:
+            line_errors.append(FieldError(n, "pickup point", "choose a pickup point"))
+        elif point_id is None:
+            line_errors.append(
+                FieldError(n, "pickup point", f"'{code}' is not a pickup point of {mp.name}")
+            )
+        try:
+            qty = parse_quantity(line.quantity, max_units_per_line)
+        except ValueError as exc:
+            line_errors.append(FieldError(n, "quantity", str(exc)))
+        price: int | None = None
+        if line.max_unit_price not in (None, ""):
+            try:
+                price = parse_money(line.max_unit_price)  # type: ignore[arg-type]
+            except ValueError as exc:
+                line_errors.append(FieldError(n, "max unit price", str(exc)))
+        if line_errors:
+            errors.extend(line_errors)
+        else:
+            assert article_id is not None and point_id is not None
+            lines.append(ValidLine(n, article_id, point_id, qty, price))
+    if errors:
+        raise InvalidOrder(errors)
+    return ValidOrder(client, mp.id, lines)

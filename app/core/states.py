@@ -1,0 +1,109 @@
+"""Task, Job and Order states and the transitions the engine may make between them."""
+
+from __future__ import annotations
+
+import enum
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "pending"
+    WAITING_ACCOUNT = "waiting_account"
+    ASSIGNED = "assigned"
+    RUNNING = "running"
+    SUBMITTING = "submitting"
+    PURCHASED = "purchased"
+    DELIVERED = "delivered"
+    RETRY_WAIT = "retry_wait"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    NEEDS_REVIEW = "needs_review"
+
+
+T = TaskStatus
+
+# Every transition the engine may make. `submitting` leads only to an outcome
+# (purchased, failed, needs_review): once the place-order action may have happened,
+# nothing may put the unit back in the queue without reconciling with the marketplace.
+TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    T.PENDING: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED}),
+    T.WAITING_ACCOUNT: frozenset({T.ASSIGNED, T.CANCELLED}),
+    T.ASSIGNED: frozenset({T.RUNNING, T.PENDING, T.CANCELLED}),
+    T.RUNNING: frozenset(
+        {T.SUBMITTING, T.RETRY_WAIT, T.FAILED, T.CANCELLED, T.PENDING, T.NEEDS_REVIEW}
+    ),
+    T.SUBMITTING: frozenset({T.PURCHASED, T.FAILED, T.NEEDS_REVIEW, T.RETRY_WAIT}),
+    T.PURCHASED: frozenset({T.DELIVERED}),
+    T.DELIVERED: frozenset(),
+    T.RETRY_WAIT: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED}),
+    T.FAILED: frozenset({T.PENDING}),  # the operator's "retry failed"
+    T.CANCELLED: frozenset(),
+    T.NEEDS_REVIEW: frozenset({T.PURCHASED, T.PENDING, T.FAILED}),
+}
+
+# Tasks that wait for the engine to pick them up.
+QUEUED = frozenset({T.PENDING, T.WAITING_ACCOUNT, T.RETRY_WAIT})
+# Tasks a worker holds right now (with an account lease).
+ACTIVE = frozenset({T.ASSIGNED, T.RUNNING, T.SUBMITTING})
+# A unit that is bought, or may have been: the account counts as having bought it.
+BOUGHT_OR_MAYBE = frozenset({T.SUBMITTING, T.PURCHASED, T.DELIVERED, T.NEEDS_REVIEW})
+# No more engine work for the purchase itself.
+SETTLED = frozenset({T.PURCHASED, T.DELIVERED, T.FAILED, T.CANCELLED, T.NEEDS_REVIEW})
+
+
+class IllegalTransition(Exception):
+    """A bug: the engine tried a state change the state machine forbids."""
+
+
+def check_transition(current: TaskStatus, new: TaskStatus) -> None:
+    if new not in TASK_TRANSITIONS[current]:
+        raise IllegalTransition(f"task cannot go from {current} to {new}")
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PURCHASED = "purchased"  # every unit bought, waiting for delivery
+    DONE = "done"  # every unit at the pickup point
+    FAILED = "failed"  # settled with at least one unit not bought
+    CANCELLED = "cancelled"
+
+
+class OrderStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    PURCHASED = "purchased"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Orders the engine works on; the rest are finished or held by the operator.
+ORDER_OPEN = frozenset({OrderStatus.QUEUED, OrderStatus.RUNNING})
+
+
+class UnitRule(enum.StrEnum):
+    """How many units of one Order an account may buy (the seed's rule is PER_JOB)."""
+
+    PER_JOB = "per_job"  # at most one unit of each Job
+    PER_ORDER = "per_order"  # at most one unit of the whole Order
+    OFF = "off"
+
+
+def rollup(counts: dict[TaskStatus, int]) -> JobStatus:
+    """The status of a Job (or the purchase side of an Order) from its Tasks' counts."""
+    total = sum(counts.values())
+    if total == 0:
+        return JobStatus.QUEUED
+    settled = sum(n for s, n in counts.items() if s in SETTLED)
+    if settled < total:
+        started = total - sum(counts.get(s, 0) for s in (T.PENDING,))
+        return JobStatus.RUNNING if started else JobStatus.QUEUED
+    if counts.get(T.DELIVERED, 0) == total:
+        return JobStatus.DONE
+    bought = counts.get(T.PURCHASED, 0) + counts.get(T.DELIVERED, 0)
+    if bought == total:
+        return JobStatus.PURCHASED
+    if counts.get(T.CANCELLED, 0) and bought + counts.get(T.CANCELLED, 0) == total:
+        return JobStatus.CANCELLED
+    return JobStatus.FAILED

@@ -1,0 +1,289 @@
+"""The Task runner: buys one unit with one account through a driver and records every
+step, so that a purchase is never made twice and never lost."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, insert, select
+
+from app.core import accounts
+from app.core.drivers.base import (
+    AccountRef,
+    BusinessError,
+    PurchaseDriver,
+    PurchaseRequest,
+    Receipt,
+    TransientError,
+)
+from app.core.events import TaskChanged
+from app.core.journal import transition
+from app.core.models import BuyBack, utcnow
+from app.core.states import TaskStatus
+
+if TYPE_CHECKING:
+    from app.core.context import EngineContext
+
+log = logging.getLogger(__name__)
+T = TaskStatus
+
+# Errors that are the account's, not the unit's: the account is taken out of the pool
+# and the unit goes back to the queue for another account.
+_INSERT_BUYBACK = insert(BuyBack)
+
+ACCOUNT_ERRORS = {"account_blocked": "blocked", "bad_credentials": "disabled"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for TransientError, bounded in attempts."""
+
+    max_attempts: int = 3
+    base_delay_s: float = 2.0
+    factor: float = 2.0
+    max_delay_s: float = 120.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        raw = min(self.max_delay_s, self.base_delay_s * self.factor ** (attempt - 1))
+        return raw * (1 + rng.uniform(-self.jitter, self.jitter))
+
+    def gives_up(self, attempt: int) -> bool:
+        return attempt >= self.max_attempts
+
+
+@dataclass
+class Unit:
+    """Everything the runner needs about its Task, loaded by the TaskManager."""
+
+    task_id: int
+    order_id: int
+    job_id: int
+    marketplace_id: int
+    attempts: int  # attempts made before this one
+    account: AccountRef
+    article: str
+    pickup_point: str
+    max_price_minor: int | None
+
+
+@dataclass
+class Outcome:
+    status: TaskStatus
+    due: datetime | None = None  # when a retry_wait Task may run again
+    receipt: Receipt | None = None
+    error: str | None = None
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass
+class TaskRunner:
+    """Runs one attempt of one Task: running → submitting → purchased, or an error path.
+
+    Attributes:
+        unit: the Task and its account.
+        driver: the marketplace's purchase driver.
+        ctx: the Supervisor's shared context (database, events, settings).
+    """
+
+    unit: Unit
+    driver: PurchaseDriver
+    ctx: EngineContext
+    submitted: bool = False
+    started: datetime = field(default_factory=utcnow)
+
+    @property
+    def attempt(self) -> int:
+        return self.unit.attempts + 1
+
+    async def run(self) -> Outcome:
+        u = self.unit
+        await self._record(T.ASSIGNED, T.RUNNING, attempts=self.attempt, started_at=self.started)
+        request = PurchaseRequest(
+            u.task_id, u.account, u.article, u.pickup_point, u.max_price_minor
+        )
+        try:
+            receipt = await self.driver.purchase(request, self._before_submit)
+        except _Cancelled:
+            return await self._finish(T.CANCELLED, "cancelled by the operator before submitting")
+        except BusinessError as exc:
+            return await self._business_error(exc)
+        except TransientError as exc:
+            return await self._transient_error(exc)
+        except Exception as exc:  # a bug in a driver or in the engine: fail loudly, safely
+            log.exception("task %s: unexpected error", u.task_id)
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            if self.submitted:
+                return await self._finish(T.NEEDS_REVIEW, reason, code="internal")
+            return await self._finish(T.FAILED, reason, code="internal")
+        return await self._purchased(receipt, "")
+
+    async def _before_submit(self) -> None:
+        if self.ctx.cancel_requested(self.unit.order_id):
+            raise _Cancelled
+        # Committed before the money-spending click: a crash after this point is
+        # reconciled with the marketplace, never retried blindly.
+        await self._record(T.RUNNING, T.SUBMITTING)
+        self.submitted = True
+
+    @property
+    def _current(self) -> TaskStatus:
+        return T.SUBMITTING if self.submitted else T.RUNNING
+
+    async def _business_error(self, exc: BusinessError) -> Outcome:
+        new_status = ACCOUNT_ERRORS.get(exc.code)
+        if new_status and not self.submitted:
+            account_id = self.unit.account.id
+            await self.ctx.db.write(
+                lambda c: accounts.set_status(c, account_id, new_status, exc.reason)
+            )
+            return await self._finish(T.PENDING, exc.reason, code=exc.code, shot=exc.screenshot)
+        return await self._finish(T.FAILED, exc.reason, code=exc.code, shot=exc.screenshot)
+
+    async def _transient_error(self, exc: TransientError) -> Outcome:
+        if self.submitted:
+            return await self._reconcile(exc)
+        return await self._retry_or_fail(exc)
+
+    async def _retry_or_fail(self, exc: TransientError) -> Outcome:
+        policy = self.ctx.retry
+        if policy.gives_up(self.attempt):
+            reason = f"gave up after {self.attempt} attempts: {exc.reason}"
+            return await self._finish(T.FAILED, reason, code=exc.code, shot=exc.screenshot)
+        due = utcnow() + timedelta(seconds=policy.delay(self.attempt, self.ctx.rng))
+        return await self._finish(
+            T.RETRY_WAIT, exc.reason, code=exc.code, shot=exc.screenshot, due=due
+        )
+
+    async def _reconcile(self, exc: TransientError) -> Outcome:
+        """The place-order action may or may not have happened: ask the marketplace."""
+        u = self.unit
+        try:
+            known = await self.ctx.db.read(
+                lambda s: frozenset(
+                    s.scalars(
+                        select(BuyBack.order_number).where(BuyBack.account_id == u.account.id)
+                    )
+                )
+            )
+            since = self.started - timedelta(seconds=5)
+            found = await self.driver.find_purchase(u.account, u.article, since, known)
+        except Exception as check_exc:
+            reason = (
+                f"{exc.reason}; the order may have been placed and the check failed "
+                f"({check_exc}): look at the account's order history"
+            )
+            return await self._finish(T.NEEDS_REVIEW, reason, code="uncertain")
+        if found is not None:
+            return await self._purchased(found, f"found in the order history after: {exc.reason}")
+        # Confirmed absent: no order was placed, so a retry cannot buy twice.
+        return await self._retry_or_fail(exc)
+
+    async def _purchased(self, receipt: Receipt, detail: str) -> Outcome:
+        u = self.unit
+        now = utcnow()
+        frm = self._current
+
+        def op(conn: Connection) -> None:
+            transition(
+                conn,
+                u.task_id,
+                frm,
+                T.PURCHASED,
+                now=now,
+                attempt=self.attempt,
+                account_id=u.account.id,
+                detail=detail or f"order {receipt.order_number}",
+                values={"last_error": None, "error_code": None},
+            )
+            conn.execute(
+                _INSERT_BUYBACK,
+                {
+                    "task_id": u.task_id,
+                    "marketplace_id": u.marketplace_id,
+                    "account_id": u.account.id,
+                    "order_number": receipt.order_number,
+                    "price_minor": receipt.price_minor,
+                    "purchased_at": receipt.placed_at,
+                    "delivery_status": str(receipt.status),
+                },
+            )
+            accounts.release(conn, u.account.id, self.ctx.worker_id)
+
+        await self.ctx.db.write(op)
+        self._publish(T.PURCHASED, order_number=receipt.order_number)
+        return Outcome(T.PURCHASED, receipt=receipt)
+
+    async def _finish(
+        self,
+        to: TaskStatus,
+        reason: str,
+        *,
+        code: str | None = None,
+        shot: str | None = None,
+        due: datetime | None = None,
+    ) -> Outcome:
+        u = self.unit
+        frm = self._current
+        values = {"last_error": reason, "error_code": code, "next_attempt_at": due}
+        if shot:
+            values["screenshot"] = shot
+        now = utcnow()
+
+        def op(conn: Connection) -> None:
+            transition(
+                conn,
+                u.task_id,
+                frm,
+                to,
+                now=now,
+                attempt=self.attempt,
+                account_id=u.account.id,
+                detail=reason,
+                values=values,
+            )
+            accounts.release(conn, u.account.id, self.ctx.worker_id, error=reason)
+
+        await self.ctx.db.write(op)
+        self._publish(to, error=reason)
+        return Outcome(to, due=due, error=reason)
+
+    async def _record(self, frm: TaskStatus, to: TaskStatus, **values: object) -> None:
+        u = self.unit
+        now = utcnow()
+        await self.ctx.db.write(
+            lambda c: transition(
+                c,
+                u.task_id,
+                frm,
+                to,
+                now=now,
+                attempt=self.attempt,
+                account_id=u.account.id,
+                values=values,
+            )
+        )
+        self._publish(to)
+
+    def _publish(self, status: TaskStatus, **extra: str | None) -> None:
+        u = self.unit
+        self.ctx.bus.publish(
+            TaskChanged(
+                u.task_id,
+                u.order_id,
+                u.job_id,
+                str(status),
+                utcnow(),
+                account_id=u.account.id,
+                attempts=self.attempt,
+                **extra,
+            )
+        )

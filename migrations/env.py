@@ -1,0 +1,37 @@
+"""Alembic environment: migrates the engine handed over by app.core.db, or the URL in
+alembic.ini / $BUYBACK_DB when run from the command line."""
+
+from alembic import context
+
+from app.core.db import make_engine, url_for
+from app.core.models import Base, UTCDateTime
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Migrations must not import the models' helper types: they outlive them.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine") or make_engine(
+        url_for(config.get_main_option("sqlalchemy.url"))
+    )
+    with engine.connect() as connection:
+        # render_as_batch: SQLite cannot ALTER most things; batch mode copies tables.
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            render_item=render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()
