@@ -1,0 +1,190 @@
+"""`python main.py demo` and `python main.py run`: the engine without a window."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.cli.progress import TerminalProgress
+from app.core.context import EngineSettings
+from app.core.db import Database
+from app.core.errors import KnownError
+from app.core.models import BuyBack, MarketPlaceAccount, Task
+from app.core.orders import LineSpec, OrderSpec
+from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox
+from app.core.states import QUEUED, UnitRule
+from app.core.supervisor import Supervisor, order_progress
+
+log = logging.getLogger(__name__)
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
+    p.add_argument("--concurrency", type=int, default=4, help="purchases at once (default 4)")
+    p.add_argument("--browser", help="path to Chromium/Chrome/Edge (default: found on the system)")
+    p.add_argument("--show-browsers", action="store_true", help="show the browser windows")
+
+
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    add_engine_arguments(p)
+    p.add_argument("--units", type=int, default=12, help="units in the demo Order (default 12)")
+    p.add_argument("--accounts", type=int, default=50, help="demo accounts to use (default 50)")
+    p.add_argument(
+        "--marketplace-url", help="use a sandbox already running there instead of starting one"
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    add_engine_arguments(p)
+    p.add_argument(
+        "--until-idle", action="store_true", help="exit once nothing queued can make progress"
+    )
+
+
+def demo_order(units: int) -> OrderSpec:
+    """The sample Order: the units spread over up to three lines (Articles and pickup
+    points), each with a price cap a little above the shop's price."""
+    from app.sandbox import seed
+
+    n_lines = min(3, units)
+    lines = []
+    for i in range(n_lines):
+        qty = units // n_lines + (1 if i < units % n_lines else 0)
+        article = seed.ARTICLES[i]
+        cap = article.price_minor * 12 // 10
+        lines.append(
+            LineSpec(article.sku, qty, seed.PICKUP_POINTS[i].code, f"{cap // 100}.{cap % 100:02d}")
+        )
+    # Every unit by a different account, so that the demo shows the pool at work.
+    return OrderSpec("Demo client", seed.MARKETPLACE_CODE, lines, unit_rule=UnitRule.PER_ORDER)
+
+
+@dataclass
+class RunResult:
+    units: int
+    purchased: int
+    failed: int
+    other: dict[str, int]
+    seconds: float
+    order_numbers: list[str]
+
+
+async def _run_engine(
+    db: Database, args: argparse.Namespace, *, until_idle: bool, order_id: int | None = None
+) -> Supervisor:
+    settings = EngineSettings(concurrency=args.concurrency)
+    options = DriverOptions(args.browser, headless=not args.show_browsers)
+    sup = Supervisor(db, driver_factory(db, options), settings=settings)
+    if order_id is None:
+        total = await db.read(
+            lambda s: s.scalar(select(func.count()).select_from(Task).where(Task.status.in_(QUEUED)))
+        )
+    else:
+        total = (await order_progress(db, order_id)).total
+    logins = await db.read(
+        lambda s: dict(s.execute(select(MarketPlaceAccount.id, MarketPlaceAccount.login)).all())
+    )
+    view = TerminalProgress(sup.bus.subscribe(), total, logins)
+    stop = asyncio.Event()
+    drawing = asyncio.create_task(view.run(stop))
+    try:
+        await sup.run(until_idle=until_idle)
+    finally:
+        stop.set()
+        await drawing
+    return sup
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.units < 1:
+        raise KnownError("--units must be at least 1")
+    with ExitStack() as stack:
+        url = args.marketplace_url
+        if not url:
+            from app.sandbox.server import SandboxOptions, SandboxServer
+
+            ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
+            server = SandboxServer(ledger, SandboxOptions(accounts=args.accounts))
+            url = server.start_in_thread()
+            stack.callback(server.stop_thread)
+        db = Database(args.db or str(data_dir() / "demo.sqlite3"))
+        stack.callback(db.close)
+        seed_sandbox(db, url.rstrip("/"), args.accounts)
+        result = asyncio.run(_demo(db, args))
+    print_summary(result, url, db.url, as_json=args.json)
+    return 0 if result.purchased == result.units else 1
+
+
+async def _demo(db: Database, args: argparse.Namespace) -> RunResult:
+    started = time.monotonic()
+    settings = EngineSettings(concurrency=args.concurrency)
+    probe = Supervisor(db, driver_factory(db, DriverOptions()), settings=settings)
+    order_id = await probe.submit(demo_order(args.units))
+    await _run_engine(db, args, until_idle=True, order_id=order_id)
+    return await order_result(db, order_id, time.monotonic() - started)
+
+
+async def order_result(db: Database, order_id: int, seconds: float) -> RunResult:
+    progress = await order_progress(db, order_id)
+    numbers = await db.read(
+        lambda s: list(
+            s.scalars(
+                select(BuyBack.order_number)
+                .join(Task, Task.id == BuyBack.task_id)
+                .where(Task.order_id == order_id)
+                .order_by(Task.id)
+            )
+        )
+    )
+    other = {k: v for k, v in progress.counts.items() if k not in ("purchased", "delivered", "failed")}
+    return RunResult(
+        progress.total, progress.purchased, progress.counts.get("failed", 0), other,
+        round(seconds, 2), numbers,
+    )
+
+
+def print_summary(r: RunResult, url: str, db_url: str, *, as_json: bool) -> None:
+    rate = r.purchased / r.seconds if r.seconds else 0.0
+    print(f"Marketplace: {url}")
+    print(f"Database:    {db_url}")
+    print(
+        f"Purchased {r.purchased} of {r.units} units in {r.seconds:.1f} s ({rate:.2f}/s); "
+        f"failed {r.failed}" + "".join(f"; {k} {v}" for k, v in r.other.items())
+    )
+    if r.order_numbers:
+        print("Marketplace order numbers: " + ", ".join(r.order_numbers))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "units": r.units,
+                    "purchased": r.purchased,
+                    "failed": r.failed,
+                    **r.other,
+                    "seconds": r.seconds,
+                    "purchases_per_s": round(rate, 3),
+                    "order_numbers": r.order_numbers,
+                }
+            )
+        )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    db = Database(args.db)
+    try:
+        asyncio.run(_run_engine(db, args, until_idle=args.until_idle))
+    except KeyboardInterrupt:
+        print("Stopped.")
+    finally:
+        db.close()
+    return 0
