@@ -1,0 +1,52 @@
+"""The database setup: SQLite pragmas, schema versioning, and the group-committing writer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import insert, select, text
+
+from app.core.db import Database
+from app.core.errors import KnownError
+from app.core.models import Client
+
+
+def test_sqlite_file_uses_wal_and_foreign_keys(db: Database) -> None:
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+def test_database_from_newer_console_is_refused(tmp_path) -> None:
+    path = tmp_path / "c.sqlite3"
+    Database(str(path)).close()
+    plain = Database(str(path), migrate=False)
+    with plain.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    plain.close()
+    with pytest.raises(KnownError, match="newer version of the console"):
+        Database(str(path))
+
+
+async def test_one_failing_unit_of_work_does_not_undo_the_others(db: Database) -> None:
+    def add(name: str):
+        return lambda c: c.execute(insert(Client).values(name=name))
+
+    results = await asyncio.gather(
+        db.write(add("a")),
+        db.write(add("b")),
+        db.write(add("a")),
+        db.write(add("c")),
+        return_exceptions=True,
+    )
+    assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
+    with db.session() as s:
+        assert sorted(s.scalars(select(Client.name))) == ["a", "b", "c"]
+
+
+def test_path_or_url_is_accepted(tmp_path) -> None:
+    d = Database(str(tmp_path / "x.sqlite3"))
+    assert d.url.startswith("sqlite:///") and d.url.endswith("x.sqlite3")
+    d.close()

@@ -1,0 +1,204 @@
+"""The Supervisor: splitting Orders into Jobs and batches, the global concurrency bound,
+status roll-up, and the operator's pause, resume, cancel and retry."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import make_supervisor, tasks
+from sqlalchemy import select
+
+from app.core.drivers.base import BusinessError, PurchaseRequest
+from app.core.drivers.memory import MemoryDriver
+from app.core.models import BuyBack, Job, JobBatch, Order
+from app.core.orders import LineSpec, OrderSpec
+from app.core.states import JobStatus, OrderStatus
+from app.core.supervisor import split
+
+
+def test_split_into_batches() -> None:
+    assert split(10, None) == [10]
+    assert split(10, 4) == [4, 4, 2]
+    assert split(8, 4) == [4, 4]
+    assert split(3, 10) == [3]
+
+
+async def test_order_is_split_into_one_job_per_line_and_one_task_per_unit(db, market) -> None:
+    sup = make_supervisor(db, MemoryDriver())
+    spec = OrderSpec(
+        "ООО Ромашка",
+        "mem",
+        [LineSpec("A1", 3, "P1"), LineSpec("A2", 2, "P2", "1500")],
+        batch_size=2,
+    )
+    order_id = await sup.submit(spec)
+    with db.session() as s:
+        jobs = s.scalars(select(Job).where(Job.order_id == order_id).order_by(Job.id)).all()
+        assert [j.quantity for j in jobs] == [3, 2]
+        batches = s.scalars(select(JobBatch.size).where(JobBatch.job_id == jobs[0].id)).all()
+        assert sorted(batches) == [1, 2]
+    rows = tasks(db, order_id)
+    assert [r.job_id for r in rows] == [jobs[0].id] * 3 + [jobs[1].id] * 2
+    assert {r.status for r in rows} == {"pending"}
+
+
+async def test_run_buys_every_unit_and_rolls_status_up(db, market) -> None:
+    driver = MemoryDriver()
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(
+        OrderSpec("Client", "mem", [LineSpec("A1", 4, "P1"), LineSpec("A2", 3, "P2")])
+    )
+    await sup.run(until_idle=True)
+    assert [r.status for r in tasks(db, order_id)] == ["purchased"] * 7
+    assert len(driver.ledger) == 7
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.PURCHASED
+        assert set(s.scalars(select(Job.status).where(Job.order_id == order_id))) == {
+            JobStatus.PURCHASED
+        }
+        numbers = set(s.scalars(select(BuyBack.order_number)))
+    assert numbers == {r.order_number for _, _, r in driver.ledger}
+
+
+class GatedDriver(MemoryDriver):
+    """Holds every purchase until released, counting how many run at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.now = 0
+        self.peak = 0
+        self.started = 0
+
+    async def purchase(self, request: PurchaseRequest, before_submit):  # type: ignore[override]
+        self.now += 1
+        self.started += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await self.gate.wait()
+            return await super().purchase(request, before_submit)
+        finally:
+            self.now -= 1
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_concurrency_is_bounded_across_all_orders(db, market) -> None:
+    driver = GatedDriver()
+    sup = make_supervisor(db, driver, concurrency=3)
+    for _ in range(2):
+        await sup.submit(
+            OrderSpec("Client", "mem", [LineSpec("A1", 4, "P1"), LineSpec("A2", 4, "P2")])
+        )
+    runner = asyncio.create_task(sup.run(until_idle=True))
+    await wait_for(lambda: driver.started == 3)
+    await asyncio.sleep(0.2)  # give the engine every chance to over-start
+    assert driver.now == 3
+    driver.gate.set()
+    await runner
+    assert driver.peak == 3
+    assert len(driver.ledger) == 16
+
+
+async def test_pause_stops_new_purchases_and_resume_continues(db, market) -> None:
+    driver = GatedDriver()
+    sup = make_supervisor(db, driver, concurrency=2)
+    order_id = await sup.submit(OrderSpec("Client", "mem", [LineSpec("A1", 6, "P1")]))
+    runner = asyncio.create_task(sup.run())
+    await wait_for(lambda: driver.started == 2)
+    await sup.pause(order_id)
+    driver.gate.set()
+    await wait_for(lambda: driver.now == 0)
+    await asyncio.sleep(0.3)
+    assert driver.started == 2  # nothing new started while paused
+    statuses = [r.status for r in tasks(db, order_id)]
+    assert statuses.count("purchased") == 2 and statuses.count("pending") == 4
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.PAUSED
+    await sup.resume(order_id)
+    await wait_for(lambda: len(driver.ledger) == 6)
+    sup.stop()
+    await runner
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.PURCHASED
+
+
+async def test_cancel_cancels_queued_units_and_lets_started_ones_finish(db, market) -> None:
+    driver = GatedDriver()
+    sup = make_supervisor(db, driver, concurrency=2)
+    order_id = await sup.submit(OrderSpec("Client", "mem", [LineSpec("A1", 5, "P1")]))
+    runner = asyncio.create_task(sup.run(until_idle=True))
+    await wait_for(lambda: driver.started == 2)
+    await sup.cancel(order_id)
+    driver.gate.set()
+    await runner
+    statuses = [r.status for r in tasks(db, order_id)]
+    # The two running Tasks had not reached "submitting": they stop before buying.
+    assert statuses.count("cancelled") == 5
+    assert driver.ledger == []
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.CANCELLED
+
+
+async def test_cancel_never_interrupts_a_submitting_unit(db, market) -> None:
+    sup = make_supervisor(db, MemoryDriver(), concurrency=1)
+    order_id = await sup.submit(OrderSpec("Client", "mem", [LineSpec("A1", 3, "P1")]))
+    cancelled = asyncio.Event()
+
+    class CancelDuringSubmit(MemoryDriver):
+        async def purchase(self, request, before_submit):  # type: ignore[override]
+            async def submit_then_cancel() -> None:
+                await before_submit()
+                if not cancelled.is_set():
+                    cancelled.set()
+                    await sup.cancel(order_id)
+
+            return await super().purchase(request, submit_then_cancel)
+
+    driver = CancelDuringSubmit()
+    sup._driver_factory = lambda _m: driver
+    await sup.run(until_idle=True)
+    statuses = [r.status for r in tasks(db, order_id)]
+    assert statuses == ["purchased", "cancelled", "cancelled"]
+    assert len(driver.ledger) == 1
+
+
+async def test_retry_failed_puts_failed_units_back(db, market) -> None:
+    prices = {"A1": 200000}
+    driver = MemoryDriver(prices=prices)
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("Client", "mem", [LineSpec("A1", 2, "P1", "1500")]))
+    await sup.run(until_idle=True)
+    rows = tasks(db, order_id)
+    assert [r.status for r in rows] == ["failed", "failed"]
+    assert "above the cap" in rows[0].last_error
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.FAILED
+    prices["A1"] = 140000  # the price came down
+    assert await sup.retry_failed(order_id) == 2
+    await sup.run(until_idle=True)
+    assert [r.status for r in tasks(db, order_id)] == ["purchased", "purchased"]
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.PURCHASED
+
+
+async def test_business_error_is_not_retried(db, market) -> None:
+    calls = []
+
+    def out_of_stock(request: PurchaseRequest, phase: str) -> None:
+        if phase == "before":
+            calls.append(request.task_id)
+            raise BusinessError("Article A1 is out of stock", code="out_of_stock")
+
+    sup = make_supervisor(db, MemoryDriver(faults=out_of_stock))
+    order_id = await sup.submit(OrderSpec("Client", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "failed" and row.last_error == "Article A1 is out of stock"
+    assert len(calls) == 1

@@ -1,0 +1,153 @@
+"""The Task runner: its retry policy for transient errors, failing on business errors,
+and reconciling with the marketplace when the place-order step may have happened."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from conftest import history, make_supervisor, tasks
+from sqlalchemy import select
+
+from app.core.drivers.base import BusinessError, PurchaseRequest, TransientError
+from app.core.drivers.memory import MemoryDriver
+from app.core.models import BuyBack, MarketPlaceAccount
+from app.core.orders import LineSpec, OrderSpec
+from app.core.task import RetryPolicy
+
+
+def test_backoff_grows_exponentially_within_jitter_and_cap() -> None:
+    policy = RetryPolicy(max_attempts=6, base_delay_s=2, factor=2, max_delay_s=10, jitter=0.25)
+    rng = random.Random(1)
+    for attempt, nominal in [(1, 2), (2, 4), (3, 8), (4, 10), (5, 10)]:
+        delays = [policy.delay(attempt, rng) for _ in range(200)]
+        assert nominal * 0.75 <= min(delays) and max(delays) <= nominal * 1.25
+        assert max(delays) - min(delays) > 0  # jitter spreads the retries
+    assert not policy.gives_up(5) and policy.gives_up(6)
+
+
+def flaky(times: int, phase: str = "before"):
+    """A fault plan: each Task fails with a TransientError its first `times` attempts."""
+    seen: Counter[int] = Counter()
+
+    def plan(request: PurchaseRequest, at: str) -> None:
+        if at == phase and seen[request.task_id] < times:
+            seen[request.task_id] += 1
+            raise TransientError("HTTP 503 from the marketplace", code="http_5xx")
+
+    return plan
+
+
+async def test_transient_error_is_retried_then_succeeds(db, market) -> None:
+    driver = MemoryDriver(faults=flaky(2))
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "purchased" and row.attempts == 3
+    assert history(db, row.id).count("retry_wait") == 2
+    assert len(driver.ledger) == 1
+
+
+async def test_transient_error_gives_up_after_the_bounded_attempts(db, market) -> None:
+    driver = MemoryDriver(faults=flaky(99))
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "failed" and row.attempts == 3
+    assert row.last_error == "gave up after 3 attempts: HTTP 503 from the marketplace"
+    assert driver.ledger == []
+
+
+async def test_lost_answer_after_the_order_was_placed_is_recorded_not_repeated(db, market) -> None:
+    # The shop records the order, then the connection drops before the answer.
+    driver = MemoryDriver(faults=flaky(1, phase="after"))
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 3, "P1")]))
+    await sup.run(until_idle=True)
+    rows = tasks(db, order_id)
+    assert [r.status for r in rows] == ["purchased"] * 3
+    assert len(driver.ledger) == 3  # bought exactly once each
+    with db.session() as s:
+        recorded = set(s.scalars(select(BuyBack.order_number)))
+    assert recorded == {r.order_number for _, _, r in driver.ledger}
+    assert "submitting" in history(db, rows[0].id)
+
+
+async def test_failure_after_submitting_without_an_order_is_retried(db, market) -> None:
+    seen: set[int] = set()
+
+    class ClickFails(MemoryDriver):
+        async def purchase(self, request, before_submit):  # type: ignore[override]
+            if request.task_id not in seen:
+                seen.add(request.task_id)
+                await before_submit()
+                raise TransientError("page crashed on the place-order click", code="browser_crash")
+            return await super().purchase(request, before_submit)
+
+    driver = ClickFails()
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "purchased"
+    assert history(db, row.id) == [
+        "pending",
+        "assigned",
+        "running",
+        "submitting",
+        "retry_wait",
+        "assigned",
+        "running",
+        "submitting",
+        "purchased",
+    ]
+    assert len(driver.ledger) == 1
+
+
+async def test_uncertain_outcome_goes_to_review_not_to_a_blind_retry(db, market) -> None:
+    class HistoryDown(MemoryDriver):
+        async def find_purchase(self, *a, **k):  # type: ignore[override]
+            raise TransientError("order history did not load", code="timeout")
+
+    driver = HistoryDown(faults=flaky(1, phase="after"))
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "needs_review"
+    assert "may have been placed" in row.last_error
+    assert len(driver.ledger) == 1
+
+
+async def test_blocked_account_is_taken_out_and_the_unit_bought_by_another(db, market) -> None:
+    def blocked(request: PurchaseRequest, at: str) -> None:
+        if request.account.login == "mem-acc000":
+            raise BusinessError(
+                "Account mem-acc000 is blocked by the marketplace", code="account_blocked"
+            )
+
+    driver = MemoryDriver(faults=blocked)
+    sup = make_supervisor(db, driver, concurrency=1)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")]))
+    await sup.run(until_idle=True)
+    rows = tasks(db, order_id)
+    assert [r.status for r in rows] == ["purchased", "purchased"]
+    assert "mem-acc000" not in {login for login, _, _ in driver.ledger}
+    with db.session() as s:
+        acc = s.scalar(select(MarketPlaceAccount).where(MarketPlaceAccount.login == "mem-acc000"))
+        assert acc.status == "blocked" and "blocked" in acc.last_error
+
+
+@pytest.mark.parametrize("code", ["out_of_stock", "price_above_cap"])
+async def test_business_error_fails_with_the_reason(db, market, code: str) -> None:
+    def fail(request: PurchaseRequest, at: str) -> None:
+        raise BusinessError(f"reason for {code}", code=code)
+
+    sup = make_supervisor(db, MemoryDriver(faults=fail))
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "failed" and row.last_error == f"reason for {code}" and row.attempts == 1
