@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets everything up (Debian packages, .venv) and runs the whole test suite: engine,
+# sandbox, real-browser and end-to-end tests. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check app bench tests main.py
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,132 @@
+"""End to end, as an operator or CI would run it: the sandbox marketplace as its own
+process, the console's commands as another, a real browser and a real database file.
+The sandbox's ledger is the independent truth the console's records are checked against."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from sqlalchemy import select
+
+from app.core.db import Database
+from app.core.models import BuyBack, Job, MarketPlaceAccount, OrderLine, PickupPoint, Task
+from app.core.orders import LineSpec, OrderSpec
+from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.supervisor import Supervisor
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "main.py",
+            "sandbox",
+            "--port",
+            str(port),
+            "--ledger",
+            str(tmp_path / "ledger.sqlite3"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert "listening on" in line, line
+    yield line.split("listening on", 1)[1].strip()
+    proc.terminate()
+    assert proc.wait(timeout=20) == 0
+
+
+def ledger(url: str) -> list[dict]:
+    with urllib.request.urlopen(f"{url}/admin/orders.json", timeout=10) as r:
+        return json.load(r)
+
+
+def console(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_demo_buys_every_unit_and_the_shop_agrees(sandbox: str, tmp_path: Path) -> None:
+    db_path = tmp_path / "console.sqlite3"
+    done = console(
+        "demo",
+        "--units",
+        "6",
+        "--concurrency",
+        "3",
+        "--marketplace-url",
+        sandbox,
+        "--db",
+        str(db_path),
+        "--json",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["units"] == 6 and summary["purchased"] == 6 and summary["failed"] == 0
+
+    orders = ledger(sandbox)
+    assert len(orders) == 6
+    assert sorted(o["order_number"] for o in orders) == sorted(summary["order_numbers"])
+    assert len({o["login"] for o in orders}) == 6  # each unit by a different account
+
+    # The console's own records match the shop's, unit by unit.
+    db = Database(str(db_path))
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                BuyBack.order_number,
+                MarketPlaceAccount.login,
+                PickupPoint.code,
+                BuyBack.price_minor,
+            )
+            .join(MarketPlaceAccount, MarketPlaceAccount.id == BuyBack.account_id)
+            .join(Task, Task.id == BuyBack.task_id)
+            .join(Job, Job.id == Task.job_id)
+            .join(OrderLine, OrderLine.id == Job.order_line_id)
+            .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
+        ).all()
+    db.close()
+    mine = {n: (login, point, price) for n, login, point, price in rows}
+    theirs = {o["order_number"]: (o["login"], o["pickup_point"], o["price_minor"]) for o in orders}
+    assert mine == theirs
+
+
+def test_run_until_idle_processes_a_queued_order(sandbox: str, tmp_path: Path) -> None:
+    db_path = tmp_path / "console.sqlite3"
+    db = Database(str(db_path))
+    seed_sandbox(db, sandbox, accounts=10)
+    sup = Supervisor(db, driver_factory(db, DriverOptions()))
+    spec = OrderSpec("Клиент", "sandbox", [LineSpec("100005", 2, "PVZ-004")])
+    asyncio.run(sup.submit(spec))
+    db.close()
+
+    done = console("run", "--until-idle", "--db", str(db_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    orders = ledger(sandbox)
+    assert [(o["article"], o["pickup_point"]) for o in orders] == [("100005", "PVZ-004")] * 2
+    assert len({o["login"] for o in orders}) == 2
