@@ -87,7 +87,9 @@ async def _run_engine(
     sup = Supervisor(db, driver_factory(db, options), settings=settings)
     if order_id is None:
         total = await db.read(
-            lambda s: s.scalar(select(func.count()).select_from(Task).where(Task.status.in_(QUEUED)))
+            lambda s: s.scalar(
+                select(func.count()).select_from(Task).where(Task.status.in_(QUEUED))
+            )
         )
     else:
         total = (await order_progress(db, order_id)).total
@@ -146,10 +148,16 @@ async def order_result(db: Database, order_id: int, seconds: float) -> RunResult
             )
         )
     )
-    other = {k: v for k, v in progress.counts.items() if k not in ("purchased", "delivered", "failed")}
+    other = {
+        k: v for k, v in progress.counts.items() if k not in ("purchased", "delivered", "failed")
+    }
     return RunResult(
-        progress.total, progress.purchased, progress.counts.get("failed", 0), other,
-        round(seconds, 2), numbers,
+        progress.total,
+        progress.purchased,
+        progress.counts.get("failed", 0),
+        other,
+        round(seconds, 2),
+        numbers,
     )
 
 

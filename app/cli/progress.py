@@ -87,7 +87,9 @@ class TerminalProgress:
         if not interactive:
             await self._plain(stop)
             return
-        with Live(Group(self.bar, self._table()), console=self.console, refresh_per_second=10) as live:
+        with Live(
+            Group(self.bar, self._table()), console=self.console, refresh_per_second=10
+        ) as live:
             while not stop.is_set():
                 self._apply()
                 live.update(Group(self.bar, self._table()))

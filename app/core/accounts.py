@@ -126,7 +126,7 @@ def account_refs(conn: Connection | Session, ids: list[int]) -> dict[int, Accoun
         select(A.id, A.login, A.password, MarketPlace.base_url)
         .join(MarketPlace, MarketPlace.id == A.marketplace_id)
         .where(A.id.in_(ids))
-    ).tuples()
+    )
     return {i: AccountRef(i, login, pw, url) for i, login, pw, url in rows}
 
 

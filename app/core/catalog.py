@@ -29,7 +29,9 @@ def upsert_marketplace(
         s.add(mp)
         s.flush()
     mp.name, mp.base_url, mp.driver = name, base_url, driver
-    have_articles = {a.sku: a for a in s.scalars(select(Article).where(Article.marketplace_id == mp.id))}
+    have_articles = {
+        a.sku: a for a in s.scalars(select(Article).where(Article.marketplace_id == mp.id))
+    }
     for sku, title in articles:
         if sku in have_articles:
             have_articles[sku].title = title

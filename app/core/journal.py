@@ -13,7 +13,6 @@ from app.core.db import defer_insert
 from app.core.models import Task, TaskEvent
 from app.core.states import TaskStatus, check_transition
 
-
 _INSERT_EVENT = insert(TaskEvent)
 
 

@@ -114,7 +114,7 @@ class TaskManager:
                 .join(JobBatch, JobBatch.id == Task.batch_id)
                 .where(Task.job_id == job_id, Task.status.in_(QUEUED))
                 .order_by(Task.unit_no)
-            ).tuples()
+            )
             epoch = utcnow()
             return [
                 _Queued(max(d for d in (nxt, nb, epoch) if d is not None), tid, T(st), att)

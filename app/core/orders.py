@@ -129,16 +129,14 @@ def validate(session: Session, spec: OrderSpec, *, max_units_per_line: int) -> V
         errors.append(FieldError(None, "batch size", "must be at least 1 unit"))
 
     articles = dict(
-        session.execute(select(Article.sku, Article.id).where(Article.marketplace_id == mp.id))
-        .tuples()
-        .all()
+        session.execute(
+            select(Article.sku, Article.id).where(Article.marketplace_id == mp.id)
+        ).all()
     )
     points = dict(
         session.execute(
             select(PickupPoint.code, PickupPoint.id).where(PickupPoint.marketplace_id == mp.id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     lines: list[ValidLine] = []
     for n, line in enumerate(spec.lines, start=1):

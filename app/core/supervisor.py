@@ -35,7 +35,6 @@ from app.core.orders import OrderSpec, ValidOrder, validate
 from app.core.states import (
     ORDER_OPEN,
     QUEUED,
-    JobStatus,
     OrderStatus,
     TaskStatus,
     UnitRule,
@@ -146,7 +145,7 @@ def _open_jobs(s: Session) -> tuple[list[tuple[JobPlan, MarketInfo]], dict[int, 
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
         .where(Order.status.in_(ORDER_OPEN), has_queued)
         .order_by(Order.priority.desc(), Order.id, Job.id)
-    ).tuples()
+    )
     plans = [
         (
             JobPlan(job_id, order_id, mp_id, UnitRule(rule), sku, point, cap),
@@ -163,7 +162,7 @@ def _rollup(conn: Connection, order_ids: set[int]) -> list[OrderProgress]:
         select(Task.order_id, Task.job_id, Task.status, func.count())
         .where(Task.order_id.in_(order_ids))
         .group_by(Task.order_id, Task.job_id, Task.status)
-    ).tuples()
+    )
     jobs: dict[int, dict[TaskStatus, int]] = defaultdict(lambda: defaultdict(int))
     orders: dict[int, dict[TaskStatus, int]] = defaultdict(lambda: defaultdict(int))
     for order_id, job_id, status, n in rows:
@@ -201,15 +200,11 @@ def _bulk_move(
     **values: object,
 ) -> int:
     now = utcnow()
-    rows = (
-        conn.execute(
-            select(Task.id, Task.status, Task.account_id).where(
-                Task.order_id == order_id, Task.status.in_(frm)
-            )
+    rows = conn.execute(
+        select(Task.id, Task.status, Task.account_id).where(
+            Task.order_id == order_id, Task.status.in_(frm)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     if not rows:
         return 0
     conn.execute(
@@ -334,6 +329,8 @@ class Supervisor:
         queued can make progress)."""
         ctx = self.ctx
         ctx.until_idle = until_idle
+        ctx.stopping = False
+        self._stuck.clear()
         last_rollup = datetime.min.replace(tzinfo=utcnow().tzinfo)
         try:
             while not ctx.stopping:
@@ -368,13 +365,23 @@ class Supervisor:
             ctl.paused = status is OrderStatus.PAUSED
             ctl.cancelled = status is OrderStatus.CANCELLED
 
-    async def _start_manager(self, plan: JobPlan, market: MarketInfo) -> None:
+    async def warm_up(self) -> None:
+        """Starts the driver of every marketplace with queued work now (launching a
+        browser takes a moment) instead of at the first purchase."""
+        plans, _ = await self.db.read(_open_jobs)
+        for _plan, market in plans:
+            await self._driver(market)
+
+    async def _driver(self, market: MarketInfo) -> PurchaseDriver:
         driver = self._drivers.get(market.id)
         if driver is None:
             driver = self._driver_factory(market)
             await driver.start()
             self._drivers[market.id] = driver
-        manager = TaskManager(self.ctx, plan, driver)
+        return driver
+
+    async def _start_manager(self, plan: JobPlan, market: MarketInfo) -> None:
+        manager = TaskManager(self.ctx, plan, await self._driver(market))
         task = asyncio.create_task(manager.run(), name=f"job-{plan.job_id}")
         self.managers[plan.job_id] = task
         self.ctx.dirty.add(plan.order_id)
@@ -427,6 +434,3 @@ async def order_progress(db: Database, order_id: int) -> OrderProgress:
         )
 
     return await db.read(query)
-
-
-

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from conftest import make_supervisor, seed_market, tasks
+from helpers import make_supervisor, seed_market, tasks
 from sqlalchemy import update
 
 from app.core.drivers.base import PurchaseRequest

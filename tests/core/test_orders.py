@@ -4,7 +4,7 @@ nothing is written."""
 from __future__ import annotations
 
 import pytest
-from conftest import make_supervisor, row_counts
+from helpers import make_supervisor, row_counts
 
 from app.core.drivers.memory import MemoryDriver
 from app.core.orders import InvalidOrder, LineSpec, OrderSpec, parse_money

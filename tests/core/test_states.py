@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from app.core.states import (
@@ -18,7 +20,7 @@ T = TaskStatus
 
 def test_happy_path_is_allowed() -> None:
     path = [T.PENDING, T.ASSIGNED, T.RUNNING, T.SUBMITTING, T.PURCHASED, T.DELIVERED]
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         check_transition(a, b)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import make_supervisor, tasks
+from helpers import make_supervisor, tasks
 from sqlalchemy import select
 
 from app.core.drivers.base import BusinessError, PurchaseRequest

@@ -7,7 +7,7 @@ import random
 from collections import Counter
 
 import pytest
-from conftest import history, make_supervisor, tasks
+from helpers import history, make_supervisor, tasks
 from sqlalchemy import select
 
 from app.core.drivers.base import BusinessError, PurchaseRequest, TransientError

@@ -75,4 +75,3 @@ class MemoryDriver:
 
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
         return DeliveryStatus.ORDERED
-

@@ -1,0 +1,1 @@
+"""Purchase drivers: the protocol (base), the sandbox Playwright driver and browser lookup."""

@@ -1,0 +1,383 @@
+"""The Playwright purchase driver for the bundled sandbox marketplace (app/sandbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    Response,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from app.core.drivers.base import (
+    AccountRef,
+    BeforeSubmit,
+    BusinessError,
+    DeliveryStatus,
+    DriverError,
+    PurchaseRequest,
+    Receipt,
+    SessionStore,
+    TransientError,
+)
+from app.core.drivers.browser import CHROMIUM_ARGS, find_browser
+from app.sandbox.pages import rub
+from app.sandbox.seed import MARKETPLACE_NAME as SHOP
+
+# A session may expire between any two pages; log in again this many times per call
+# before calling the shop unusable for now.
+_LOGIN_ATTEMPTS = 3
+# Times the pre-submit steps restart when a session expired under a form submission.
+_PURCHASE_ATTEMPTS = 3
+_SCREENSHOT_TIMEOUT_MS = 5000
+# Element dataset → dict; the history rows and the confirmation share these attributes.
+_DATASET_JS = "els => els.map(e => ({...e.dataset}))"
+
+
+class _SessionLost(Exception):
+    """A form submission landed on the login page: the session expired, nothing was done.
+    The driver has logged in again; the caller restarts its steps."""
+
+
+class SandboxDriver:
+    """Buys on the sandbox marketplace at `base_url` with a real Chromium/Chrome/Edge.
+
+    One browser process per driver, started by `start()` and relaunched when it crashed;
+    one browser context per call, carrying the account's stored session from `sessions`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        sessions: SessionStore,
+        *,
+        browser_path: str | None = None,
+        headless: bool = True,
+        screenshot_dir: Path | None = None,
+        timeout_ms: int = 15000,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.sessions = sessions
+        self.browser_path = browser_path
+        self.headless = headless
+        self.screenshot_dir = screenshot_dir
+        self.timeout_ms = timeout_ms
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._executable: str | None = None
+        self._launch_lock = asyncio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Find and launch the browser; raises BrowserNotFound with what to install."""
+        self._executable = find_browser(self.browser_path)
+        self._playwright = await async_playwright().start()
+        await self._ensure_browser()
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            with suppress(PlaywrightError):
+                await self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
+
+    async def _ensure_browser(self) -> Browser:
+        """The running browser, relaunched first if it crashed or was closed."""
+        async with self._launch_lock:
+            if self._browser is None or not self._browser.is_connected():
+                if self._playwright is None or self._executable is None:
+                    raise RuntimeError("SandboxDriver.start() must be awaited before use")
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=self._executable, headless=self.headless, args=CHROMIUM_ARGS
+                )
+            return self._browser
+
+    # -- the protocol --------------------------------------------------------------------
+
+    async def purchase(self, request: PurchaseRequest, before_submit: BeforeSubmit) -> Receipt:
+        async with self._visit(request.account, f"task-{request.task_id}") as visit:
+            for _ in range(_PURCHASE_ATTEMPTS):
+                try:
+                    await self._fill_cart(visit, request)
+                    break
+                except _SessionLost:
+                    continue
+            else:
+                raise _session_expired()
+            await self._prepare_checkout(visit, request)
+            await before_submit()
+            return await self._place_order(visit, request)
+
+    async def find_purchase(
+        self, account: AccountRef, article: str, since: datetime, exclude: frozenset[str]
+    ) -> Receipt | None:
+        """The earliest order of `article` placed at/after `since` and not in `exclude`."""
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        matches = [
+            receipt
+            for receipt in await self._history(account, "find")
+            if receipt.article == article
+            and receipt.placed_at >= since
+            and receipt.order_number not in exclude
+        ]
+        return min(matches, key=lambda r: r.placed_at) if matches else None
+
+    async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
+        """The order's delivery status from the account's history; UNKNOWN if not there."""
+        for receipt in await self._history(account, "track"):
+            if receipt.order_number == order_number:
+                return receipt.status
+        return DeliveryStatus.UNKNOWN
+
+    # -- purchase steps ------------------------------------------------------------------
+
+    async def _fill_cart(self, visit: _Visit, request: PurchaseRequest) -> None:
+        """Empty the cart, check the product page against the request, add one unit."""
+        page = visit.page
+        await visit.open("/cart")
+        if await page.get_by_test_id("cart-line").count():
+            await visit.submit(page.get_by_test_id("cart-clear"))
+        await visit.open(f"/product/{quote(request.article)}")
+        if await page.get_by_test_id("not-found").count():
+            raise BusinessError(
+                f"Article {request.article} does not exist at {SHOP}", code="unknown_article"
+            )
+        if int(await page.get_by_test_id("stock").get_attribute("data-stock") or 0) <= 0:
+            raise _out_of_stock(request.article)
+        price = int(await page.get_by_test_id("price").get_attribute("data-price-minor") or 0)
+        _check_cap(request, price, "the product page")
+        await visit.submit(page.get_by_test_id("add-to-cart"))
+
+    async def _prepare_checkout(self, visit: _Visit, request: PurchaseRequest) -> None:
+        """Open checkout, verify the cart is exactly one unit of the article, re-check the
+        total against the cap and choose the pickup point."""
+        page = visit.page
+        await visit.open("/checkout")
+        lines = await page.get_by_test_id("checkout-line").evaluate_all(_DATASET_JS)
+        if [(line["sku"], line["quantity"]) for line in lines] != [(request.article, "1")]:
+            raise TransientError(
+                f"The cart at {SHOP} does not hold exactly one unit of {request.article} at "
+                "checkout (another session may be using this account); nothing was ordered.",
+                code="cart_mismatch",
+            )
+        total = int(await page.get_by_test_id("total").get_attribute("data-total-minor") or 0)
+        _check_cap(request, total, "checkout")
+        choices = await page.locator("#pickup_point option").evaluate_all(
+            "os => os.map(o => o.value)"
+        )
+        if request.pickup_point not in choices:
+            raise BusinessError(
+                f"Pickup point {request.pickup_point} is not offered by {SHOP} "
+                f"(it offers {', '.join(choices)})",
+                code="unknown_pickup_point",
+            )
+        await page.locator("#pickup_point").select_option(request.pickup_point)
+
+    async def _place_order(self, visit: _Visit, request: PurchaseRequest) -> Receipt:
+        page = visit.page
+        try:
+            await visit.submit(page.get_by_test_id("place-order"))
+        except _SessionLost:
+            raise _session_expired() from None
+        if await page.get_by_test_id("out-of-stock").count():
+            raise _out_of_stock(request.article)
+        confirmation = page.get_by_test_id("order")
+        if not await confirmation.count():
+            raise TransientError(
+                f"{SHOP} did not confirm the order (the browser landed on "
+                f"{urlsplit(page.url).path}); check the account's order history before retrying.",
+                code="unexpected_page",
+            )
+        return _receipt((await confirmation.evaluate_all(_DATASET_JS))[0])
+
+    async def _history(self, account: AccountRef, action: str) -> list[Receipt]:
+        async with self._visit(account, f"account-{account.id}-{action}") as visit:
+            await visit.open("/account/orders")
+            rows = await visit.page.get_by_test_id("order-row").evaluate_all(_DATASET_JS)
+        return [_receipt(row) for row in rows]
+
+    # -- browser context per call --------------------------------------------------------
+
+    @asynccontextmanager
+    async def _visit(self, account: AccountRef, label: str) -> AsyncIterator[_Visit]:
+        """A fresh context with the account's stored session; any failure inside becomes a
+        DriverError with a screenshot, and the context is always closed."""
+        context = None
+        page: Page | None = None
+        try:
+            context = await self._new_context(account)
+            page = await context.new_page()
+            yield _Visit(page, account, self.sessions)
+        except (PlaywrightError, DriverError) as exc:
+            error = exc if isinstance(exc, DriverError) else self._transient(exc)
+            error.screenshot = await self._screenshot(page, label)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            if context is not None:
+                with suppress(PlaywrightError):
+                    await context.close()
+
+    async def _new_context(self, account: AccountRef) -> BrowserContext:
+        state = await self.sessions.load(account.id)
+        browser = await self._ensure_browser()
+        try:
+            context = await browser.new_context(storage_state=state, base_url=self.base_url)
+        except PlaywrightError:
+            if browser.is_connected():
+                raise
+            # The browser died since the last call (and we learn it only now): relaunch once.
+            browser = await self._ensure_browser()
+            context = await browser.new_context(storage_state=state, base_url=self.base_url)
+        context.set_default_timeout(self.timeout_ms)
+        return context
+
+    def _transient(self, exc: PlaywrightError) -> TransientError:
+        message = str(exc)
+        if isinstance(exc, PlaywrightTimeoutError):
+            return TransientError(
+                f"{SHOP} did not answer within {self.timeout_ms / 1000:g} s", code="timeout"
+            )
+        network = re.search(r"net::ERR_[A-Z_]+", message)
+        if network:
+            return TransientError(
+                f"The connection to {SHOP} failed ({network.group()})", code="connection"
+            )
+        if any(word in message.lower() for word in ("closed", "crash", "disconnected")):
+            return TransientError(
+                "The browser closed or crashed; it is restarted for the next attempt",
+                code="browser_crash",
+            )
+        return TransientError(
+            f"The browser failed: {message.splitlines()[0] if message else type(exc).__name__}",
+            code="browser_error",
+        )
+
+    async def _screenshot(self, page: Page | None, label: str) -> str | None:
+        if self.screenshot_dir is None or page is None or page.is_closed():
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = self.screenshot_dir / f"{label}-{stamp}.png"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=path, full_page=True, timeout=_SCREENSHOT_TIMEOUT_MS)
+        except (PlaywrightError, OSError):
+            return None  # a crashed page cannot be photographed; the reason still stands
+        return str(path)
+
+
+class _Visit:
+    """One page acting as one account: navigation that logs in whenever the shop asks."""
+
+    def __init__(self, page: Page, account: AccountRef, sessions: SessionStore):
+        self.page = page
+        self.account = account
+        self.sessions = sessions
+
+    async def open(self, path: str) -> None:
+        """Go to `path`, logging in (and landing back on it) if the shop asks for it."""
+        self._check(await self.page.goto(path), path)
+        for _ in range(_LOGIN_ATTEMPTS):
+            if not await self._needs_login():
+                return
+            await self._log_in()
+        raise _session_expired()
+
+    async def submit(self, button: Locator) -> None:
+        """Click a form's button and wait for the page it leads to. Raises _SessionLost
+        (after logging in again) when the shop answered with its login form."""
+        async with self.page.expect_navigation() as navigation:
+            await button.click()
+        self._check(await navigation.value, urlsplit(self.page.url).path)
+        if await self._needs_login():
+            await self._log_in()
+            raise _SessionLost()
+
+    def _check(self, response: Response | None, path: str) -> None:
+        if response is not None and response.status >= 500:
+            raise TransientError(
+                f"{SHOP} answered HTTP {response.status} on {path}", code="http_5xx"
+            )
+
+    async def _needs_login(self) -> bool:
+        """True on the login form; raises account_blocked on the shop's blocked page."""
+        if await self.page.get_by_test_id("account-blocked").count():
+            await self.sessions.save(self.account.id, None)
+            raise BusinessError(
+                f"Account {self.account.login} is blocked at {SHOP}", code="account_blocked"
+            )
+        return await self.page.get_by_test_id("login-form").count() > 0
+
+    async def _log_in(self) -> None:
+        """Submit the login form; on success store the session for the account's next Task."""
+        page = self.page
+        await page.locator("#login").fill(self.account.login)
+        await page.locator("#password").fill(self.account.password)
+        async with page.expect_navigation() as navigation:
+            await page.get_by_test_id("login-submit").click()
+        self._check(await navigation.value, "/login")
+        if await page.get_by_test_id("login-error").count():
+            await self.sessions.save(self.account.id, None)
+            raise BusinessError(
+                f"{SHOP} rejected the password of account {self.account.login}; "
+                "correct it in the account pool",
+                code="bad_credentials",
+            )
+        if not await self._needs_login():
+            await self.sessions.save(self.account.id, await page.context.storage_state())
+
+
+def _check_cap(request: PurchaseRequest, price_minor: int, where: str) -> None:
+    cap = request.max_price_minor
+    if cap is not None and price_minor > cap:
+        raise BusinessError(
+            f"Article {request.article} costs {rub(price_minor)} at {SHOP} ({where}), "
+            f"above the order's cap of {rub(cap)}",
+            code="price_above_cap",
+        )
+
+
+def _out_of_stock(article: str) -> BusinessError:
+    return BusinessError(f"Article {article} is out of stock at {SHOP}", code="out_of_stock")
+
+
+def _session_expired() -> TransientError:
+    return TransientError(
+        f"The session at {SHOP} kept expiring; no order was confirmed", code="session_expired"
+    )
+
+
+def _receipt(data: dict[str, Any]) -> Receipt:
+    """A Receipt from an order element's data-* attributes (history row or confirmation)."""
+    try:
+        status = DeliveryStatus(data.get("status", ""))
+    except ValueError:
+        status = DeliveryStatus.UNKNOWN
+    return Receipt(
+        order_number=data["orderNumber"],
+        article=data["article"],
+        pickup_point=data["pickupPoint"],
+        price_minor=int(data["priceMinor"]),
+        placed_at=datetime.fromisoformat(data["placedAt"]),
+        status=status,
+        extra={"title": data.get("title", ""), "quantity": int(data.get("quantity", 1))},
+    )

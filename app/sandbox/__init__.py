@@ -1,0 +1,1 @@
+"""The bundled sandbox marketplace: a small local web shop for demos, training and tests."""

@@ -1,0 +1,309 @@
+"""Tests of SandboxDriver: a real Chromium buying on a real sandbox shop, checked in its ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.core.drivers.base import (
+    AccountRef,
+    BusinessError,
+    DeliveryStatus,
+    PurchaseRequest,
+    TransientError,
+)
+from app.core.drivers.browser import BrowserNotFound, find_browser
+from app.core.drivers.sandbox import SandboxDriver
+from app.sandbox.seed import ARTICLES
+from app.sandbox.server import SandboxServer
+
+
+def browser_test(test):
+    """A test driving the real browser; all of them share the module's browser and loop."""
+    return pytest.mark.browser(pytest.mark.asyncio(loop_scope="module")(test))
+
+
+MUG = ARTICLES[0]
+
+
+class SubmitProbe:
+    """A before_submit callback remembering when it ran and what the ledger held then."""
+
+    def __init__(self, shop: SandboxServer, login: str):
+        self.shop = shop
+        self.login = login
+        self.calls = 0
+        self.orders_at_call: int | None = None
+
+    async def __call__(self) -> None:
+        self.calls += 1
+        self.orders_at_call = len(self.shop.ledger.orders(self.login))
+
+
+def request_for(
+    account: AccountRef, article: str = MUG.sku, pickup: str = "PVZ-002", cap: int | None = None
+) -> PurchaseRequest:
+    return PurchaseRequest(
+        task_id=account.id,
+        account=account,
+        article=article,
+        pickup_point=pickup,
+        max_price_minor=cap,
+    )
+
+
+@browser_test
+async def test_purchase_places_the_order_recorded_in_the_ledger(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    probe = SubmitProbe(shop, account.login)
+
+    receipt = await driver.purchase(request_for(account, pickup="PVZ-004"), probe)
+
+    assert probe.calls == 1
+    assert probe.orders_at_call == 0
+    order = shop.ledger.order(receipt.order_number)
+    assert order is not None
+    assert (order.login, order.sku, order.pickup_point) == (account.login, MUG.sku, "PVZ-004")
+    assert order.price_minor == MUG.price_minor == receipt.price_minor
+    assert (receipt.article, receipt.pickup_point) == (MUG.sku, "PVZ-004")
+    assert receipt.placed_at == order.placed_at
+    assert receipt.status is DeliveryStatus.ORDERED
+    assert len(shop.ledger.orders(account.login)) == 1
+
+
+@browser_test
+async def test_second_purchase_reuses_the_stored_session(
+    driver: SandboxDriver, shop: SandboxServer, sessions, account: AccountRef
+) -> None:
+    first = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+    assert sessions.states[account.id] is not None
+    second = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+
+    assert first.order_number != second.order_number
+    assert shop.ledger.login_counts()[account.login] == 1
+    assert len(shop.ledger.orders(account.login)) == 2
+
+
+@browser_test
+async def test_out_of_stock_fails_with_a_screenshot_and_no_order(
+    driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
+) -> None:
+    article = ARTICLES[4]
+    knobs.ledger.set_product(article.sku, stock=0)
+    probe = SubmitProbe(knobs, account.login)
+    try:
+        with pytest.raises(BusinessError) as failure:
+            await driver.purchase(request_for(account, article.sku), probe)
+    finally:
+        knobs.ledger.set_product(article.sku, stock=article.stock)
+
+    assert failure.value.code == "out_of_stock"
+    assert failure.value.reason == f"Article {article.sku} is out of stock at Sandbox Market"
+    assert probe.calls == 0
+    assert knobs.ledger.orders(account.login) == []
+    screenshot = Path(failure.value.screenshot)
+    assert screenshot.name.startswith(f"task-{account.id}-")
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+@browser_test
+async def test_price_above_cap_fails_naming_both_prices(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    probe = SubmitProbe(shop, account.login)
+
+    with pytest.raises(BusinessError) as failure:
+        await driver.purchase(request_for(account, cap=MUG.price_minor - 1), probe)
+
+    assert failure.value.code == "price_above_cap"
+    assert "1\u00a0299,00\u00a0₽" in failure.value.reason
+    assert "1\u00a0298,99\u00a0₽" in failure.value.reason
+    assert probe.calls == 0
+    assert shop.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_price_rise_at_checkout_is_caught_before_submitting(
+    driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
+) -> None:
+    knobs.update_options(price_rise_rate=1.0)
+    probe = SubmitProbe(knobs, account.login)
+
+    with pytest.raises(BusinessError) as failure:
+        await driver.purchase(request_for(account, cap=MUG.price_minor), probe)
+
+    assert failure.value.code == "price_above_cap"
+    assert "checkout" in failure.value.reason
+    assert probe.calls == 0
+    assert knobs.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_unknown_pickup_point_is_a_business_error(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    with pytest.raises(BusinessError) as failure:
+        await driver.purchase(request_for(account, pickup="PVZ-999"), SubmitProbe(shop, "x"))
+
+    assert failure.value.code == "unknown_pickup_point"
+    assert shop.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_server_errors_are_transient(
+    driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
+) -> None:
+    knobs.update_options(error_rate=1.0)
+
+    with pytest.raises(TransientError) as failure:
+        await driver.purchase(request_for(account), SubmitProbe(knobs, account.login))
+
+    assert failure.value.code == "http_5xx"
+    assert "503" in failure.value.reason
+    assert knobs.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_slow_shop_times_out_as_transient(
+    knobs: SandboxServer, sessions, account: AccountRef
+) -> None:
+    knobs.update_options(latency_ms=1500)
+    impatient = SandboxDriver(knobs.url, sessions, timeout_ms=500)
+    await impatient.start()
+    try:
+        with pytest.raises(TransientError) as failure:
+            await impatient.purchase(request_for(account), SubmitProbe(knobs, account.login))
+    finally:
+        await impatient.close()
+
+    assert failure.value.code == "timeout"
+    assert knobs.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_blocked_account_and_wrong_password_are_business_errors(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    wrong = AccountRef(account.id, account.login, "not-the-password", account.marketplace_url)
+    with pytest.raises(BusinessError) as rejected:
+        await driver.purchase(request_for(wrong), SubmitProbe(shop, account.login))
+    shop.ledger.set_blocked(account.login, True)
+    with pytest.raises(BusinessError) as blocked:
+        await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+
+    assert rejected.value.code == "bad_credentials"
+    assert "not-the-password" not in rejected.value.reason
+    assert blocked.value.code == "account_blocked"
+    assert account.login in blocked.value.reason
+    assert shop.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_find_purchase_finds_the_order_unless_excluded(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    receipt = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+
+    found = await driver.find_purchase(account, MUG.sku, since, frozenset())
+    excluded = await driver.find_purchase(
+        account, MUG.sku, since, frozenset({receipt.order_number})
+    )
+    later = await driver.find_purchase(
+        account, MUG.sku, receipt.placed_at + timedelta(seconds=1), frozenset()
+    )
+    other_article = await driver.find_purchase(account, ARTICLES[1].sku, since, frozenset())
+
+    assert found is not None
+    assert (found.order_number, found.pickup_point, found.price_minor) == (
+        receipt.order_number,
+        receipt.pickup_point,
+        receipt.price_minor,
+    )
+    assert excluded is None and later is None and other_article is None
+
+
+@browser_test
+async def test_dropped_answer_after_order_is_reconciled_by_find_purchase(
+    driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
+) -> None:
+    knobs.update_options(crash_after_order_rate=1.0)
+    since = datetime.now(UTC)
+    probe = SubmitProbe(knobs, account.login)
+
+    with pytest.raises(TransientError):
+        await driver.purchase(request_for(account), probe)
+    knobs.update_options(crash_after_order_rate=0.0)
+    found = await driver.find_purchase(account, MUG.sku, since, frozenset())
+
+    assert probe.calls == 1
+    [order] = knobs.ledger.orders(account.login)
+    assert found is not None and found.order_number == order.order_number
+
+
+@browser_test
+async def test_track_follows_delivery_to_the_pickup_point(
+    driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
+) -> None:
+    receipt = await driver.purchase(request_for(account), SubmitProbe(knobs, account.login))
+    assert await driver.track(account, receipt.order_number) is DeliveryStatus.ORDERED
+
+    knobs.update_options(delivery_seconds=0.05)
+    deadline = asyncio.get_running_loop().time() + 10
+    status = await driver.track(account, receipt.order_number)
+    while status is not DeliveryStatus.AT_PICKUP_POINT:
+        assert asyncio.get_running_loop().time() < deadline, status
+        status = await driver.track(account, receipt.order_number)
+
+    assert await driver.track(account, "SB-00000000") is DeliveryStatus.UNKNOWN
+
+
+@browser_test
+async def test_expired_sessions_are_transient_and_place_no_order(
+    driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
+) -> None:
+    knobs.update_options(session_expiry_rate=1.0)
+
+    with pytest.raises(TransientError) as failure:
+        await driver.purchase(request_for(account), SubmitProbe(knobs, account.login))
+
+    assert failure.value.code == "session_expired"
+    assert knobs.ledger.orders(account.login) == []
+
+
+@browser_test
+async def test_crashed_browser_is_relaunched(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    # The browser's main process (its children, renderers and helpers, die with it).
+    [browser] = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "chrom" in p.name().lower() and "chrom" not in p.parent().name().lower()
+    ]
+    browser.kill()
+    browser.wait(timeout=10)
+
+    receipt = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+
+    assert shop.ledger.order(receipt.order_number) is not None
+
+
+def test_find_browser_explains_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installed = tmp_path / "chrome"
+    installed.touch()
+    monkeypatch.delenv("BUYBACK_BROWSER", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+
+    assert find_browser(str(installed)) == str(installed)
+    with pytest.raises(BrowserNotFound, match="Install one"):
+        find_browser()
+    with pytest.raises(BrowserNotFound, match="/no/such/browser"):
+        find_browser("/no/such/browser")
