@@ -25,7 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="serve the sandbox marketplace on its own")
     server.add_arguments(sandbox)
     sandbox.set_defaults(func=server.run_from_args)
+    console = sub.add_parser("console", help="open the console window (the default)")
+    commands.add_engine_arguments(console)
+    console.set_defaults(func=_console)
+    shots = sub.add_parser("screenshot", help="run the demo console offscreen and save PNGs")
+    commands.add_demo_arguments(shots)
+    shots.add_argument("--out", default="docs/screenshots", help="folder for the PNGs")
+    shots.add_argument("--timeout", type=float, default=240, help="give up after this many s")
+    shots.set_defaults(func=_screenshots)
     return parser
+
+
+def _console(args: argparse.Namespace) -> int:
+    from app.ui.app import run_console
+
+    return run_console(args)
+
+
+def _screenshots(args: argparse.Namespace) -> int:
+    from app.ui.app import take_screenshots
+
+    return take_screenshots(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command is None:
-        parser.print_help()
-        return 0
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "console"])
     try:
         return int(args.func(args) or 0)
     except KnownError as exc:

@@ -42,6 +42,9 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
         "--marketplace-url", help="use a sandbox already running there instead of starting one"
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    p.add_argument(
+        "--gui", action="store_true", help="open the console window instead of terminal progress"
+    )
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
@@ -110,6 +113,10 @@ async def _run_engine(
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.units < 1:
         raise KnownError("--units must be at least 1")
+    if args.gui:
+        from app.ui.app import run_console
+
+        return run_console(args, demo=True)
     with ExitStack() as stack:
         url = args.marketplace_url
         if not url:

@@ -40,6 +40,7 @@ class OrderSpec:
     note: str = ""
     batch_size: int | None = None  # units released together; None = the whole Job at once
     batch_interval_s: float = 0.0  # delay between batches
+    hold: bool = False  # saved paused: the operator starts it later
 
 
 @dataclass(frozen=True)
@@ -113,65 +114,106 @@ def parse_quantity(value: int | str, max_units: int) -> int:
     return qty
 
 
-def validate(session: Session, spec: OrderSpec, *, max_units_per_line: int) -> ValidOrder:
-    """Checks every field against the catalog; raises InvalidOrder listing all problems."""
+@dataclass(frozen=True)
+class Catalog:
+    """One marketplace's Articles and pickup points, as validation needs them."""
+
+    marketplace_id: int
+    code: str
+    name: str
+    articles: dict[str, int]  # sku -> Article.id
+    article_titles: dict[str, str]
+    pickup_points: dict[str, int]  # code -> PickupPoint.id
+    pickup_addresses: dict[str, str]
+
+
+def load_catalogs(session: Session) -> dict[str, Catalog]:
+    """Every marketplace's catalog by marketplace code."""
+    out = {}
+    for mp in session.scalars(select(MarketPlace).order_by(MarketPlace.name)):
+        arts = session.execute(
+            select(Article.sku, Article.id, Article.title).where(Article.marketplace_id == mp.id)
+        ).all()
+        pts = session.execute(
+            select(PickupPoint.code, PickupPoint.id, PickupPoint.address).where(
+                PickupPoint.marketplace_id == mp.id
+            )
+        ).all()
+        out[mp.code] = Catalog(
+            mp.id,
+            mp.code,
+            mp.name,
+            {sku: i for sku, i, _ in arts},
+            {sku: t for sku, _, t in arts},
+            {c: i for c, i, _ in pts},
+            {c: a for c, _, a in pts},
+        )
+    return out
+
+
+def check_line(
+    n: int, line: LineSpec, cat: Catalog, max_units: int
+) -> tuple[ValidLine | None, list[FieldError]]:
+    """One line against the catalog: the valid line, or the problems in it."""
+    errors: list[FieldError] = []
+    sku = str(line.article).strip()
+    article_id = cat.articles.get(sku)
+    if not sku:
+        errors.append(FieldError(n, "article", "enter an article number"))
+    elif article_id is None:
+        errors.append(
+            FieldError(n, "article", f"'{sku}' is not in {cat.name}'s catalog; check the number")
+        )
+    code = str(line.pickup_point).strip()
+    point_id = cat.pickup_points.get(code)
+    if not code:
+        errors.append(FieldError(n, "pickup point", "choose a pickup point"))
+    elif point_id is None:
+        errors.append(
+            FieldError(n, "pickup point", f"'{code}' is not a pickup point of {cat.name}")
+        )
+    qty = 0
+    try:
+        qty = parse_quantity(line.quantity, max_units)
+    except ValueError as exc:
+        errors.append(FieldError(n, "quantity", str(exc)))
+    price: int | None = None
+    if line.max_unit_price not in (None, ""):
+        try:
+            price = parse_money(line.max_unit_price)  # type: ignore[arg-type]
+        except ValueError as exc:
+            errors.append(FieldError(n, "max unit price", str(exc)))
+    if errors or article_id is None or point_id is None:
+        return None, errors
+    return ValidLine(n, article_id, point_id, qty, price), []
+
+
+def check(spec: OrderSpec, catalogs: dict[str, Catalog], *, max_units_per_line: int) -> ValidOrder:
+    """Checks every field of the Order; raises InvalidOrder listing all problems. Pure:
+    the New Order dialog calls it on every edit with catalogs it loaded once."""
     errors: list[FieldError] = []
     client = spec.client.strip()
     if not client:
         errors.append(FieldError(None, "client", "enter the client's name"))
-    mp = session.scalar(select(MarketPlace).where(MarketPlace.code == spec.marketplace))
-    if mp is None:
+    cat = catalogs.get(spec.marketplace)
+    if cat is None:
         errors.append(FieldError(None, "marketplace", f"unknown marketplace '{spec.marketplace}'"))
         raise InvalidOrder(errors)
     if not spec.lines:
         errors.append(FieldError(None, "lines", "the order has no lines; add at least one"))
     if spec.batch_size is not None and spec.batch_size < 1:
         errors.append(FieldError(None, "batch size", "must be at least 1 unit"))
-
-    articles = dict(
-        session.execute(
-            select(Article.sku, Article.id).where(Article.marketplace_id == mp.id)
-        ).all()
-    )
-    points = dict(
-        session.execute(
-            select(PickupPoint.code, PickupPoint.id).where(PickupPoint.marketplace_id == mp.id)
-        ).all()
-    )
     lines: list[ValidLine] = []
     for n, line in enumerate(spec.lines, start=1):
-        line_errors: list[FieldError] = []
-        sku = str(line.article).strip()
-        article_id = articles.get(sku)
-        if not sku:
-            line_errors.append(FieldError(n, "article", "enter an article number"))
-        elif article_id is None:
-            line_errors.append(
-                FieldError(n, "article", f"'{sku}' is not in {mp.name}'s catalog; check the number")
-            )
-        code = str(line.pickup_point).strip()
-        point_id = points.get(code)
-        if not code:
-            line_errors.append(FieldError(n, "pickup point", "choose a pickup point"))
-        elif point_id is None:
-            line_errors.append(
-                FieldError(n, "pickup point", f"'{code}' is not a pickup point of {mp.name}")
-            )
-        try:
-            qty = parse_quantity(line.quantity, max_units_per_line)
-        except ValueError as exc:
-            line_errors.append(FieldError(n, "quantity", str(exc)))
-        price: int | None = None
-        if line.max_unit_price not in (None, ""):
-            try:
-                price = parse_money(line.max_unit_price)  # type: ignore[arg-type]
-            except ValueError as exc:
-                line_errors.append(FieldError(n, "max unit price", str(exc)))
-        if line_errors:
-            errors.extend(line_errors)
-        else:
-            assert article_id is not None and point_id is not None
-            lines.append(ValidLine(n, article_id, point_id, qty, price))
+        valid, line_errors = check_line(n, line, cat, max_units_per_line)
+        errors.extend(line_errors)
+        if valid is not None:
+            lines.append(valid)
     if errors:
         raise InvalidOrder(errors)
-    return ValidOrder(client, mp.id, lines)
+    return ValidOrder(client, cat.marketplace_id, lines)
+
+
+def validate(session: Session, spec: OrderSpec, *, max_units_per_line: int) -> ValidOrder:
+    """`check` against the catalogs in the database."""
+    return check(spec, load_catalogs(session), max_units_per_line=max_units_per_line)

@@ -80,7 +80,7 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
         .values(
             client_id=client_id,
             marketplace_id=valid.marketplace_id,
-            status=OrderStatus.QUEUED,
+            status=OrderStatus.PAUSED if spec.hold else OrderStatus.QUEUED,
             unit_rule=spec.unit_rule,
             priority=spec.priority,
             note=spec.note,

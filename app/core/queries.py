@@ -1,0 +1,358 @@
+"""Read-only queries behind the console's views: which Tasks match a filter, the contents
+of given Task rows, Orders with progress, accounts with their use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.core.models import (
+    Article,
+    BuyBack,
+    Client,
+    Job,
+    MarketPlace,
+    MarketPlaceAccount,
+    Order,
+    OrderLine,
+    PickupPoint,
+    Task,
+    TaskEvent,
+    utcnow,
+)
+
+
+@dataclass
+class TaskRow:
+    id: int
+    order_id: int
+    job_id: int
+    article: str
+    article_title: str
+    account_id: int | None
+    account: str
+    pickup_point: str
+    status: str
+    attempts: int
+    updated_at: datetime
+    order_number: str
+    error: str
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    order_id: int | None = None
+    statuses: frozenset[str] = frozenset()
+    text: str = ""
+
+
+# Columns of the Tasks table and the SQL each sorts by.
+TASK_SORT = {
+    "id": Task.id,
+    "order": Task.order_id,
+    "job": Task.job_id,
+    "article": Article.sku,
+    "account": MarketPlaceAccount.login,
+    "pickup_point": PickupPoint.code,
+    "status": Task.status,
+    "attempts": Task.attempts,
+    "updated": Task.updated_at,
+    "order_number": BuyBack.order_number,
+    "error": Task.last_error,
+}
+
+
+def _joined(stmt: Select) -> Select:
+    return (
+        stmt.join(Job, Job.id == Task.job_id)
+        .join(OrderLine, OrderLine.id == Job.order_line_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
+        .outerjoin(MarketPlaceAccount, MarketPlaceAccount.id == Task.account_id)
+        .outerjoin(BuyBack, BuyBack.task_id == Task.id)
+    )
+
+
+def task_ids(s: Session, flt: TaskFilter, sort: str = "id", descending: bool = False) -> list[int]:
+    """Ids of the Tasks matching the filter, in display order."""
+    stmt = select(Task.id)
+    needs_join = bool(flt.text) or sort not in (
+        "id",
+        "order",
+        "job",
+        "status",
+        "attempts",
+        "updated",
+        "error",
+    )
+    if needs_join:
+        stmt = _joined(stmt)
+    if flt.order_id is not None:
+        stmt = stmt.where(Task.order_id == flt.order_id)
+    if flt.statuses:
+        stmt = stmt.where(Task.status.in_(flt.statuses))
+    if flt.text:
+        like = f"%{flt.text.strip()}%"
+        conds = [
+            Article.sku.ilike(like),
+            Article.title.ilike(like),
+            MarketPlaceAccount.login.ilike(like),
+            PickupPoint.code.ilike(like),
+            BuyBack.order_number.ilike(like),
+            Task.last_error.ilike(like),
+        ]
+        if flt.text.strip().isdigit():
+            conds.append(Task.id == int(flt.text.strip()))
+        stmt = stmt.where(or_(*conds))
+    col = TASK_SORT.get(sort, Task.id)
+    stmt = stmt.order_by(col.desc() if descending else col.asc(), Task.id)
+    return list(s.scalars(stmt))
+
+
+def task_rows(s: Session, ids: list[int]) -> dict[int, TaskRow]:
+    stmt = _joined(
+        select(
+            Task.id,
+            Task.order_id,
+            Task.job_id,
+            Article.sku,
+            Article.title,
+            Task.account_id,
+            MarketPlaceAccount.login,
+            PickupPoint.code,
+            Task.status,
+            Task.attempts,
+            Task.updated_at,
+            BuyBack.order_number,
+            Task.last_error,
+        )
+    ).where(Task.id.in_(ids))
+    out = {}
+    for r in s.execute(stmt):
+        out[r[0]] = TaskRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4] or "",
+            r[5],
+            r[6] or "",
+            r[7],
+            str(r[8]),
+            r[9],
+            r[10],
+            r[11] or "",
+            r[12] or "",
+        )
+    return out
+
+
+@dataclass
+class OrderRow:
+    id: int
+    client: str
+    marketplace: str
+    created_at: datetime
+    lines: int
+    total: int
+    purchased: int
+    delivered: int
+    failed: int
+    running: int
+    waiting: int
+    status: str
+
+
+def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
+    """The newest Orders with their progress counts."""
+    counts = (
+        select(
+            Task.order_id.label("order_id"),
+            func.count().label("total"),
+            func.sum(case((Task.status.in_(("purchased", "delivered")), 1), else_=0)).label(
+                "bought"
+            ),
+            func.sum(case((Task.status == "delivered", 1), else_=0)).label("delivered"),
+            func.sum(case((Task.status.in_(("failed", "needs_review")), 1), else_=0)).label(
+                "failed"
+            ),
+            func.sum(
+                case((Task.status.in_(("assigned", "running", "submitting")), 1), else_=0)
+            ).label("running"),
+            func.sum(case((Task.status.in_(("waiting_account", "retry_wait")), 1), else_=0)).label(
+                "waiting"
+            ),
+        )
+        .group_by(Task.order_id)
+        .subquery()
+    )
+    lines = (
+        select(OrderLine.order_id, func.count().label("n")).group_by(OrderLine.order_id).subquery()
+    )
+    rows = s.execute(
+        select(
+            Order.id,
+            Client.name,
+            MarketPlace.name,
+            Order.created_at,
+            lines.c.n,
+            counts.c.total,
+            counts.c.bought,
+            counts.c.delivered,
+            counts.c.failed,
+            counts.c.running,
+            counts.c.waiting,
+            Order.status,
+        )
+        .join(Client, Client.id == Order.client_id)
+        .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
+        .outerjoin(lines, lines.c.order_id == Order.id)
+        .outerjoin(counts, counts.c.order_id == Order.id)
+        .order_by(Order.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        OrderRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4] or 0,
+            r[5] or 0,
+            r[6] or 0,
+            r[7] or 0,
+            r[8] or 0,
+            r[9] or 0,
+            r[10] or 0,
+            str(r[11]),
+        )
+        for r in rows
+    ]
+
+
+def status_counts(s: Session) -> dict[str, int]:
+    """Tasks by status over the Orders still in progress: worked on, paused, or bought and
+    waiting for delivery."""
+    return dict(
+        s.execute(
+            select(Task.status, func.count())
+            .join(Order, Order.id == Task.order_id)
+            .where(Order.status.in_(("queued", "running", "paused", "purchased")))
+            .group_by(Task.status)
+        ).all()
+    )
+
+
+def purchases_since(s: Session, since: datetime) -> int:
+    return (
+        s.scalar(select(func.count()).select_from(BuyBack).where(BuyBack.purchased_at >= since))
+        or 0
+    )
+
+
+@dataclass
+class AccountRow:
+    id: int
+    login: str
+    marketplace: str
+    label: str
+    status: str
+    busy: bool
+    purchases_today: int
+    last_used_at: datetime | None
+    last_error: str
+
+
+def account_rows(s: Session) -> list[AccountRow]:
+    now = utcnow()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = (
+        select(BuyBack.account_id, func.count().label("n"))
+        .where(BuyBack.purchased_at >= day_start)
+        .group_by(BuyBack.account_id)
+        .subquery()
+    )
+    A = MarketPlaceAccount
+    rows = s.execute(
+        select(
+            A.id,
+            A.login,
+            MarketPlace.name,
+            A.label,
+            A.status,
+            A.lease_owner,
+            A.lease_expires_at,
+            today.c.n,
+            A.last_used_at,
+            A.last_error,
+        )
+        .join(MarketPlace, MarketPlace.id == A.marketplace_id)
+        .outerjoin(today, today.c.account_id == A.id)
+        .order_by(MarketPlace.name, A.login)
+    ).all()
+    return [
+        AccountRow(
+            r[0],
+            r[1],
+            r[2],
+            r[3] or "",
+            r[4],
+            bool(r[5] and r[6] and r[6] > now),
+            r[7] or 0,
+            r[8],
+            r[9] or "",
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class TaskDetail:
+    row: TaskRow
+    history: list[tuple[datetime, str, str, int, str]]  # at, from, to, attempt, detail
+    buyback: tuple[str, int, datetime, str] | None  # order number, price, time, delivery
+    screenshot: str | None
+    marketplace: str
+
+
+def task_detail(s: Session, task_id: int) -> TaskDetail | None:
+    rows = task_rows(s, [task_id])
+    if task_id not in rows:
+        return None
+    history = [
+        (e.at, e.from_status or "", e.to_status, e.attempt, e.detail)
+        for e in s.scalars(
+            select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)
+        )
+    ]
+    bb = s.scalar(select(BuyBack).where(BuyBack.task_id == task_id))
+    task = s.get(Task, task_id)
+    mp = s.scalar(
+        select(MarketPlace.name)
+        .join(Order, Order.marketplace_id == MarketPlace.id)
+        .where(Order.id == task.order_id)
+    )
+    return TaskDetail(
+        rows[task_id],
+        history,
+        (bb.order_number, bb.price_minor, bb.purchased_at, bb.delivery_status) if bb else None,
+        task.screenshot,
+        mp or "",
+    )
+
+
+def client_names(s: Session) -> list[str]:
+    return list(s.scalars(select(Client.name).order_by(Client.name)))
+
+
+def order_choices(s: Session, limit: int = 200) -> list[tuple[int, str]]:
+    rows = s.execute(
+        select(Order.id, Client.name)
+        .join(Client, Client.id == Order.client_id)
+        .order_by(Order.id.desc())
+        .limit(limit)
+    ).all()
+    return [(i, f"#{i} {name}") for i, name in rows]

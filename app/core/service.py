@@ -1,0 +1,101 @@
+"""The engine on a thread of its own: one asyncio loop running the Supervisor, taking
+commands from another thread (the console's GUI) and answering with futures."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from app.core.context import EngineSettings
+from app.core.db import Database
+from app.core.events import EngineNotice, EventBus
+from app.core.orders import OrderSpec
+from app.core.supervisor import DriverFactory, Supervisor
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+class EngineService:
+    """Runs a Supervisor forever on its own thread until `stop()`.
+
+    Attributes:
+        db: the console's database (shared: the GUI reads it directly, WAL lets it).
+        bus: events from the engine; subscribe to observe.
+        supervisor: the Supervisor (use only through `call`).
+    """
+
+    def __init__(
+        self, db: Database, drivers: DriverFactory, settings: EngineSettings | None = None
+    ):
+        self.db = db
+        self.bus = EventBus()
+        self.supervisor = Supervisor(db, drivers, bus=self.bus, settings=settings)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="engine", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._ready.set()
+        try:
+            loop.run_until_complete(self._run())
+            self._done.set_result(None)
+        except BaseException as exc:  # reported to whoever waits on stop()
+            log.exception("the engine stopped")
+            self._done.set_exception(exc)
+        finally:
+            loop.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.supervisor.run()
+                return
+            except Exception as exc:  # keep the console alive; tell the operator
+                log.exception("engine run loop failed; restarting it")
+                self.bus.publish(
+                    EngineNotice("error", f"The engine hit an error and restarted: {exc}")
+                )
+                await asyncio.sleep(2)
+
+    def call(
+        self, fn: Callable[[Supervisor], Coroutine[Any, Any, R]]
+    ) -> concurrent.futures.Future[R]:
+        """Schedules `fn(supervisor)` on the engine's loop; the future resolves there."""
+        assert self._loop is not None, "start() first"
+        return asyncio.run_coroutine_threadsafe(fn(self.supervisor), self._loop)
+
+    def submit(self, spec: OrderSpec) -> concurrent.futures.Future[int]:
+        return self.call(lambda s: s.submit(spec))
+
+    def pause(self, order_id: int) -> concurrent.futures.Future[None]:
+        return self.call(lambda s: s.pause(order_id))
+
+    def resume(self, order_id: int) -> concurrent.futures.Future[None]:
+        return self.call(lambda s: s.resume(order_id))
+
+    def cancel(self, order_id: int) -> concurrent.futures.Future[None]:
+        return self.call(lambda s: s.cancel(order_id))
+
+    def retry_failed(self, order_id: int) -> concurrent.futures.Future[int]:
+        return self.call(lambda s: s.retry_failed(order_id))
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Starts no new purchase, lets running ones finish and be recorded, then ends."""
+        if self._loop is None or self._thread is None:
+            return
+        self._loop.call_soon_threadsafe(self.supervisor.stop)
+        self._thread.join(timeout)

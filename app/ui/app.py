@@ -1,0 +1,182 @@
+"""Starting the console: the Qt application, the engine on its thread, the demo setup,
+and the screenshot tour used for the README."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from app.core.context import EngineSettings
+from app.core.db import Database
+from app.core.errors import KnownError
+from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox
+from app.core.service import EngineService
+
+ORGANIZATION = "BuybackConsole"
+
+
+def qt_app() -> object:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName("Buyback console")
+    return app
+
+
+def settle_heap() -> None:
+    """Moves everything allocated at start-up (Qt, SQLAlchemy, Playwright modules) out of
+    the garbage collector's sight: a full collection then scans only what the running
+    console allocates, which keeps its pauses far below a frame instead of tens of ms."""
+    gc.collect()
+    gc.freeze()
+
+
+def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.0) -> str:
+    from app.sandbox.server import SandboxOptions, SandboxServer
+
+    ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
+    server = SandboxServer(
+        ledger, SandboxOptions(accounts=accounts, delivery_seconds=delivery_seconds)
+    )
+    url = server.start_in_thread()
+    stack.callback(server.stop_thread)
+    return url
+
+
+def open_console(
+    stack: ExitStack, args: argparse.Namespace, *, demo: bool
+) -> tuple[object, EngineService]:
+    """Opens the database, starts the engine (and for the demo the sandbox with a sample
+    Order) and shows the main window; everything is undone by `stack`."""
+    from app.ui.main_window import MainWindow
+
+    db_arg = args.db or (str(data_dir() / "demo.sqlite3") if demo else None)
+    db = Database(db_arg)
+    stack.callback(db.close)
+    if demo:
+        from app.cli.commands import demo_order
+
+        url = args.marketplace_url or start_sandbox(stack, args.accounts)
+        seed_sandbox(db, url.rstrip("/"), args.accounts)
+    options = DriverOptions(args.browser, headless=not args.show_browsers)
+    service = EngineService(
+        db, driver_factory(db, options), EngineSettings(concurrency=args.concurrency)
+    )
+    service.start()
+    stack.callback(service.stop)
+    if demo:
+        service.submit(demo_order(args.units)).result(timeout=30)
+    window = MainWindow(db, service)
+    window.show()
+    settle_heap()
+    return window, service
+
+
+def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
+    app = qt_app()
+    with ExitStack() as stack:
+        try:
+            open_console(stack, args, demo=demo)
+        except KnownError as exc:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.critical(None, "Buyback console", str(exc))
+            return 2
+        return app.exec()  # type: ignore[attr-defined]
+
+
+def add_console_arguments(p: argparse.ArgumentParser) -> None:
+    from app.cli.commands import add_engine_arguments
+
+    add_engine_arguments(p)
+
+
+def take_screenshots(args: argparse.Namespace) -> int:
+    """Runs the demo console offscreen and saves PNGs of its views once the demo Order
+    is bought."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    app = qt_app()
+    saved: list[str] = []
+    with ExitStack() as stack:
+        args.db = args.db or str(
+            Path(stack.enter_context(tempfile.TemporaryDirectory())) / "console.sqlite3"
+        )
+        window, _service = open_console(stack, args, demo=True)
+        window.resize(1400, 860)
+
+        def grab(widget: object, name: str) -> None:
+            path = out / f"{name}.png"
+            widget.grab().save(str(path))  # type: ignore[attr-defined]
+            saved.append(str(path))
+
+        def finished() -> bool:
+            rows = window.orders_view.orders.rows
+            return bool(rows) and all(r.status in ("purchased", "done", "failed") for r in rows)
+
+        def tour() -> None:
+            window.orders_view.selectRow(0)
+            QTimer.singleShot(800, step2)
+
+        def step2() -> None:
+            grab(window, "main-window")
+            tasks = window.tasks_view.model
+            purchased = next(
+                (
+                    i
+                    for n, i in enumerate(tasks.ids)
+                    if tasks.row(n) and tasks.row(n).status == "purchased"
+                ),
+                None,
+            )
+            if purchased is not None:
+                window.open_task(purchased)
+            QTimer.singleShot(800, step3)
+
+        def step3() -> None:
+            if getattr(window, "task_dialog", None) is not None:
+                grab(window.task_dialog, "task-detail")
+                window.task_dialog.close()
+            window.tabs.setCurrentIndex(1)
+            QTimer.singleShot(300, step4)
+
+        def step4() -> None:
+            grab(window, "accounts")
+            window.tabs.setCurrentIndex(0)
+            window.new_order()
+            QTimer.singleShot(800, step5)
+
+        def step5() -> None:
+            dialog = getattr(window, "new_order_dialog", None)
+            if dialog is not None:
+                fill = getattr(dialog, "demo_fill", None)
+                if fill is not None:
+                    fill()
+                QTimer.singleShot(
+                    300, lambda: (grab(dialog, "new-order"), dialog.reject(), QApplication.quit())
+                )
+            else:
+                QApplication.quit()
+
+        def wait() -> None:
+            if finished():
+                tour()
+            else:
+                QTimer.singleShot(500, wait)
+
+        QTimer.singleShot(1000, wait)
+        QTimer.singleShot(int(args.timeout * 1000), QApplication.quit)
+        app.exec()  # type: ignore[attr-defined]
+    for path in saved:
+        print(path)
+    return 0 if len(saved) >= 3 else 1

@@ -1,0 +1,130 @@
+"""Shared pieces of the console: running work off the GUI thread, engine futures, status
+colours and display formats."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor
+
+log = logging.getLogger(__name__)
+
+_pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="ui-read")
+
+
+class _Relay(QObject):
+    """Carries a finished future's outcome into the GUI thread (signals emitted from
+    another thread are queued to the receiver's thread)."""
+
+    finished = Signal(object, object, object)  # future, on_done, on_error
+
+
+def _deliver(
+    fut: concurrent.futures.Future[Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None,
+) -> None:
+    exc = fut.exception()
+    if exc is None:
+        on_done(fut.result())
+    elif on_error is not None:
+        on_error(exc)
+    else:
+        log.error("background work failed", exc_info=exc)
+
+
+_relay: _Relay | None = None
+
+
+def relay() -> _Relay:
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+        _relay.finished.connect(_deliver)
+    return _relay
+
+
+def when_done(
+    fut: concurrent.futures.Future[Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None = None,
+) -> None:
+    """Calls `on_done(result)` or `on_error(exc)` in the GUI thread once `fut` finishes;
+    never blocks."""
+    r = relay()
+    fut.add_done_callback(lambda f: r.finished.emit(f, on_done, on_error))
+
+
+def in_background(
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None = None,
+) -> concurrent.futures.Future[Any]:
+    """Runs `fn` (a database read) on a worker thread and hands its result to the GUI."""
+    fut = _pool.submit(fn)
+    when_done(fut, on_done, on_error)
+    return fut
+
+
+STATUS_COLORS = {
+    "pending": "#6b7280",
+    "waiting_account": "#b45309",
+    "assigned": "#2563eb",
+    "running": "#2563eb",
+    "submitting": "#7c3aed",
+    "purchased": "#15803d",
+    "delivered": "#166534",
+    "retry_wait": "#b45309",
+    "failed": "#b91c1c",
+    "cancelled": "#9ca3af",
+    "needs_review": "#be185d",
+    # Orders
+    "queued": "#6b7280",
+    "paused": "#b45309",
+    "done": "#166534",
+}
+
+STATUS_BACKGROUNDS = {
+    "purchased": "#ecfdf5",
+    "delivered": "#dcfce7",
+    "failed": "#fef2f2",
+    "needs_review": "#fdf2f8",
+    "waiting_account": "#fffbeb",
+    "retry_wait": "#fffbeb",
+    "running": "#eff6ff",
+    "submitting": "#f5f3ff",
+}
+
+
+def status_color(status: str) -> QColor:
+    return QColor(STATUS_COLORS.get(status, "#111827"))
+
+
+def status_background(status: str) -> QColor | None:
+    color = STATUS_BACKGROUNDS.get(status)
+    return QColor(color) if color else None
+
+
+def status_label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def local_time(value: datetime | None, with_date: bool = False) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone()
+    return local.strftime("%d.%m.%Y %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def money(minor: int | None) -> str:
+    if minor is None:
+        return ""
+    rub, kop = divmod(minor, 100)
+    return f"{rub:,}".replace(",", "\u00a0") + f",{kop:02d} ₽"

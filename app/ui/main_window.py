@@ -1,0 +1,443 @@
+"""The console's main window: Orders on top, Tasks and Accounts below, the engine's
+commands in menus and the toolbar, live counts in the status bar."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from app.core.db import Database
+from app.core.events import EngineNotice, OrderProgress, Subscription, TaskChanged
+from app.core.models import utcnow
+from app.core.orders import load_catalogs
+from app.core.queries import (
+    account_rows,
+    client_names,
+    order_choices,
+    order_rows,
+    purchases_since,
+    status_counts,
+)
+from app.core.service import EngineService
+from app.ui.accounts_view import AccountsView
+from app.ui.common import in_background, when_done
+from app.ui.orders_view import OrdersView
+from app.ui.tasks_view import TaskDetailDialog, TasksView
+
+PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
+REFRESH_MS = 2000  # shared state (other workstations, accounts) is re-read this often
+MIN_REFRESH_S = 0.5  # progress events re-read the Orders at most this often
+
+
+class MainWindow(QMainWindow):
+    """The operator console.
+
+    Attributes:
+        orders_view, tasks_view, accounts_view: the three views.
+        actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
+    Signals:
+        notice(str): an engine notice was shown (for tests and logs).
+    """
+
+    notice = Signal(str)
+
+    def __init__(self, db: Database, engine: EngineService, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.engine = engine
+        self.setWindowTitle(self.tr("Buyback console"))
+        self.resize(1280, 800)
+        self.events: Subscription = engine.bus.subscribe()
+
+        self.orders_view = OrdersView()
+        self.tasks_view = TasksView(db)
+        self.accounts_view = AccountsView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.tasks_view, self.tr("Tasks"))
+        self.tabs.addTab(self.accounts_view, self.tr("Accounts"))
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.orders_view)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setSizes([260, 540])
+        self.setCentralWidget(self.splitter)
+
+        self.actions: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_status_bar()
+
+        self.orders_view.selectionModel().selectionChanged.connect(self._order_selected)
+        self.tasks_view.detail_requested.connect(self.open_task)
+
+        self._orders_dirty = True
+        self._last_refresh = 0.0
+        self._pump = QTimer(self, interval=PUMP_MS)
+        self._pump.timeout.connect(self.pump)
+        self._pump.start()
+        self._refresh = QTimer(self, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh)
+        self._refresh.start()
+        self._restore()
+        self.refresh()
+        self.tasks_view.apply_filter()
+
+    # -- building ----------------------------------------------------------------------
+
+    def _action(
+        self,
+        name: str,
+        text: str,
+        shortcut: str | QKeySequence.StandardKey | None,
+        slot: Callable[[], Any],
+        tip: str,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(
+            f"{text.replace('&', '')} ({action.shortcut().toString()})" if shortcut else tip
+        )
+        action.triggered.connect(slot)
+        self.actions[name] = action
+        return action
+
+    def _build_actions(self) -> None:
+        tr = self.tr
+        new = self._action(
+            "new_order", tr("&New order…"), "Ctrl+N", self.new_order, tr("Enter a client's order")
+        )
+        start = self._action(
+            "start",
+            tr("&Start / resume"),
+            "Ctrl+R",
+            self.start_order,
+            tr("Start or resume the selected order"),
+        )
+        pause = self._action(
+            "pause",
+            tr("&Pause"),
+            "Ctrl+P",
+            self.pause_order,
+            tr("Start no new purchases for the selected order"),
+        )
+        cancel = self._action(
+            "cancel",
+            tr("&Cancel order…"),
+            "Ctrl+Shift+X",
+            self.cancel_order,
+            tr("Cancel what has not been bought"),
+        )
+        retry = self._action(
+            "retry",
+            tr("&Retry failed"),
+            "Ctrl+Shift+R",
+            self.retry_failed,
+            tr("Queue the failed units again"),
+        )
+        quit_ = self._action(
+            "quit", tr("&Quit"), QKeySequence.StandardKey.Quit, self.close, tr("Close the console")
+        )
+        find = self._action(
+            "find", tr("&Find task…"), "Ctrl+F", self._focus_search, tr("Search the tasks")
+        )
+        show_tasks = self._action(
+            "show_tasks",
+            tr("&Tasks"),
+            "Ctrl+1",
+            lambda: self.tabs.setCurrentIndex(0),
+            tr("Show the tasks"),
+        )
+        show_accounts = self._action(
+            "show_accounts",
+            tr("&Accounts"),
+            "Ctrl+2",
+            lambda: self.tabs.setCurrentIndex(1),
+            tr("Show the accounts"),
+        )
+        refresh = self._action(
+            "refresh", tr("Re&fresh"), "F5", self.refresh_all, tr("Read everything again")
+        )
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu(tr("&File"))
+        file_menu.addAction(new)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_)
+        order_menu = menu.addMenu(tr("&Order"))
+        for a in (start, pause, cancel, retry):
+            order_menu.addAction(a)
+        view_menu = menu.addMenu(tr("&View"))
+        for a in (show_tasks, show_accounts, find, refresh):
+            view_menu.addAction(a)
+        help_menu = menu.addMenu(tr("&Help"))
+        help_menu.addAction(tr("&About"), self._about)
+
+        bar = self.addToolBar(tr("Main"))
+        bar.setObjectName("main-toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for a in (new, None, start, pause, cancel, retry, None, refresh):
+            if a is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(a)
+        self._update_actions()
+
+    def _build_status_bar(self) -> None:
+        self.counts_label = QLabel()
+        self.rate_label = QLabel()
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.rate_label)
+
+    # -- the engine's events -----------------------------------------------------------
+
+    def pump(self) -> None:
+        """Takes every event waiting and repaints only what changed."""
+        events = self.events.drain()
+        if not events:
+            return
+        changed = [e for e in events if isinstance(e, TaskChanged)]
+        if changed:
+            self.tasks_view.model.apply(changed)
+        if any(isinstance(e, OrderProgress) for e in events):
+            self._orders_dirty = True
+        for e in events:
+            if isinstance(e, EngineNotice):
+                self._show_notice(e)
+        if self._orders_dirty and self._refresh_due():
+            self._orders_dirty = False
+            self.refresh()
+
+    def _show_notice(self, e: EngineNotice) -> None:
+        self.statusBar().showMessage(e.message, 30000)
+        self.notice.emit(e.message)
+        if e.level == "error":
+            QMessageBox.warning(self, self.tr("Engine"), e.message)
+
+    def _refresh_due(self) -> bool:
+        return time.monotonic() - self._last_refresh >= MIN_REFRESH_S
+
+    def refresh(self) -> None:
+        """Re-reads Orders, counts and accounts (what the engine rolled up, and what other
+        workstations changed), off the GUI thread."""
+        self._last_refresh = time.monotonic()
+        self._reload_orders()
+        db = self.db
+
+        def read() -> tuple[dict[str, int], int, list, list]:
+            with db.session() as s:
+                return (
+                    status_counts(s),
+                    purchases_since(s, utcnow() - timedelta(minutes=1)),
+                    account_rows(s),
+                    order_choices(s),
+                )
+
+        in_background(read, self._show_refresh)
+
+    def refresh_all(self) -> None:
+        self.tasks_view.model.reload()
+        self.refresh()
+
+    def _show_refresh(self, result: tuple[dict[str, int], int, list, list]) -> None:
+        counts, per_minute, accounts, choices = result
+        running = sum(counts.get(s, 0) for s in ("assigned", "running", "submitting"))
+        waiting = sum(counts.get(s, 0) for s in ("pending", "waiting_account", "retry_wait"))
+        self.counts_label.setText(
+            self.tr("Running %1 · Waiting %2 · Purchased %3 · Failed %4")
+            .replace("%1", str(running))
+            .replace("%2", str(waiting))
+            .replace("%3", str(counts.get("purchased", 0) + counts.get("delivered", 0)))
+            .replace("%4", str(counts.get("failed", 0) + counts.get("needs_review", 0)))
+        )
+        self.rate_label.setText(self.tr("%1 purchases/min").replace("%1", str(per_minute)))
+        self.accounts_view.accounts.set_rows(accounts)
+        self.tasks_view.set_orders(choices)
+
+    def _reload_orders(self) -> None:
+        db = self.db
+
+        def read() -> list:
+            with db.session() as s:
+                return order_rows(s)
+
+        in_background(read, self._show_orders)
+
+    def _show_orders(self, rows: list) -> None:
+        selected = self.orders_view.current_order()
+        known = {r.id for r in self.orders_view.orders.rows}
+        self.orders_view.orders.set_rows(rows)
+        if selected is not None:
+            for n, r in enumerate(rows):
+                if r.id == selected:
+                    self.orders_view.selectRow(n)
+        if {r.id for r in rows} - known and known:
+            self.tasks_view.model.reload()  # a new Order brought new Tasks
+        self._update_actions()
+
+    # -- the operator's commands ---------------------------------------------------------
+
+    def _order_selected(self) -> None:
+        self.tasks_view.show_order(self.orders_view.current_order())
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        row = self.orders_view.current_row()
+        status = row.status if row else ""
+        self.actions["start"].setEnabled(status == "paused")
+        self.actions["pause"].setEnabled(status in ("queued", "running"))
+        self.actions["cancel"].setEnabled(status in ("queued", "running", "paused", "failed"))
+        self.actions["retry"].setEnabled(bool(row and row.failed) and status != "cancelled")
+
+    def _command(self, fut: Any, done_message: str) -> None:
+        def ok(_result: Any) -> None:
+            self.statusBar().showMessage(done_message, 5000)
+            self._reload_orders()
+            self.tasks_view.model.reload()
+
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, self.tr("Command failed"), str(exc))
+
+        when_done(fut, ok, failed)
+
+    def start_order(self) -> None:
+        if (order_id := self.orders_view.current_order()) is not None:
+            self._command(
+                self.engine.resume(order_id),
+                self.tr("Order #%1 started").replace("%1", str(order_id)),
+            )
+
+    def pause_order(self) -> None:
+        if (order_id := self.orders_view.current_order()) is not None:
+            self._command(
+                self.engine.pause(order_id),
+                self.tr("Order #%1 paused").replace("%1", str(order_id)),
+            )
+
+    def cancel_order(self) -> None:
+        row = self.orders_view.current_row()
+        if row is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            self.tr("Cancel order"),
+            self.tr(
+                "Cancel order #%1 for %2?\n\n%3 of %4 units are bought and stay bought. Units not "
+                "started are cancelled; a purchase already being placed finishes and is recorded."
+            )
+            .replace("%1", str(row.id))
+            .replace("%2", row.client)
+            .replace("%3", str(row.purchased))
+            .replace("%4", str(row.total)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._command(
+                self.engine.cancel(row.id),
+                self.tr("Order #%1 cancelled").replace("%1", str(row.id)),
+            )
+
+    def retry_failed(self) -> None:
+        if (order_id := self.orders_view.current_order()) is not None:
+            self._command(self.engine.retry_failed(order_id), self.tr("Failed units queued again"))
+
+    def new_order(self) -> None:
+        from app.ui.new_order import NewOrderDialog
+
+        db = self.db
+
+        def read() -> tuple[dict, list[str]]:
+            with db.session() as s:
+                return load_catalogs(s), client_names(s)
+
+        def show(result: tuple[dict, list[str]]) -> None:
+            catalogs, clients = result
+            if not catalogs:
+                QMessageBox.information(
+                    self, self.tr("New order"), self.tr("No marketplace is set up yet.")
+                )
+                return
+            dialog = NewOrderDialog(
+                catalogs,
+                clients,
+                self.engine.submit,
+                max_units_per_line=self.engine.supervisor.ctx.settings.max_units_per_line,
+                parent=self,
+            )
+            dialog.accepted.connect(lambda: self._order_created(dialog.order_id))
+            self.new_order_dialog = dialog
+            dialog.open()
+
+        in_background(read, show)
+
+    def _order_created(self, order_id: int | None) -> None:
+        self.statusBar().showMessage(
+            self.tr("Order #%1 created").replace("%1", str(order_id)), 5000
+        )
+        self.tasks_view.model.reload()
+        self._reload_orders()
+
+    def open_task(self, task_id: int) -> None:
+        dialog = TaskDetailDialog(self.db, task_id, self)
+        self.task_dialog = dialog
+        dialog.open()
+
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.tasks_view.search.setFocus()
+        self.tasks_view.search.selectAll()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About"),
+            self.tr(
+                "Buyback console: clients' orders into finished, tracked purchases.\nDatabase: %1"
+            ).replace("%1", self.db.url),
+        )
+
+    # -- layout memory -----------------------------------------------------------------
+
+    def _settings(self) -> QSettings:
+        return QSettings()
+
+    def _restore(self) -> None:
+        s = self._settings()
+        for key, restore in (
+            ("window/geometry", self.restoreGeometry),
+            ("window/state", self.restoreState),
+            ("window/splitter", self.splitter.restoreState),
+            ("window/tasks_header", self.tasks_view.table.horizontalHeader().restoreState),
+            ("window/orders_header", self.orders_view.horizontalHeader().restoreState),
+        ):
+            value = s.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
+
+    def save_layout(self) -> None:
+        s = self._settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/tasks_header", self.tasks_view.table.horizontalHeader().saveState())
+        s.setValue("window/orders_header", self.orders_view.horizontalHeader().saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self._pump.stop()
+        self._refresh.stop()
+        self.events.close()
+        super().closeEvent(event)

@@ -1,0 +1,564 @@
+"""New Order dialog: type or paste an Order, see every problem inline, submit without blocking."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import KnownError
+from app.core.orders import (
+    Catalog,
+    FieldError,
+    InvalidOrder,
+    LineSpec,
+    OrderSpec,
+    check,
+    parse_quantity,
+)
+from app.core.states import UnitRule
+
+log = logging.getLogger(__name__)
+
+ARTICLE, QUANTITY, PICKUP_POINT, MAX_PRICE = range(4)
+# The column of each line field, by the name app.core.orders gives it in a FieldError.
+_FIELD_COLUMNS = {
+    "article": ARTICLE,
+    "quantity": QUANTITY,
+    "pickup point": PICKUP_POINT,
+    "max unit price": MAX_PRICE,
+}
+_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+_PASTE_SEPARATORS = re.compile(r"[\t;]")
+# Marked through a dynamic property so that one stylesheet covers every editor.
+_STYLE = """
+QLineEdit[invalid="true"] { background-color: #ffe1e1; }
+QLabel#messages { color: #a40000; }
+"""
+
+
+def parse_pasted(text: str) -> list[LineSpec]:
+    """Rows copied from a spreadsheet (tab-separated) or a Russian CSV (';') as lines:
+    article, quantity, pickup point, optional max price. Values stay as typed so that the
+    invalid ones can be shown and fixed; columns after the fourth are ignored."""
+    lines = []
+    rows = (row for row in text.splitlines() if row.strip())
+    for n, row in enumerate(rows):
+        cells = [cell.strip() for cell in _PASTE_SEPARATORS.split(row)] + [""] * 3
+        if n == 0 and not _NUMBER.fullmatch(cells[1]):
+            continue  # a header row
+        lines.append(LineSpec(cells[0], cells[1], cells[2], cells[3] or None))
+    return lines
+
+
+def _looks_like_rows(text: str) -> bool:
+    return any(sep in text.strip() for sep in "\n\t;")
+
+
+def _is_blank(line: LineSpec) -> bool:
+    return not any(
+        (line.article, str(line.quantity).strip(), line.pickup_point, line.max_unit_price)
+    )
+
+
+def _text_editor(widget: QWidget) -> QLineEdit:
+    return widget.lineEdit() if isinstance(widget, QComboBox) else widget  # type: ignore[return-value]
+
+
+def _choice_value(box: QComboBox) -> str:
+    """The code of the chosen item ("sku — title" gives sku), or the text as typed."""
+    index = box.findText(box.currentText())
+    return box.itemData(index) if index >= 0 else box.currentText().strip()
+
+
+def _set_choice(box: QComboBox, value: str) -> None:
+    index = box.findData(value)
+    box.setCurrentIndex(index)
+    if index < 0:
+        box.setEditText(value)
+
+
+def _fill_choices(box: QComboBox, choices: dict[str, str]) -> None:
+    """Replaces the items (code -> label) and keeps what the cell holds."""
+    value = _choice_value(box)
+    box.blockSignals(True)
+    box.clear()
+    # Sorted, an exact code precedes longer ones ("100001 — …" < "1000010 — …"), so the
+    # inline completion of a fully typed code picks that code.
+    for code in sorted(choices):
+        box.addItem(f"{code} — {choices[code]}", code)
+    _set_choice(box, value)
+    box.blockSignals(False)
+
+
+def _choice_box(tip: str) -> QComboBox:
+    box = QComboBox()
+    box.setEditable(True)
+    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # typed text is a value, not an item
+    box.setToolTip(tip)
+    box.setProperty("hint", tip)
+    return box
+
+
+def _number_edit(tip: str, placeholder: str) -> QLineEdit:
+    edit = QLineEdit()
+    edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+    edit.setPlaceholderText(placeholder)
+    edit.setToolTip(tip)
+    edit.setProperty("hint", tip)
+    return edit
+
+
+class NewOrderDialog(QDialog):
+    """The operator's form for a new Order: client, marketplace, account rule, whether to
+    start it at once, and its lines; validated on every edit with app.core.orders.check.
+
+    Attributes:
+        order_id: the id of the created Order once the dialog is accepted, else None.
+        ok_button: "Create order"; enabled only while the Order is valid and not saving.
+        cancel_button: closes without submitting anything.
+        message_label: every problem as the core formats it, or why saving failed.
+        summary_label: the line and unit counts, or "Saving…" while the engine works.
+        client_box, marketplace_box, rule_box, start_check: the Order's fields.
+        table: the lines, one row each; `cell(row, column)` is a cell's editor.
+        add_button, remove_button, paste_button: edit the lines.
+
+    Signals:
+        _submitted(Future): the engine's future is done; emitted from the engine's thread
+            and queued to the GUI thread.
+    """
+
+    _submitted = Signal(object)
+
+    def __init__(
+        self,
+        catalogs: dict[str, Catalog],
+        clients: list[str],
+        submit: Callable[[OrderSpec], concurrent.futures.Future[int]],
+        *,
+        max_units_per_line: int = 1000,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.order_id: int | None = None
+        self._catalogs = catalogs
+        self._submit_order = submit
+        self._max_units = max_units_per_line
+        self._valid = False
+        self._saving = False
+        # Problems are listed only after the first edit: a fresh form is not a mistake.
+        self._touched = False
+        self.setWindowTitle(self.tr("New order"))
+        self.setStyleSheet(_STYLE)
+        self.resize(760, 420)
+        self._form = QWidget()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._form)
+        form = QVBoxLayout(self._form)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addLayout(self._build_fields(clients))
+        table = self._build_table()
+        form.addLayout(self._build_line_buttons())
+        form.addWidget(table, 1)
+        layout.addWidget(self._build_messages())
+        layout.addLayout(self._build_footer())
+        self._add_shortcuts()
+        self._submitted.connect(self._on_submitted, Qt.ConnectionType.QueuedConnection)
+        self.add_line()
+        self.client_box.setFocus()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build_fields(self, clients: list[str]) -> QGridLayout:
+        self.client_box = _choice_box(
+            self.tr("Who the order is for; type a new name to add a client")
+        )
+        self.client_box.addItems(clients)
+        self.client_box.setCurrentIndex(-1)
+        self.client_box.editTextChanged.connect(self._on_edit)
+        self.marketplace_box = QComboBox()
+        self.marketplace_box.setToolTip(self.tr("Where the units are bought"))
+        for catalog in self._catalogs.values():
+            self.marketplace_box.addItem(catalog.name, catalog.code)
+        self.marketplace_box.currentIndexChanged.connect(self._on_marketplace_changed)
+        self.rule_box = QComboBox()
+        self.rule_box.setToolTip(self.tr("How many units of this order one account may buy"))
+        self.rule_box.addItem(self.tr("One unit per account per line (default)"), UnitRule.PER_JOB)
+        self.rule_box.addItem(self.tr("One unit per account per order"), UnitRule.PER_ORDER)
+        self.rule_box.addItem(self.tr("No limit"), UnitRule.OFF)
+        self.start_check = QCheckBox(self.tr("&Start immediately"))
+        self.start_check.setChecked(True)
+        self.start_check.setToolTip(
+            self.tr("Unchecked, the order is saved paused and started later by hand")
+        )
+        grid = QGridLayout()
+        self._add_field(grid, 0, 0, self.tr("&Client:"), self.client_box)
+        self._add_field(grid, 0, 2, self.tr("&Marketplace:"), self.marketplace_box)
+        self._add_field(grid, 1, 0, self.tr("Account &rule:"), self.rule_box)
+        grid.addWidget(self.start_check, 1, 3)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(3, 2)
+        return grid
+
+    def _add_field(self, grid: QGridLayout, row: int, col: int, text: str, w: QWidget) -> None:
+        label = QLabel(text)
+        label.setBuddy(w)
+        grid.addWidget(label, row, col)
+        grid.addWidget(w, row, col + 1)
+
+    def _build_line_buttons(self) -> QHBoxLayout:
+        self.add_button = QPushButton(self.tr("&Add line"))
+        self.add_button.setToolTip(self.tr("Add an empty line (Ctrl+Shift+N or Insert)"))
+        self.add_button.clicked.connect(self._add_empty_line)
+        self.remove_button = QPushButton(self.tr("Re&move line"))
+        self.remove_button.setToolTip(self.tr("Remove the selected lines (Delete)"))
+        self.remove_button.clicked.connect(self.remove_selected_lines)
+        self.remove_button.setEnabled(False)  # until a line is selected or being edited
+        self.table.itemSelectionChanged.connect(
+            lambda: self.remove_button.setEnabled(self.table.selectionModel().hasSelection())
+        )
+        self.paste_button = QPushButton(self.tr("&Paste lines"))
+        self.paste_button.setToolTip(
+            self.tr(
+                "Append lines copied from a spreadsheet or a ';' CSV: article, quantity, "
+                "pickup point, optional max price (Ctrl+V in the table)"
+            )
+        )
+        self.paste_button.clicked.connect(self.paste_lines)
+        lines_label = QLabel(self.tr("&Lines:"))
+        lines_label.setBuddy(self.table)
+        row = QHBoxLayout()
+        row.addWidget(lines_label)
+        row.addStretch(1)
+        for button in (self.add_button, self.remove_button, self.paste_button):
+            button.setAutoDefault(False)  # Enter in a cell must not add or remove lines
+            row.addWidget(button)
+        return row
+
+    def _build_table(self) -> QTableWidget:
+        table = QTableWidget(0, 4)
+        headers = [
+            (self.tr("Article"), self.tr("Article number (sku); pick from the list or type it")),
+            (self.tr("Quantity"), self.tr("Units to buy, a whole number")),
+            (self.tr("Pickup point"), self.tr("Where the units are delivered")),
+            (self.tr("Max unit price (₽)"), self.tr("Optional: do not buy above this price")),
+        ]
+        table.setHorizontalHeaderLabels([title for title, _ in headers])
+        for col, (_, tip) in enumerate(headers):
+            table.horizontalHeaderItem(col).setToolTip(tip)
+        self._column_tips = [tip for _, tip in headers]
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for col, width in ((QUANTITY, 80), (MAX_PRICE, 170)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            table.setColumnWidth(col, width)
+        table.verticalHeader().setDefaultSectionSize(_choice_box("").sizeHint().height() + 2)
+        table.verticalHeader().sectionClicked.connect(lambda _row: table.setFocus())
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)  # cells are widgets
+        table.setTabKeyNavigation(False)  # Tab moves between the cell editors instead
+        self.table = table
+        return table
+
+    def _build_messages(self) -> QScrollArea:
+        self.message_label = QLabel()
+        self.message_label.setObjectName("messages")
+        self.message_label.setWordWrap(True)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long list scrolls instead of squeezing the table.
+        area = QScrollArea()
+        area.setWidget(self.message_label)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 4)
+        return area
+
+    def _build_footer(self) -> QHBoxLayout:
+        self.summary_label = QLabel()
+        buttons = QDialogButtonBox()
+        self.ok_button = buttons.addButton(
+            self.tr("Create order"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.ok_button.setDefault(True)
+        self.ok_button.setToolTip(self.tr("Save the order (Ctrl+Enter)"))
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button.clicked.connect(self._submit)
+        self.cancel_button.clicked.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.summary_label, 1)
+        row.addWidget(buttons)
+        return row
+
+    def _add_shortcuts(self) -> None:
+        for keys in ("Ctrl+Shift+N", "Ins"):
+            QShortcut(QKeySequence(keys), self, self._add_empty_line)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self._submit)
+        # Only when the table itself has focus: in a cell, Delete and Ctrl+V edit the text.
+        for keys, slot in (
+            (QKeySequence.StandardKey.Delete, self.remove_selected_lines),
+            (QKeySequence.StandardKey.Paste, self.paste_lines),
+        ):
+            QShortcut(keys, self.table, slot, context=Qt.ShortcutContext.WidgetShortcut)
+
+    # -- lines -----------------------------------------------------------------------------
+
+    def cell(self, row: int, column: int) -> QWidget:
+        """The editor of one cell: a QComboBox for article and pickup point, else a QLineEdit."""
+        return self.table.cellWidget(row, column)
+
+    def add_line(self, line: LineSpec | None = None) -> None:
+        """Appends a line, empty or with the values given (kept even when invalid)."""
+        self._append_row(line or LineSpec("", "", ""))
+        self._lines_changed()
+
+    def remove_selected_lines(self) -> None:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        for row in reversed(rows):
+            self.table.removeRow(row)
+        if not self.table.rowCount():
+            self._append_row(LineSpec("", "", ""))
+        self._lines_changed(edited=bool(rows))
+
+    def paste_lines(self) -> None:
+        """Appends the clipboard's rows; an empty last row is replaced rather than kept."""
+        lines = parse_pasted(QApplication.clipboard().text())
+        if not lines:
+            return
+        while self.table.rowCount() and _is_blank(self._line(self.table.rowCount() - 1)):
+            self.table.removeRow(self.table.rowCount() - 1)
+        for line in lines:
+            self._append_row(line)
+        self._lines_changed(edited=True)
+
+    @Slot()
+    def _add_empty_line(self) -> None:
+        self.add_line()
+        self.cell(self.table.rowCount() - 1, ARTICLE).setFocus()
+
+    def _append_row(self, line: LineSpec) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        article = _choice_box(self._column_tips[ARTICLE])
+        quantity = _number_edit(self._column_tips[QUANTITY], "")
+        point = _choice_box(self._column_tips[PICKUP_POINT])
+        price = _number_edit(self._column_tips[MAX_PRICE], self.tr("optional, e.g. 1299.90"))
+        self._fill_row_choices(article, point)
+        _set_choice(article, str(line.article))
+        quantity.setText(str(line.quantity))
+        _set_choice(point, str(line.pickup_point))
+        price.setText(str(line.max_unit_price or ""))
+        for col, widget in enumerate((article, quantity, point, price)):
+            self.table.setCellWidget(row, col, widget)
+            _text_editor(widget).textChanged.connect(self._on_edit)
+            _text_editor(widget).installEventFilter(self)
+
+    def _fill_row_choices(self, article: QComboBox, point: QComboBox) -> None:
+        catalog = self._catalog()
+        _fill_choices(article, catalog.article_titles if catalog else {})
+        _fill_choices(point, catalog.pickup_addresses if catalog else {})
+
+    def _lines_changed(self, *, edited: bool = False) -> None:
+        self._update_tab_order()
+        if edited:
+            self._on_edit()
+        else:
+            self._validate()
+
+    def _update_tab_order(self) -> None:
+        chain = [self.client_box, self.marketplace_box, self.rule_box, self.start_check]
+        chain.append(self.table)
+        chain += [self.cell(r, c) for r in range(self.table.rowCount()) for c in range(4)]
+        chain += [self.add_button, self.remove_button, self.paste_button]
+        chain += [self.ok_button, self.cancel_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    def _row_of(self, editor: QObject) -> int:
+        for row, col in itertools.product(range(self.table.rowCount()), range(4)):
+            if _text_editor(self.cell(row, col)) is editor:
+                return row
+        return -1
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Cell editors: focusing one selects its row (for Remove line), and Ctrl+V of
+        spreadsheet rows into one appends lines instead of gluing them into one cell."""
+        if event.type() == QEvent.Type.FocusIn:
+            row = self._row_of(watched)
+            if row >= 0:
+                self.table.selectRow(row)
+        elif (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Paste)
+            and _looks_like_rows(QApplication.clipboard().text())
+        ):
+            self.paste_lines()
+            return True
+        return super().eventFilter(watched, event)
+
+    # -- the Order -----------------------------------------------------------------------
+
+    def spec(self) -> OrderSpec:
+        """The Order as entered. Empty rows at the end are not lines, as in a spreadsheet."""
+        lines = [self._line(row) for row in range(self.table.rowCount())]
+        while lines and _is_blank(lines[-1]):
+            lines.pop()
+        return OrderSpec(
+            client=self.client_box.currentText().strip(),
+            marketplace=self.marketplace_box.currentData() or "",
+            lines=lines,
+            unit_rule=UnitRule(self.rule_box.currentData()),  # Qt stores the enum as str
+            hold=not self.start_check.isChecked(),
+        )
+
+    def _line(self, row: int) -> LineSpec:
+        return LineSpec(
+            article=_choice_value(self.cell(row, ARTICLE)),
+            quantity=self.cell(row, QUANTITY).text(),
+            pickup_point=_choice_value(self.cell(row, PICKUP_POINT)),
+            max_unit_price=self.cell(row, MAX_PRICE).text().strip() or None,
+        )
+
+    def _catalog(self) -> Catalog | None:
+        return self._catalogs.get(self.marketplace_box.currentData())
+
+    @Slot()
+    def _on_marketplace_changed(self) -> None:
+        for row in range(self.table.rowCount()):
+            self._fill_row_choices(self.cell(row, ARTICLE), self.cell(row, PICKUP_POINT))
+        self._on_edit()
+
+    @Slot()
+    def _on_edit(self) -> None:
+        self._touched = True
+        self._validate()
+
+    def _validate(self) -> None:
+        spec = self.spec()
+        try:
+            check(spec, self._catalogs, max_units_per_line=self._max_units)
+            errors: list[FieldError] = []
+        except InvalidOrder as exc:
+            errors = exc.errors
+        self._valid = not errors
+        shown = errors if self._touched else []
+        self._mark(shown)
+        self._show_messages([str(error) for error in shown])
+        self._update_summary(spec)
+        self.ok_button.setEnabled(self._valid and not self._saving)
+
+    def _mark(self, errors: list[FieldError]) -> None:
+        messages: dict[tuple[int | None, str], list[str]] = defaultdict(list)
+        for error in errors:
+            messages[error.line, error.field].append(error.message)
+        self._mark_widget(self.client_box, messages.get((None, "client"), []))
+        for row in range(self.table.rowCount()):
+            for field, col in _FIELD_COLUMNS.items():
+                self._mark_widget(self.cell(row, col), messages.get((row + 1, field), []))
+
+    def _mark_widget(self, widget: QWidget, messages: list[str]) -> None:
+        widget.setToolTip("\n".join(messages) or widget.property("hint"))
+        editor = _text_editor(widget)
+        if editor.property("invalid") != bool(messages):
+            editor.setProperty("invalid", bool(messages))
+            # A stylesheet reads dynamic properties only when the widget is polished.
+            editor.style().unpolish(editor)
+            editor.style().polish(editor)
+
+    def _show_messages(self, messages: list[str]) -> None:
+        self.message_label.setText("\n".join(messages))
+
+    def _update_summary(self, spec: OrderSpec) -> None:
+        units = 0
+        for line in spec.lines:
+            try:
+                units += parse_quantity(line.quantity, self._max_units)
+            except ValueError:
+                pass  # listed among the problems; it adds no units
+        self.summary_label.setText(
+            self.tr("Lines: %1  ·  units: %2")
+            .replace("%1", str(len(spec.lines)))
+            .replace("%2", str(units))
+        )
+
+    # -- submitting ----------------------------------------------------------------------
+
+    @Slot()
+    def _submit(self) -> None:
+        if not self._valid or self._saving:
+            return  # Ctrl+Enter reaches here even while the button is disabled
+        future = self._submit_order(self.spec())
+        self._set_saving(True)
+        future.add_done_callback(self._relay)
+
+    def _relay(self, future: concurrent.futures.Future[int]) -> None:
+        """Runs in the engine's thread: the queued signal carries the result to the GUI."""
+        try:
+            self._submitted.emit(future)
+        except RuntimeError:
+            pass  # the dialog was destroyed with its parent; nobody is waiting any more
+
+    @Slot(object)
+    def _on_submitted(self, future: concurrent.futures.Future[int]) -> None:
+        self._set_saving(False)
+        try:
+            order_id = future.result()
+        except InvalidOrder as exc:
+            # The engine checks again, against the catalog as it is now, which may have
+            # changed since this dialog loaded it.
+            self._valid = False
+            self.ok_button.setEnabled(False)
+            self._mark(exc.errors)
+            self._show_messages(
+                [self.tr("The order was not saved:"), *(str(error) for error in exc.errors)]
+            )
+        except Exception as exc:
+            if not isinstance(exc, KnownError):
+                log.error("Saving an order failed", exc_info=exc)
+            reason = str(exc) or type(exc).__name__
+            self._show_messages([self.tr("The order was not saved: %1").replace("%1", reason)])
+        else:
+            self.order_id = order_id
+            self.accept()
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        self._form.setEnabled(not saving)
+        self.cancel_button.setEnabled(not saving)
+        self.ok_button.setEnabled(self._valid and not saving)
+        if saving:
+            self.summary_label.setText(self.tr("Saving…"))
+        else:
+            self._update_summary(self.spec())
+
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close button; ignored while the engine is saving,
+        since the Order may be written and its id must not be lost."""
+        if not self._saving:
+            super().reject()

@@ -1,0 +1,148 @@
+"""The Orders view: one row per Order with its progress bars and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from app.core.queries import OrderRow
+from app.ui.common import local_time, status_color, status_label
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = [
+    "Order",
+    "Client",
+    "Marketplace",
+    "Created",
+    "Lines",
+    "Purchased",
+    "Delivered",
+    "Failed",
+    "Status",
+]
+PURCHASED, DELIVERED = 5, 6
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class OrdersModel(QAbstractTableModel):
+    """The newest Orders with their progress (a small list, reloaded when progress moves).
+
+    Attributes:
+        rows: OrderRow per row, newest first.
+    """
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.rows: list[OrderRow] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(COLUMNS[section])
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return [
+                f"#{r.id}",
+                r.client,
+                r.marketplace,
+                local_time(r.created_at, True),
+                str(r.lines),
+                f"{r.purchased} / {r.total}",
+                f"{r.delivered} / {r.total}",
+                str(r.failed) if r.failed else "",
+                status_label(r.status),
+            ][col]
+        if role == PROGRESS_ROLE and col in (PURCHASED, DELIVERED):
+            return (r.purchased if col == PURCHASED else r.delivered, r.total)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 8:
+            return status_color(r.status)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 7 and r.failed:
+            return status_color("failed")
+        return None
+
+    def order_id(self, row: int) -> int | None:
+        return self.rows[row].id if 0 <= row < len(self.rows) else None
+
+    def set_rows(self, rows: list[OrderRow]) -> None:
+        if [r.id for r in rows] == [r.id for r in self.rows]:
+            self.rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws "done of total" as a progress bar."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        value = index.data(PROGRESS_ROLE)
+        if value is None:
+            super().paint(painter, option, index)
+            return
+        done, total = value
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(3, 3, -3, -3))
+        bar.minimum, bar.maximum = 0, max(total, 1)
+        bar.progress = done
+        bar.text = f"{done} / {total}"
+        bar.textVisible = True
+        bar.state = QStyle.StateFlag.State_Enabled
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class OrdersView(QTableView):
+    """The Orders table."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.orders = OrdersModel(self)
+        self.setModel(self.orders)
+        self.setItemDelegate(ProgressDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(26)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((60, 180, 120, 140, 50, 150, 150, 55, 100)):
+            header.resizeSection(col, width)
+
+    def current_order(self) -> int | None:
+        rows = self.selectionModel().selectedRows()
+        return self.orders.order_id(rows[0].row()) if rows else None
+
+    def current_row(self) -> OrderRow | None:
+        order_id = self.current_order()
+        return next((r for r in self.orders.rows if r.id == order_id), None)

@@ -1,0 +1,279 @@
+"""The live Tasks table model: holds only Task ids, fetches row contents on demand into a
+bounded cache, and applies the engine's events to the rows that changed.
+
+After Anki's browser table: 100,000 Tasks cost what the visible rows cost. Unlike Anki,
+rows are fetched on a worker thread and painted when they arrive, so the GUI thread never
+waits for the database.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from app.core.db import Database
+from app.core.events import TaskChanged
+from app.core.queries import TaskFilter, TaskRow, task_ids, task_rows
+from app.ui.common import (
+    in_background,
+    local_time,
+    status_background,
+    status_color,
+    status_label,
+)
+
+Index = QModelIndex | QPersistentModelIndex
+
+# (key, header, sort key in app.core.queries.TASK_SORT)
+COLUMNS: list[tuple[str, str]] = [
+    ("id", "Task"),
+    ("order", "Order"),
+    ("job", "Job"),
+    ("article", "Article"),
+    ("account", "Account"),
+    ("pickup_point", "Pickup point"),
+    ("status", "Status"),
+    ("attempts", "Attempts"),
+    ("updated", "Updated"),
+    ("order_number", "Marketplace order no."),
+    ("error", "Error"),
+]
+STATUS_COLUMN = 6
+
+# Rows fetched around a missing one: a screenful and a bit, in one query.
+FETCH_BLOCK = 120
+CACHE_ROWS = 5000
+# Past this many separate runs of changed rows, one covering range is cheaper to emit.
+MAX_RANGES = 32
+
+
+def _display(row: TaskRow, key: str) -> str:
+    match key:
+        case "id":
+            return str(row.id)
+        case "order":
+            return str(row.order_id)
+        case "job":
+            return str(row.job_id)
+        case "article":
+            return row.article
+        case "account":
+            return row.account
+        case "pickup_point":
+            return row.pickup_point
+        case "status":
+            return status_label(row.status)
+        case "attempts":
+            return str(row.attempts)
+        case "updated":
+            return local_time(row.updated_at)
+        case "order_number":
+            return row.order_number
+        case "error":
+            return row.error
+    return ""
+
+
+def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted runs of consecutive row numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(set(rows)):
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+class TasksModel(QAbstractTableModel):
+    """Tasks matching a filter, in a sort order.
+
+    Attributes:
+        ids: the Task ids shown, in display order.
+        task_filter: the current filter.
+    Signals:
+        reloaded: the id list was replaced (after a filter, sort or refresh).
+    """
+
+    reloaded = Signal()
+
+    def __init__(self, db: Database, parent: Any = None):
+        super().__init__(parent)
+        self.db = db
+        self.ids: list[int] = []
+        self._row_of: dict[int, int] = {}
+        self._cache: OrderedDict[int, TaskRow] = OrderedDict()
+        self._fetching: set[int] = set()
+        self.task_filter = TaskFilter()
+        self._sort = ("id", False)
+        self._generation = 0
+        self.fetches = 0  # database round trips for rows, for tests and benchmarks
+
+    # -- Qt model API --------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(COLUMNS[section][1])
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.BackgroundRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.TextAlignmentRole,
+        ):
+            return None
+        row = self.row(index.row())
+        if row is None:
+            return None
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, key)
+        if role == Qt.ItemDataRole.ForegroundRole and key == "status":
+            return status_color(row.status)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return status_background(row.status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "article":
+                return row.article_title
+            if key == "error" and row.error:
+                return row.error
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("id", "order", "job", "attempts"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = (COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)
+        self.reload()
+
+    # -- rows --------------------------------------------------------------------------
+
+    def row(self, n: int) -> TaskRow | None:
+        """Row `n`'s contents if cached; otherwise None, and its block of rows is fetched
+        off the GUI thread and repainted when it arrives."""
+        if not 0 <= n < len(self.ids):
+            return None
+        task_id = self.ids[n]
+        cached = self._cache.get(task_id)
+        if cached is None and task_id not in self._fetching:
+            self._fetch_around(n)
+        return cached
+
+    def _fetch_around(self, n: int) -> None:
+        lo, hi = max(0, n - FETCH_BLOCK // 4), min(len(self.ids), n + FETCH_BLOCK)
+        wanted = [i for i in self.ids[lo:hi] if i not in self._cache and i not in self._fetching]
+        if not wanted:
+            return
+        self._fetching.update(wanted)
+        generation = self._generation
+        db = self.db
+
+        def query() -> dict[int, TaskRow]:
+            with db.session() as s:
+                return task_rows(s, wanted)
+
+        def done(rows: dict[int, TaskRow]) -> None:
+            self._fetching.difference_update(wanted)
+            if generation != self._generation:
+                return
+            self.fetches += 1
+            self._cache.update(rows)
+            while len(self._cache) > CACHE_ROWS:
+                self._cache.popitem(last=False)
+            shown = [self._row_of[i] for i in rows if i in self._row_of]
+            self._emit_rows(shown)
+
+        in_background(query, done, lambda _exc: self._fetching.difference_update(wanted))
+
+    def task_id(self, n: int) -> int | None:
+        return self.ids[n] if 0 <= n < len(self.ids) else None
+
+    def row_of(self, task_id: int) -> int | None:
+        return self._row_of.get(task_id)
+
+    def apply(self, events: list[TaskChanged]) -> int:
+        """Applies engine events to cached rows and repaints only the rows that changed;
+        returns how many shown rows changed."""
+        changed: list[int] = []
+        for ev in events:
+            n = self._row_of.get(ev.task_id)
+            if n is None:
+                continue
+            row = self._cache.get(ev.task_id)
+            if row is not None:
+                if ev.account_id is not None and ev.account_id != row.account_id:
+                    del self._cache[ev.task_id]  # the account's login is fetched anew
+                else:
+                    row.status = ev.status
+                    row.attempts = ev.attempts or row.attempts
+                    row.updated_at = ev.at
+                    if ev.order_number:
+                        row.order_number = ev.order_number
+                    row.error = ev.error or ("" if ev.status == "purchased" else row.error)
+            changed.append(n)
+        self._emit_rows(changed)
+        return len(changed)
+
+    def _emit_rows(self, rows: list[int]) -> None:
+        """dataChanged for these rows only, as few signals as the runs allow."""
+        spans = ranges(rows)
+        if len(spans) > MAX_RANGES:
+            spans = [(spans[0][0], spans[-1][1])]
+        last = len(COLUMNS) - 1
+        for a, b in spans:
+            self.dataChanged.emit(self.index(a, 0), self.index(b, last))
+
+    def invalidate(self) -> None:
+        """Forgets cached contents (they are fetched again when painted)."""
+        self._cache.clear()
+        if self.ids:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.ids) - 1, len(COLUMNS) - 1))
+
+    # -- the id list -------------------------------------------------------------------
+
+    def set_filter(self, flt: TaskFilter) -> None:
+        self.task_filter = flt
+        self.reload()
+
+    def reload(self, then: Callable[[], None] | None = None) -> None:
+        """Queries the ids for the filter and sort off the GUI thread, then swaps them in."""
+        self._generation += 1
+        generation = self._generation
+        flt, (sort, desc) = self.task_filter, self._sort
+
+        def query() -> list[int]:
+            with self.db.session() as s:
+                return task_ids(s, flt, sort, desc)
+
+        def done(ids: list[int]) -> None:
+            if generation != self._generation:
+                return  # a newer filter or sort won
+            self.set_ids(ids)
+            if then is not None:
+                then()
+
+        in_background(query, done)
+
+    def set_ids(self, ids: list[int]) -> None:
+        self._generation += 1  # rows being fetched for the old list are dropped
+        self.beginResetModel()
+        self.ids = ids
+        self._row_of = {task_id: n for n, task_id in enumerate(ids)}
+        self._cache.clear()
+        self.endResetModel()
+        self.reloaded.emit()

@@ -1,0 +1,224 @@
+"""The Tasks view: the live table with its filters, and the Task detail dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.db import Database
+from app.core.queries import TaskDetail, TaskFilter, task_detail
+from app.core.states import TaskStatus
+from app.ui.common import in_background, local_time, money, status_color, status_label
+from app.ui.tasks_model import TasksModel
+
+
+class TasksView(QWidget):
+    """Filter bar (Order, status, free text) over the live Tasks table.
+
+    Attributes:
+        model: the TasksModel.
+        table: the QTableView.
+        order_box, status_box, search: the filter widgets.
+    Signals:
+        detail_requested(int): a Task was double-clicked.
+    """
+
+    detail_requested = Signal(int)
+
+    def __init__(self, db: Database, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.model = TasksModel(db, self)
+        self.order_box = QComboBox()
+        self.order_box.setMinimumWidth(180)
+        self.order_box.addItem(self.tr("All orders"), None)
+        self.status_box = QComboBox()
+        self.status_box.addItem(self.tr("All statuses"), frozenset())
+        self.status_box.addItem(
+            self.tr("Active (running, waiting)"),
+            frozenset({"assigned", "running", "submitting", "waiting_account", "retry_wait"}),
+        )
+        self.status_box.addItem(
+            self.tr("Problems (failed, review)"), frozenset({"failed", "needs_review"})
+        )
+        for status in TaskStatus:
+            self.status_box.addItem(status_label(status), frozenset({status.value}))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(
+            self.tr("Search article, account, order no., error…  (Ctrl+F)")
+        )
+        self.search.setClearButtonEnabled(True)
+        self.count_label = QLabel()
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel(self.tr("Order:")))
+        bar.addWidget(self.order_box)
+        bar.addWidget(QLabel(self.tr("Status:")))
+        bar.addWidget(self.status_box)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.count_label)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col, width in enumerate((60, 55, 50, 80, 110, 90, 110, 70, 75, 160, 200)):
+            header.resizeSection(col, width)
+        self.table.doubleClicked.connect(self._open_detail)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+
+        # Typing in the search box waits for a pause before querying.
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._debounce.start)
+        self.order_box.currentIndexChanged.connect(self.apply_filter)
+        self.status_box.currentIndexChanged.connect(self.apply_filter)
+        self.model.reloaded.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
+
+    def apply_filter(self) -> None:
+        self.model.set_filter(
+            TaskFilter(
+                order_id=self.order_box.currentData(),
+                statuses=self.status_box.currentData() or frozenset(),
+                text=self.search.text().strip(),
+            )
+        )
+
+    def set_orders(self, choices: list[tuple[int, str]]) -> None:
+        """Refreshes the Order filter's choices, keeping the current one."""
+        current = self.order_box.currentData()
+        self.order_box.blockSignals(True)
+        self.order_box.clear()
+        self.order_box.addItem(self.tr("All orders"), None)
+        for order_id, label in choices:
+            self.order_box.addItem(label, order_id)
+        i = self.order_box.findData(current)
+        self.order_box.setCurrentIndex(max(i, 0))
+        self.order_box.blockSignals(False)
+
+    def show_order(self, order_id: int | None) -> None:
+        i = self.order_box.findData(order_id)
+        if i >= 0 and i != self.order_box.currentIndex():
+            self.order_box.setCurrentIndex(i)
+
+    def _update_count(self) -> None:
+        self.count_label.setText(self.tr("%n task(s)", "", len(self.model.ids)))
+
+    def _open_detail(self, index: QModelIndex) -> None:
+        task_id = self.model.task_id(index.row())
+        if task_id is not None:
+            self.detail_requested.emit(task_id)
+
+
+class TaskDetailDialog(QDialog):
+    """One Task's history (its TaskEvents), its BuyBack and the screenshot of a failed
+    browser step."""
+
+    def __init__(self, db: Database, task_id: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Task %1").replace("%1", str(task_id)))
+        self.resize(760, 520)
+        self.summary = QFormLayout()
+        self.history = QTableWidget(0, 5)
+        self.history.setHorizontalHeaderLabels(
+            [self.tr("Time"), self.tr("From"), self.tr("To"), self.tr("Attempt"), self.tr("Detail")]
+        )
+        self.history.horizontalHeader().setStretchLastSection(True)
+        self.history.verticalHeader().setVisible(False)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.screenshot = QLabel()
+        self.screenshot.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        shot_area = QScrollArea()
+        shot_area.setWidget(self.screenshot)
+        shot_area.setWidgetResizable(True)
+        self.shot_area = shot_area
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.summary)
+        layout.addWidget(QLabel(self.tr("History")))
+        layout.addWidget(self.history, 2)
+        layout.addWidget(shot_area, 3)
+        layout.addWidget(buttons)
+        shot_area.hide()
+
+        def load() -> TaskDetail | None:
+            with db.session() as s:
+                return task_detail(s, task_id)
+
+        in_background(load, self._show)
+
+    def _show(self, d: TaskDetail | None) -> None:
+        if d is None:
+            self.summary.addRow(QLabel(self.tr("This task no longer exists.")))
+            return
+        r = d.row
+        status = QLabel(status_label(r.status))
+        status.setStyleSheet(f"color: {status_color(r.status).name()}; font-weight: bold")
+        self.summary.addRow(self.tr("Status:"), status)
+        self.summary.addRow(self.tr("Article:"), QLabel(f"{r.article} — {r.article_title}"))
+        self.summary.addRow(self.tr("Account:"), QLabel(r.account or "—"))
+        self.summary.addRow(self.tr("Pickup point:"), QLabel(r.pickup_point))
+        self.summary.addRow(self.tr("Order / Job:"), QLabel(f"#{r.order_id} / {r.job_id}"))
+        if d.buyback:
+            number, price, at, delivery = d.buyback
+            self.summary.addRow(
+                self.tr("Purchase:"),
+                QLabel(
+                    f"{d.marketplace} {number}, {money(price)}, "
+                    f"{local_time(at, True)}, {status_label(delivery)}"
+                ),
+            )
+        if r.error:
+            err = QLabel(r.error)
+            err.setWordWrap(True)
+            err.setStyleSheet("color: #b91c1c")
+            self.summary.addRow(self.tr("Error:"), err)
+        self.history.setRowCount(len(d.history))
+        for n, (at, frm, to, attempt, detail) in enumerate(d.history):
+            for col, text in enumerate(
+                (local_time(at, True), status_label(frm), status_label(to), str(attempt), detail)
+            ):
+                item = QTableWidgetItem(text)
+                if col == 2:
+                    item.setForeground(status_color(to))
+                self.history.setItem(n, col, item)
+        self.history.resizeColumnsToContents()
+        self.history.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        if d.screenshot and Path(d.screenshot).exists():
+            self.screenshot.setPixmap(
+                QPixmap(d.screenshot).scaledToWidth(700, Qt.TransformationMode.SmoothTransformation)
+            )
+            self.screenshot.setToolTip(d.screenshot)
+            self.shot_area.show()

@@ -1,0 +1,58 @@
+"""UI test setup: Qt without a screen, a small catalog, and a stand-in for the engine."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
+
+import concurrent.futures
+import threading
+
+import pytest
+
+from app.core.orders import Catalog, OrderSpec
+
+
+class FakeEngine:
+    """The engine's `submit`: records every spec and returns a future the test resolves
+    from another thread, as the real engine does."""
+
+    def __init__(self) -> None:
+        self.specs: list[OrderSpec] = []
+        self.futures: list[concurrent.futures.Future[int]] = []
+
+    def submit(self, spec: OrderSpec) -> concurrent.futures.Future[int]:
+        self.specs.append(spec)
+        self.futures.append(concurrent.futures.Future())
+        return self.futures[-1]
+
+    def finish(self, *, result: int | None = None, error: Exception | None = None) -> None:
+        """Completes the last submission from a thread of its own."""
+        future = self.futures[-1]
+        done = (lambda: future.set_exception(error)) if error else lambda: future.set_result(result)
+        thread = threading.Thread(target=done)
+        thread.start()
+        thread.join()
+
+
+@pytest.fixture
+def catalogs() -> dict[str, Catalog]:
+    sandbox = Catalog(
+        1,
+        "sandbox",
+        "Sandbox Market",
+        {"100001": 1, "100002": 2, "1000010": 3},
+        {"100001": "Electric kettle", "100002": "Mug", "1000010": "Kettle descaler"},
+        {"PVZ-001": 1, "PVZ-002": 2},
+        {"PVZ-001": "Tverskaya 1", "PVZ-002": "Lenina 2"},
+    )
+    other = Catalog(
+        2, "other", "Other Market", {"A1": 4}, {"A1": "Bag"}, {"P1": 3}, {"P1": "Mira 3"}
+    )
+    return {"sandbox": sandbox, "other": other}
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return FakeEngine()
