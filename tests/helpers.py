@@ -3,6 +3,7 @@ what the database holds."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from app.core.catalog import upsert_accounts, upsert_marketplace
 from app.core.context import EngineSettings
 from app.core.db import Database
+from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
 from app.core.models import Base
 from app.core.supervisor import Supervisor
@@ -96,3 +98,24 @@ def history(db: Database, task_id: int) -> list[str]:
                 .order_by(TaskEvent.id)
             )
         )
+
+
+class GatedDriver(MemoryDriver):
+    """Holds every purchase until released, counting how many run at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.now = 0
+        self.peak = 0
+        self.started = 0
+
+    async def purchase(self, request: PurchaseRequest, before_submit):  # type: ignore[override]
+        self.now += 1
+        self.started += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await self.gate.wait()
+            return await super().purchase(request, before_submit)
+        finally:
+            self.now -= 1

@@ -213,6 +213,7 @@ class TaskManager:
         )
         runner = asyncio.create_task(TaskRunner(unit, self.driver, self.ctx).run())
         self.ctx.running += 1
+        self.ctx.dirty.add(p.order_id)  # the Order is now running
         self.running.add(runner)
         runner.add_done_callback(lambda t, q=q: self._done(t, q))
 

@@ -346,13 +346,3 @@ def task_detail(s: Session, task_id: int) -> TaskDetail | None:
 
 def client_names(s: Session) -> list[str]:
     return list(s.scalars(select(Client.name).order_by(Client.name)))
-
-
-def order_choices(s: Session, limit: int = 200) -> list[tuple[int, str]]:
-    rows = s.execute(
-        select(Order.id, Client.name)
-        .join(Client, Client.id == Order.client_id)
-        .order_by(Order.id.desc())
-        .limit(limit)
-    ).all()
-    return [(i, f"#{i} {name}") for i, name in rows]

@@ -158,21 +158,27 @@ def take_screenshots(args: argparse.Namespace) -> int:
 
         def step5() -> None:
             dialog = getattr(window, "new_order_dialog", None)
-            if dialog is not None:
-                fill = getattr(dialog, "demo_fill", None)
-                if fill is not None:
-                    fill()
-                QTimer.singleShot(
-                    300, lambda: (grab(dialog, "new-order"), dialog.reject(), QApplication.quit())
-                )
-            else:
+            if dialog is None:
                 QApplication.quit()
+                return
+            from app.core.orders import LineSpec
+
+            dialog.client_box.setEditText("ООО Ромашка")
+            dialog.add_line(LineSpec("100002", "5", "PVZ-001", "3990"))
+            dialog.add_line(LineSpec("100006", "0", "PVZ-004", ""))  # shows an inline error
+            QTimer.singleShot(
+                300, lambda: (grab(dialog, "new-order"), dialog.reject(), QApplication.quit())
+            )
 
         def wait() -> None:
             if finished():
                 tour()
-            else:
-                QTimer.singleShot(500, wait)
+                return
+            rows = window.orders_view.orders.rows
+            if "main-window-running" not in "".join(saved) and rows and rows[0].running:
+                window.orders_view.selectRow(0)
+                QTimer.singleShot(300, lambda: grab(window, "main-window-running"))
+            QTimer.singleShot(500, wait)
 
         QTimer.singleShot(1000, wait)
         QTimer.singleShot(int(args.timeout * 1000), QApplication.quit)

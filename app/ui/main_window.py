@@ -26,7 +26,6 @@ from app.core.orders import load_catalogs
 from app.core.queries import (
     account_rows,
     client_names,
-    order_choices,
     order_rows,
     purchases_since,
     status_counts,
@@ -236,13 +235,12 @@ class MainWindow(QMainWindow):
         self._reload_orders()
         db = self.db
 
-        def read() -> tuple[dict[str, int], int, list, list]:
+        def read() -> tuple[dict[str, int], int, list]:
             with db.session() as s:
                 return (
                     status_counts(s),
                     purchases_since(s, utcnow() - timedelta(minutes=1)),
                     account_rows(s),
-                    order_choices(s),
                 )
 
         in_background(read, self._show_refresh)
@@ -251,12 +249,12 @@ class MainWindow(QMainWindow):
         self.tasks_view.model.reload()
         self.refresh()
 
-    def _show_refresh(self, result: tuple[dict[str, int], int, list, list]) -> None:
-        counts, per_minute, accounts, choices = result
+    def _show_refresh(self, result: tuple[dict[str, int], int, list]) -> None:
+        counts, per_minute, accounts = result
         running = sum(counts.get(s, 0) for s in ("assigned", "running", "submitting"))
         waiting = sum(counts.get(s, 0) for s in ("pending", "waiting_account", "retry_wait"))
         self.counts_label.setText(
-            self.tr("Running %1 · Waiting %2 · Purchased %3 · Failed %4")
+            self.tr("Running %1 · Queued %2 · Purchased %3 · Failed %4")
             .replace("%1", str(running))
             .replace("%2", str(waiting))
             .replace("%3", str(counts.get("purchased", 0) + counts.get("delivered", 0)))
@@ -264,7 +262,6 @@ class MainWindow(QMainWindow):
         )
         self.rate_label.setText(self.tr("%1 purchases/min").replace("%1", str(per_minute)))
         self.accounts_view.accounts.set_rows(accounts)
-        self.tasks_view.set_orders(choices)
 
     def _reload_orders(self) -> None:
         db = self.db
@@ -279,6 +276,7 @@ class MainWindow(QMainWindow):
         selected = self.orders_view.current_order()
         known = {r.id for r in self.orders_view.orders.rows}
         self.orders_view.orders.set_rows(rows)
+        self.tasks_view.set_orders([(r.id, f"#{r.id} {r.client}") for r in rows])
         if selected is not None:
             for n, r in enumerate(rows):
                 if r.id == selected:

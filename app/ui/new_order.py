@@ -56,7 +56,7 @@ _NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 _PASTE_SEPARATORS = re.compile(r"[\t;]")
 # Marked through a dynamic property so that one stylesheet covers every editor.
 _STYLE = """
-QLineEdit[invalid="true"] { background-color: #ffe1e1; }
+QLineEdit[invalid="true"], QComboBox[invalid="true"] { background-color: #ffe1e1; }
 QLabel#messages { color: #a40000; }
 """
 
@@ -100,6 +100,7 @@ def _set_choice(box: QComboBox, value: str) -> None:
     box.setCurrentIndex(index)
     if index < 0:
         box.setEditText(value)
+    box.lineEdit().setCursorPosition(0)  # the article number first, not the title's end
 
 
 def _fill_choices(box: QComboBox, choices: dict[str, str]) -> None:
@@ -333,7 +334,10 @@ class NewOrderDialog(QDialog):
         return self.table.cellWidget(row, column)
 
     def add_line(self, line: LineSpec | None = None) -> None:
-        """Appends a line, empty or with the values given (kept even when invalid)."""
+        """Appends a line, empty or with the values given (kept even when invalid); a line
+        with values takes the place of blank rows at the end."""
+        if line is not None:
+            self._drop_trailing_blanks()
         self._append_row(line or LineSpec("", "", ""))
         self._lines_changed()
 
@@ -350,11 +354,14 @@ class NewOrderDialog(QDialog):
         lines = parse_pasted(QApplication.clipboard().text())
         if not lines:
             return
-        while self.table.rowCount() and _is_blank(self._line(self.table.rowCount() - 1)):
-            self.table.removeRow(self.table.rowCount() - 1)
+        self._drop_trailing_blanks()
         for line in lines:
             self._append_row(line)
         self._lines_changed(edited=True)
+
+    def _drop_trailing_blanks(self) -> None:
+        while self.table.rowCount() and _is_blank(self._line(self.table.rowCount() - 1)):
+            self.table.removeRow(self.table.rowCount() - 1)
 
     @Slot()
     def _add_empty_line(self) -> None:
@@ -484,12 +491,12 @@ class NewOrderDialog(QDialog):
 
     def _mark_widget(self, widget: QWidget, messages: list[str]) -> None:
         widget.setToolTip("\n".join(messages) or widget.property("hint"))
-        editor = _text_editor(widget)
-        if editor.property("invalid") != bool(messages):
-            editor.setProperty("invalid", bool(messages))
-            # A stylesheet reads dynamic properties only when the widget is polished.
-            editor.style().unpolish(editor)
-            editor.style().polish(editor)
+        for target in {widget, _text_editor(widget)}:
+            if target.property("invalid") != bool(messages):
+                target.setProperty("invalid", bool(messages))
+                # A stylesheet reads dynamic properties only when the widget is polished.
+                target.style().unpolish(target)
+                target.style().polish(target)
 
     def _show_messages(self, messages: list[str]) -> None:
         self.message_label.setText("\n".join(messages))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from helpers import make_supervisor, tasks
+from helpers import GatedDriver, make_supervisor, tasks
 from sqlalchemy import select
 
 from app.core.drivers.base import BusinessError, PurchaseRequest
@@ -58,27 +58,6 @@ async def test_run_buys_every_unit_and_rolls_status_up(db, market) -> None:
         }
         numbers = set(s.scalars(select(BuyBack.order_number)))
     assert numbers == {r.order_number for _, _, r in driver.ledger}
-
-
-class GatedDriver(MemoryDriver):
-    """Holds every purchase until released, counting how many run at once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        self.now = 0
-        self.peak = 0
-        self.started = 0
-
-    async def purchase(self, request: PurchaseRequest, before_submit):  # type: ignore[override]
-        self.now += 1
-        self.started += 1
-        self.peak = max(self.peak, self.now)
-        try:
-            await self.gate.wait()
-            return await super().purchase(request, before_submit)
-        finally:
-            self.now -= 1
 
 
 async def wait_for(predicate, timeout: float = 10.0) -> None:

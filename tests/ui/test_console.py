@@ -1,0 +1,200 @@
+"""The console window as an operator uses it: a typed Order is bought by real browsers on
+the real sandbox, bad input writes nothing, and pause and cancel do what they say."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import GatedDriver, row_counts, seed_market
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
+from test_new_order import type_line
+
+from app.core.context import EngineSettings
+from app.core.db import Database
+from app.core.orders import LineSpec, OrderSpec
+from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.service import EngineService
+from app.sandbox.server import SandboxOptions, SandboxServer
+from app.ui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def settings_in_tmp(tmp_path: Path) -> None:
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(str(tmp_path / "console.sqlite3"))
+    yield database
+    database.close()
+
+
+def open_window(
+    qtbot, db: Database, drivers, concurrency: int = 3
+) -> tuple[MainWindow, EngineService]:
+    service = EngineService(
+        db, drivers, EngineSettings(concurrency=concurrency, poll_s=0.2, rollup_s=0.2)
+    )
+    service.start()
+    window = MainWindow(db, service)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, service
+
+
+def shown_rows(window: MainWindow) -> list:
+    model = window.tasks_view.model
+    return [model.row(n) for n in range(model.rowCount())]
+
+
+@pytest.mark.browser
+def test_an_order_typed_in_the_window_is_bought_and_the_shop_agrees(qtbot, db, tmp_path) -> None:
+    server = SandboxServer(tmp_path / "ledger.sqlite3", SandboxOptions(accounts=10))
+    url = server.start_in_thread()
+    seed_sandbox(db, url, accounts=10)
+    window, service = open_window(qtbot, db, driver_factory(db, DriverOptions()))
+    try:
+        window.actions["new_order"].trigger()
+        qtbot.waitUntil(lambda: getattr(window, "new_order_dialog", None) is not None, timeout=5000)
+        dialog = window.new_order_dialog
+        qtbot.keyClicks(dialog.client_box, "Test client")
+        type_line(qtbot, dialog, 0, "100001", "2", "PVZ-002")
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+        type_line(qtbot, dialog, 1, "100004", "1", "PVZ-003", "3000")
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=10000)
+
+        def all_bought() -> bool:
+            rows = shown_rows(window)
+            return len(rows) == 3 and all(
+                r and r.status == "purchased" and r.order_number for r in rows
+            )
+
+        qtbot.waitUntil(all_bought, timeout=120000)
+        rows = shown_rows(window)
+        with urllib.request.urlopen(f"{url}/admin/orders.json", timeout=10) as r:
+            ledger = {o["order_number"]: o for o in json.load(r)}
+        assert set(ledger) == {r.order_number for r in rows}
+        for r in rows:
+            assert (ledger[r.order_number]["login"], ledger[r.order_number]["article"]) == (
+                r.account,
+                r.article,
+            )
+            assert ledger[r.order_number]["pickup_point"] == r.pickup_point
+        qtbot.waitUntil(
+            lambda: (
+                window.orders_view.orders.rows and window.orders_view.orders.rows[0].purchased == 3
+            )
+        )
+        assert window.orders_view.orders.rows[0].status == "purchased"
+    finally:
+        window.close()
+        service.stop()
+        server.stop_thread()
+
+
+def test_invalid_input_keeps_the_dialog_open_and_cancel_writes_nothing(qtbot, db) -> None:
+    seed_market(db, accounts=3, code="sandbox")
+    window, service = open_window(qtbot, db, lambda _m: GatedDriver())
+    try:
+        before = row_counts(db)
+        window.actions["new_order"].trigger()
+        qtbot.waitUntil(lambda: getattr(window, "new_order_dialog", None) is not None, timeout=5000)
+        dialog = window.new_order_dialog
+        qtbot.keyClicks(dialog.client_box, "Test client")
+        type_line(qtbot, dialog, 0, "A1", "0", "P1")
+        assert not dialog.ok_button.isEnabled()
+        assert "Line 1, quantity: must be at least 1 (got 0)" in dialog.message_label.text()
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)  # disabled: nothing happens
+        assert dialog.isVisible()
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        assert not dialog.isVisible()
+        assert row_counts(db) == before
+    finally:
+        window.close()
+        service.stop()
+
+
+def test_pause_stops_new_purchases_and_cancel_cancels_the_rest(qtbot, db, monkeypatch) -> None:
+    seed_market(db, accounts=10)
+    driver = GatedDriver()
+    window, service = open_window(qtbot, db, lambda _m: driver, concurrency=2)
+
+    async def release(_sup) -> None:
+        driver.gate.set()
+
+    try:
+        order_id = service.submit(OrderSpec("Client", "mem", [LineSpec("A1", 6, "P1")])).result(10)
+        qtbot.waitUntil(lambda: driver.started == 2, timeout=10000)
+        qtbot.waitUntil(lambda: len(window.orders_view.orders.rows) == 1, timeout=5000)
+        window.orders_view.selectRow(0)
+        assert window.actions["pause"].isEnabled()
+        window.actions["pause"].trigger()
+        qtbot.waitUntil(lambda: window.orders_view.orders.rows[0].status == "paused", timeout=5000)
+        assert window.actions["start"].isEnabled() and not window.actions["pause"].isEnabled()
+
+        service.call(release).result(5)
+        qtbot.waitUntil(lambda: window.orders_view.orders.rows[0].purchased == 2, timeout=5000)
+        qtbot.wait(500)  # a paused Order must not start anything in this time
+        assert driver.started == 2
+
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+        window.actions["cancel"].trigger()
+        qtbot.waitUntil(
+            lambda: window.orders_view.orders.rows[0].status == "cancelled", timeout=5000
+        )
+        qtbot.waitUntil(
+            lambda: (
+                Counter(r.status for r in shown_rows(window) if r)
+                == {"purchased": 2, "cancelled": 4}
+            ),
+            timeout=5000,
+        )
+        assert driver.started == 2 and len(driver.ledger) == 2
+        assert window.tasks_view.model.task_filter.order_id == order_id
+    finally:
+        window.close()
+        service.stop()
+
+
+@pytest.mark.browser
+def test_screenshot_command_saves_every_view(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    out = tmp_path / "shots"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "screenshot",
+            "--out",
+            str(out),
+            "--units",
+            "3",
+            "--db",
+            str(tmp_path / "c.sqlite3"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    names = {p.stem for p in out.glob("*.png")}
+    assert {"main-window", "task-detail", "accounts", "new-order"} <= names
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out / "main-window.png"))
+    assert image.width() >= 1000 and image.height() >= 600
