@@ -198,3 +198,39 @@ def test_screenshot_command_saves_every_view(tmp_path: Path) -> None:
 
     image = QImage(str(out / "main-window.png"))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_task_detail_shows_history_error_and_the_failure_screenshot(qtbot, db, tmp_path) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    from app.core.drivers.base import BusinessError
+    from app.core.drivers.memory import MemoryDriver
+    from app.ui.tasks_view import TaskDetailDialog
+
+    shot = tmp_path / "task-1.png"
+    image = QImage(320, 200, QImage.Format.Format_RGB32)
+    image.fill(QColor("#c00000"))
+    image.save(str(shot))
+
+    def out_of_stock(request, phase) -> None:
+        raise BusinessError("Article A1 is out of stock", code="out_of_stock", screenshot=str(shot))
+
+    seed_market(db, accounts=2)
+    window, service = open_window(qtbot, db, lambda _m: MemoryDriver(faults=out_of_stock))
+    try:
+        service.submit(OrderSpec("Client", "mem", [LineSpec("A1", 1, "P1")])).result(10)
+        qtbot.waitUntil(
+            lambda: [r.status for r in shown_rows(window) if r] == ["failed"], timeout=10000
+        )
+        dialog = TaskDetailDialog(db, window.tasks_view.model.ids[0])
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.history.rowCount() > 0, timeout=5000)
+        steps = [dialog.history.item(n, 2).text() for n in range(dialog.history.rowCount())]
+        assert steps == ["pending", "assigned", "running", "failed"]
+        assert dialog.history.item(3, 4).text() == "Article A1 is out of stock"
+        assert dialog.shot_area.isVisible()
+        assert dialog.screenshot.pixmap().width() == 700  # scaled to the dialog
+    finally:
+        window.close()
+        service.stop()
