@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ from app.core.db import Database
 from app.core.orders import LineSpec, OrderSpec
 from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
 from app.core.supervisor import Supervisor, order_progress
+from app.sandbox.process import SandboxProcess
 from bench.common import report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,36 +98,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
-        shop = subprocess.Popen(
-            [
-                sys.executable,
-                "main.py",
-                "sandbox",
-                "--port",
-                str(port),
-                "--ledger",
-                f"{tmp}/ledger.sqlite3",
-                "--accounts",
-                str(args.units + 1),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
+    accounts = args.units + 1  # one account per unit, and one for the lone browser
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxProcess(Path(tmp) / "ledger.sqlite3", "--accounts", str(accounts)) as shop,
+    ):
+        db = Database(f"{tmp}/console.sqlite3")
+        seed_sandbox(db, shop.url, accounts)
+        seconds, idle, peak, purchased = asyncio.run(
+            buy(db, args.units, args.concurrency, "100001")
         )
-        try:
-            url = shop.stdout.readline().split("listening on", 1)[1].strip()
-            db = Database(f"{tmp}/console.sqlite3")
-            seed_sandbox(db, url, args.units + 1)
-            seconds, idle, peak, purchased = asyncio.run(
-                buy(db, args.units, args.concurrency, "100001")
-            )
-            _, _, alone_peak, _ = asyncio.run(buy(db, 1, 1, "100002"))
-            db.close()
-        finally:
-            shop.terminate()
-            shop.wait(timeout=20)
+        _, _, alone_peak, _ = asyncio.run(buy(db, 1, 1, "100002"))
+        db.close()
     per_purchase = (peak - idle) / args.concurrency
     report(
         {
@@ -145,14 +126,6 @@ def main() -> None:
         },
         args.json,
     )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ from typing import Any
 
 import psutil
 
+from app.core.catalog import upsert_accounts, upsert_marketplace
+from app.core.db import Database
+
 
 def report(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
@@ -19,3 +22,20 @@ def report(result: dict[str, Any], as_json: bool) -> None:
 
 def rss_mb(pid: int | None = None) -> float:
     return psutil.Process(pid or os.getpid()).memory_info().rss / 2**20
+
+
+def seed_memory_market(db: Database, accounts: int) -> None:
+    """The "bench" marketplace served by the in-memory driver: articles A0..A9, pickup
+    point P1, and `accounts` accounts."""
+    with db.session() as s:
+        mp = upsert_marketplace(
+            s,
+            code="bench",
+            name="Bench",
+            base_url="memory://",
+            driver="memory",
+            articles=[(f"A{i}", f"Article {i}") for i in range(10)],
+            pickup_points=[("P1", "Pickup point 1")],
+        )
+        upsert_accounts(s, mp.id, [(f"acc{i:05d}", "pw") for i in range(accounts)])
+        s.commit()

@@ -16,14 +16,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.core.catalog import upsert_accounts, upsert_marketplace
 from app.core.context import EngineSettings
 from app.core.db import Database
 from app.core.drivers.memory import MemoryDriver
 from app.core.models import BuyBack, TaskEvent
 from app.core.orders import LineSpec, OrderSpec
 from app.core.supervisor import Supervisor, order_progress
-from bench.common import report, rss_mb
+from bench.common import report, rss_mb, seed_memory_market
 
 
 async def measure(db: Database, units: int, concurrency: int, line_size: int) -> dict:
@@ -73,22 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(str(Path(tmp) / "bench.sqlite3"))
-        with db.session() as s:
-            mp = upsert_marketplace(
-                s,
-                code="bench",
-                name="Bench",
-                base_url="memory://",
-                driver="memory",
-                articles=[(f"A{i}", f"Article {i}") for i in range(10)],
-                pickup_points=[("P1", "Pickup point 1")],
-            )
-            # One unit of a Job per account (the default rule): a Job needs as many
-            # accounts as it has units.
-            upsert_accounts(
-                s, mp.id, [(f"acc{i:05d}", "pw") for i in range(min(args.units, args.line_size))]
-            )
-            s.commit()
+        # One unit of a Job per account (the default rule): a Job needs as many
+        # accounts as it has units.
+        seed_memory_market(db, min(args.units, args.line_size))
         result = asyncio.run(measure(db, args.units, args.concurrency, args.line_size))
         result["db_mb"] = round((Path(tmp) / "bench.sqlite3").stat().st_size / 2**20, 1)
         db.close()

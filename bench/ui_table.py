@@ -25,7 +25,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from sqlalchemy import update
 
-from app.core.catalog import upsert_accounts, upsert_marketplace
 from app.core.db import Database
 from app.core.drivers.memory import MemoryDriver
 from app.core.events import TaskChanged
@@ -34,24 +33,13 @@ from app.core.orders import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.core.states import OrderStatus
 from app.core.supervisor import create_order
-from bench.common import report, rss_mb
+from bench.common import report, rss_mb, seed_memory_market
 
 STATUSES = ["assigned", "running", "submitting", "purchased", "retry_wait", "failed"]
 
 
 def seed(db: Database, tasks: int) -> None:
-    with db.session() as s:
-        mp = upsert_marketplace(
-            s,
-            code="bench",
-            name="Bench",
-            base_url="memory://",
-            driver="memory",
-            articles=[(f"A{i}", f"Article {i}") for i in range(10)],
-            pickup_points=[("P1", "Pickup point 1")],
-        )
-        upsert_accounts(s, mp.id, [(f"acc{i:04d}", "pw") for i in range(1000)])
-        s.commit()
+    seed_memory_market(db, 1000)
     per_line = 1000
     lines = [
         LineSpec(f"A{i % 10}", min(per_line, tasks - i * per_line), "P1")

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,43 +20,16 @@ from app.core.models import BuyBack, Job, MarketPlaceAccount, OrderLine, PickupP
 from app.core.orders import LineSpec, OrderSpec
 from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
 from app.core.supervisor import Supervisor
+from app.sandbox.process import SandboxProcess
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "main.py",
-            "sandbox",
-            "--port",
-            str(port),
-            "--ledger",
-            str(tmp_path / "ledger.sqlite3"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    assert "listening on" in line, line
-    yield line.split("listening on", 1)[1].strip()
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0
-
-
-def ledger(url: str) -> list[dict]:
-    with urllib.request.urlopen(f"{url}/admin/orders.json", timeout=10) as r:
-        return json.load(r)
+def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
+    with SandboxProcess(tmp_path / "ledger.sqlite3") as shop:
+        yield shop
+    assert shop.returncode == 0
 
 
 def console(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -71,7 +42,7 @@ def console(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str
     )
 
 
-def test_demo_buys_every_unit_and_the_shop_agrees(sandbox: str, tmp_path: Path) -> None:
+def test_demo_buys_every_unit_and_the_shop_agrees(sandbox: SandboxProcess, tmp_path: Path) -> None:
     db_path = tmp_path / "console.sqlite3"
     done = console(
         "demo",
@@ -80,7 +51,7 @@ def test_demo_buys_every_unit_and_the_shop_agrees(sandbox: str, tmp_path: Path) 
         "--concurrency",
         "3",
         "--marketplace-url",
-        sandbox,
+        sandbox.url,
         "--db",
         str(db_path),
         "--json",
@@ -89,7 +60,7 @@ def test_demo_buys_every_unit_and_the_shop_agrees(sandbox: str, tmp_path: Path) 
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["units"] == 6 and summary["purchased"] == 6 and summary["failed"] == 0
 
-    orders = ledger(sandbox)
+    orders = sandbox.orders()
     assert len(orders) == 6
     assert sorted(o["order_number"] for o in orders) == sorted(summary["order_numbers"])
     assert len({o["login"] for o in orders}) == 6  # each unit by a different account
@@ -116,10 +87,10 @@ def test_demo_buys_every_unit_and_the_shop_agrees(sandbox: str, tmp_path: Path) 
     assert mine == theirs
 
 
-def test_run_until_idle_processes_a_queued_order(sandbox: str, tmp_path: Path) -> None:
+def test_run_until_idle_processes_a_queued_order(sandbox: SandboxProcess, tmp_path: Path) -> None:
     db_path = tmp_path / "console.sqlite3"
     db = Database(str(db_path))
-    seed_sandbox(db, sandbox, accounts=10)
+    seed_sandbox(db, sandbox.url, accounts=10)
     sup = Supervisor(db, driver_factory(db, DriverOptions()))
     spec = OrderSpec("Клиент", "sandbox", [LineSpec("100005", 2, "PVZ-004")])
     asyncio.run(sup.submit(spec))
@@ -127,6 +98,6 @@ def test_run_until_idle_processes_a_queued_order(sandbox: str, tmp_path: Path) -
 
     done = console("run", "--until-idle", "--db", str(db_path))
     assert done.returncode == 0, done.stdout + done.stderr
-    orders = ledger(sandbox)
+    orders = sandbox.orders()
     assert [(o["article"], o["pickup_point"]) for o in orders] == [("100005", "PVZ-004")] * 2
     assert len({o["login"] for o in orders}) == 2

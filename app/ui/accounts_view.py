@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
-from app.core.queries import AccountRow
-from app.ui.common import local_time, status_color
+from app.ui.common import Index, RowsModel, local_time, status_color
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = [
     "Login",
     "Marketplace",
@@ -25,23 +23,8 @@ COLUMNS = [
 ACCOUNT_COLORS = {"active": "purchased", "disabled": "cancelled", "blocked": "failed"}
 
 
-class AccountsModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None):
-        super().__init__(parent)
-        self.rows: list[AccountRow] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(COLUMNS[section])
-        return None
+class AccountsModel(RowsModel):
+    columns = tuple(COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -69,16 +52,6 @@ class AccountsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.last_error:
             return r.last_error
         return None
-
-    def set_rows(self, rows: list[AccountRow]) -> None:
-        if [r.id for r in rows] == [r.id for r in self.rows]:
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
 
 
 class AccountsView(QTableView):

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 log = logging.getLogger(__name__)
@@ -128,3 +135,48 @@ def money(minor: int | None) -> str:
         return ""
     rub, kop = divmod(minor, 100)
     return f"{rub:,}".replace(",", "\u00a0") + f",{kop:02d} ₽"
+
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel):
+    """A table over a short list of row objects that have an `id`, replaced as a whole on
+    each refresh; subclasses set `columns` and answer `data`.
+
+    Attributes:
+        rows: the row objects, in display order.
+    """
+
+    columns: tuple[str, ...] = ()
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.rows: list[Any] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(self.columns[section])
+        return None
+
+    def set_rows(self, rows: list[Any]) -> None:
+        """Same rows in the same order: repaint in place (keeps selection and scroll);
+        otherwise reset."""
+        if [r.id for r in rows] == [r.id for r in self.rows]:
+            self.rows = rows
+            if rows:
+                self.dataChanged.emit(
+                    self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1)
+                )
+            return
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.queries import OrderRow
-from app.ui.common import local_time, status_color, status_label
+from app.ui.common import Index, RowsModel, local_time, status_color, status_label
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = [
     "Order",
     "Client",
@@ -37,29 +36,14 @@ PURCHASED, DELIVERED = 5, 6
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class OrdersModel(QAbstractTableModel):
+class OrdersModel(RowsModel):
     """The newest Orders with their progress (a small list, reloaded when progress moves).
 
     Attributes:
         rows: OrderRow per row, newest first.
     """
 
-    def __init__(self, parent: Any = None):
-        super().__init__(parent)
-        self.rows: list[OrderRow] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(COLUMNS[section])
-        return None
+    columns = tuple(COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -88,16 +72,6 @@ class OrdersModel(QAbstractTableModel):
 
     def order_id(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None
-
-    def set_rows(self, rows: list[OrderRow]) -> None:
-        if [r.id for r in rows] == [r.id for r in self.rows]:
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
 
 
 class ProgressDelegate(QStyledItemDelegate):
