@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
             for n, r in enumerate(rows):
                 if r.id == selected:
                     self.orders_view.selectRow(n)
-        if {r.id for r in rows} - known and known:
+        if {r.id for r in rows} - known:
             self.tasks_view.model.reload()  # a new Order brought new Tasks
         self._update_actions()
 
