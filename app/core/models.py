@@ -94,10 +94,19 @@ class MarketPlaceAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
     login: Mapped[str] = mapped_column(String(200))
-    password: Mapped[str] = mapped_column(String(500), default="")
+    password: Mapped[str] = mapped_column(Text, default="")  # encrypted (app.core.secrets)
+    phone: Mapped[str] = mapped_column(String(50), default="")
     label: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="active")  # active|disabled|blocked
-    session_state: Mapped[str | None] = mapped_column(Text)  # Playwright storage state, JSON
+    session_state: Mapped[str | None] = mapped_column(Text)  # Playwright storage state, encrypted
+    # A Chrome/Chromium user-data-dir used as this account's persistent browser profile.
+    profile_dir: Mapped[str | None] = mapped_column(String(1000))
+    daily_limit: Mapped[int | None]  # purchases per day; None = no limit
+    # After failures the account rests until this time before it is leased again.
+    cooldown_until: Mapped[datetime | None]
+    failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    health: Mapped[str] = mapped_column(String(30), default="unknown")  # last check's verdict
+    checked_at: Mapped[datetime | None]
     # A lease marks the account as used by one running Task; it expires so that a
     # crashed worker never strands the account.
     lease_owner: Mapped[str | None] = mapped_column(String(200))
@@ -213,6 +222,7 @@ class BuyBack(Base):
     delivery_status: Mapped[str] = mapped_column(String(30), default="ordered")
     delivered_at: Mapped[datetime | None]
     checked_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None]  # when delivery tracking looks again
 
 
 class TaskEvent(Base):
