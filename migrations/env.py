@@ -22,16 +22,27 @@ def run_migrations_online() -> None:
         url_for(config.get_main_option("sqlalchemy.url"))
     )
     with engine.connect() as connection:
-        # render_as_batch: SQLite cannot ALTER most things; batch mode copies tables.
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=True,
-            render_item=render_item,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        raw = connection.connection.driver_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations copy a table and drop the old one; with foreign keys on,
+            # SQLite refuses to drop a table other rows point to. Off for the migration
+            # only, on the raw connection: the pragma is a no-op inside a transaction.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            # render_as_batch: SQLite cannot ALTER most things; batch mode copies tables.
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                render_item=render_item,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations_online()

@@ -50,3 +50,41 @@ def test_path_or_url_is_accepted(tmp_path) -> None:
     d = Database(str(tmp_path / "x.sqlite3"))
     assert d.url.startswith("sqlite:///") and d.url.endswith("x.sqlite3")
     d.close()
+
+
+def test_a_database_from_the_first_release_is_upgraded_keeping_its_rows(tmp_path) -> None:
+    from alembic import command
+
+    from app.core.db import _alembic_config, make_engine
+    from app.core.models import MarketPlaceAccount
+
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    command.upgrade(_alembic_config(engine), "4b4e24368e43")  # the first schema
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO marketplace (code, name, base_url, driver)"
+                " VALUES ('m', 'M', 'x', 'sandbox')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO marketplace_account"
+                " (marketplace_id, login, password, label, status, created_at)"
+                " VALUES (1, 'old-buyer', 'pw', '', 'active', '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    db = Database(str(path))
+    with db.session() as s:
+        acc = s.scalar(select(MarketPlaceAccount))
+        assert (acc.login, acc.phone, acc.failures_in_row, acc.health) == (
+            "old-buyer",
+            "",
+            0,
+            "unknown",
+        )
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.close()
