@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, or_, select, update
+from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.drivers.base import AccountRef
 from app.core.journal import LostTask, transition
-from app.core.models import MarketPlace, MarketPlaceAccount, Task
+from app.core.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
 from app.core.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
 
 A = MarketPlaceAccount
@@ -49,12 +49,45 @@ _RELEASE = (
     .where(A.id == bindparam("_id"), A.lease_owner == bindparam("_owner"))
     .values(lease_owner=None, lease_expires_at=None)
 )
+# A purchase went through: the account is healthy again.
+_RELEASE_OK = _RELEASE.values(failures_in_row=0, cooldown_until=None)
 _RELEASE_WITH_ERROR = _RELEASE.values(last_error=bindparam("error"))
+_RELEASE_FAILED = _RELEASE.values(
+    last_error=bindparam("error"),
+    failures_in_row=A.failures_in_row + 1,
+    cooldown_until=bindparam("cooldown_until"),
+)
+
+
+@dataclass(frozen=True)
+class PoolRules:
+    """How accounts rest after failures: `cooldown_s` after the first failure in a row,
+    doubling with each further one, at most `cooldown_max_s`."""
+
+    cooldown_s: float = 60.0
+    cooldown_max_s: float = 1800.0
+
+    def cooldown(self, failures_in_row: int) -> float:
+        return min(self.cooldown_max_s, self.cooldown_s * 2 ** max(0, failures_in_row - 1))
+
+
+def day_start(now: datetime) -> datetime:
+    """Midnight of the operator's local day, in UTC: daily limits follow the wall clock."""
+    local = now.astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
 
 
 def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Any:
     stmt = select(A.id).where(A.marketplace_id == req.marketplace_id, A.status == "active")
     stmt = stmt.where(_free(now))
+    stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
+    bought_today = (
+        select(func.count())
+        .select_from(BuyBack)
+        .where(BuyBack.account_id == A.id, BuyBack.purchased_at >= day_start(now))
+        .scalar_subquery()
+    )
+    stmt = stmt.where(or_(A.daily_limit.is_(None), bought_today < A.daily_limit))
     if req.unit_rule is not UnitRule.OFF:
         # An account that bought (or may have bought, or is buying) a unit of this
         # Job/Order is not used for another one: the seed's rule.
@@ -69,6 +102,22 @@ def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Any:
         stmt = stmt.where(~exists(used))
     # Least recently used first spreads purchases over the pool.
     return stmt.order_by(A.last_used_at.asc().nulls_first(), A.id).limit(limit)
+
+
+def pool_may_free_up(
+    conn: Connection | Session, marketplace_id: int, owner: str, now: datetime
+) -> bool:
+    """Whether an account of the marketplace that is unavailable now will come back on
+    its own: one resting after failures, or one leased by another worker."""
+    soon = select(A.id).where(
+        A.marketplace_id == marketplace_id,
+        A.status == "active",
+        or_(
+            A.cooldown_until > now,
+            (A.lease_owner.is_not(None)) & (A.lease_owner != owner) & (A.lease_expires_at > now),
+        ),
+    )
+    return conn.execute(soon.limit(1)).first() is not None
 
 
 def lease_accounts(
@@ -110,11 +159,29 @@ def lease_accounts(
 
 def release(conn: Connection, account_id: int, owner: str, *, error: str | None = None) -> None:
     """Ends this worker's lease on the account (a no-op if the lease already expired and
-    another worker holds it now)."""
+    another worker holds it now); `error` is kept as the account's last error."""
     if error is None:
         conn.execute(_RELEASE, {"_id": account_id, "_owner": owner})
     else:
         conn.execute(_RELEASE_WITH_ERROR, {"_id": account_id, "_owner": owner, "error": error})
+
+
+def release_after_purchase(conn: Connection, account_id: int, owner: str) -> None:
+    conn.execute(_RELEASE_OK, {"_id": account_id, "_owner": owner})
+
+
+def release_after_failure(
+    conn: Connection, account_id: int, owner: str, error: str, *, now: datetime, rules: PoolRules
+) -> None:
+    """Ends the lease of an account whose attempt failed for a reason that may be its own
+    (timeouts, errors, an uncertain outcome) and rests it: the more failures in a row,
+    the longer."""
+    failures = conn.scalar(select(A.failures_in_row).where(A.id == account_id)) or 0
+    until = now + timedelta(seconds=rules.cooldown(failures + 1))
+    conn.execute(
+        _RELEASE_FAILED,
+        {"_id": account_id, "_owner": owner, "error": error, "cooldown_until": until},
+    )
 
 
 def set_status(conn: Connection, account_id: int, status: str, reason: str) -> None:

@@ -10,6 +10,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
+from app.core.accounts import PoolRules
 from app.core.db import Database
 from app.core.events import EngineNotice, EventBus, TaskChanged
 from app.core.models import utcnow
@@ -24,6 +25,7 @@ class EngineSettings:
     poll_s: float = 1.0  # how often shared state (other workstations) is looked at
     rollup_s: float = 0.5  # how often Order/Job progress is recomputed
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pool: PoolRules = field(default_factory=PoolRules)
 
 
 def new_worker_id() -> str:
@@ -96,6 +98,10 @@ class EngineContext:
     @property
     def retry(self) -> RetryPolicy:
         return self.settings.retry
+
+    @property
+    def pool(self) -> PoolRules:
+        return self.settings.pool
 
     def control(self, order_id: int) -> OrderControl:
         return self.controls.setdefault(order_id, OrderControl())

@@ -98,10 +98,16 @@ class TaskManager:
                 await Signal.wait(token, ctx.settings.poll_s)
                 continue
             starved = await self._dispatch()
-            if starved and ctx.until_idle and ctx.running == 0:
-                log.info("job %s: no free account and nothing running; leaving", self.plan.job_id)
+            if starved and ctx.until_idle and ctx.running == 0 and not await self._may_free_up():
+                log.info("job %s: no account can become free; leaving", self.plan.job_id)
+                left, self._queue = self._queue, []
+                await self._mark_waiting(left, utcnow())  # all of them wait for an account
                 break
             await Signal.wait(token, self._sleep_time(starved))
+
+    async def _may_free_up(self) -> bool:
+        mp, owner = self.plan.marketplace_id, self.ctx.worker_id
+        return await self.ctx.db.read(lambda s: accounts.pool_may_free_up(s, mp, owner, utcnow()))
 
     async def _load(self) -> None:
         job_id = self.plan.job_id

@@ -157,10 +157,17 @@ class TaskRunner:
         policy = self.ctx.retry
         if policy.gives_up(self.attempt):
             reason = f"gave up after {self.attempt} attempts: {exc.reason}"
-            return await self._finish(T.FAILED, reason, code=exc.code, shot=exc.screenshot)
+            return await self._finish(
+                T.FAILED, reason, code=exc.code, shot=exc.screenshot, account_failed=True
+            )
         due = utcnow() + timedelta(seconds=policy.delay(self.attempt, self.ctx.rng))
         return await self._finish(
-            T.RETRY_WAIT, exc.reason, code=exc.code, shot=exc.screenshot, due=due
+            T.RETRY_WAIT,
+            exc.reason,
+            code=exc.code,
+            shot=exc.screenshot,
+            due=due,
+            account_failed=True,
         )
 
     async def _reconcile(self, exc: TransientError) -> Outcome:
@@ -181,7 +188,7 @@ class TaskRunner:
                 f"{exc.reason}; the order may have been placed and the check failed "
                 f"({check_exc}): look at the account's order history"
             )
-            return await self._finish(T.NEEDS_REVIEW, reason, code="uncertain")
+            return await self._finish(T.NEEDS_REVIEW, reason, code="uncertain", account_failed=True)
         if found is not None:
             return await self._purchased(found, f"found in the order history after: {exc.reason}")
         # Confirmed absent: no order was placed, so a retry cannot buy twice.
@@ -216,7 +223,7 @@ class TaskRunner:
                     "delivery_status": str(receipt.status),
                 },
             )
-            accounts.release(conn, u.account.id, self.ctx.worker_id)
+            accounts.release_after_purchase(conn, u.account.id, self.ctx.worker_id)
 
         await self.ctx.db.write(op)
         self._publish(T.PURCHASED, order_number=receipt.order_number)
@@ -230,7 +237,10 @@ class TaskRunner:
         code: str | None = None,
         shot: str | None = None,
         due: datetime | None = None,
+        account_failed: bool = False,
     ) -> Outcome:
+        """Records the attempt's end. `account_failed`: the failure may be the account's
+        or the marketplace's for this account (not the item's), so the account rests."""
         u = self.unit
         frm = self._current
         values = {"last_error": reason, "error_code": code, "next_attempt_at": due}
@@ -250,7 +260,12 @@ class TaskRunner:
                 detail=reason,
                 values=values,
             )
-            accounts.release(conn, u.account.id, self.ctx.worker_id, error=reason)
+            if account_failed:
+                accounts.release_after_failure(
+                    conn, u.account.id, self.ctx.worker_id, reason, now=now, rules=self.ctx.pool
+                )
+            else:
+                accounts.release(conn, u.account.id, self.ctx.worker_id, error=reason)
 
         await self.ctx.db.write(op)
         self._publish(to, error=reason)
