@@ -8,6 +8,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.cli import accounts as accounts_cli
     from app.cli import commands
     from app.sandbox import server
 
@@ -25,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="serve the sandbox marketplace on its own")
     server.add_arguments(sandbox)
     sandbox.set_defaults(func=server.run_from_args)
+    accounts = sub.add_parser("accounts", help="import, list and check marketplace accounts")
+    accounts_cli.add_arguments(accounts)
     console = sub.add_parser("console", help="open the console window (the default)")
     commands.add_engine_arguments(console)
     console.set_defaults(func=_console)

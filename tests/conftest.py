@@ -9,6 +9,18 @@ import pytest
 from helpers import Market, seed_market
 
 from app.core.db import Database
+from app.core.secrets import KEY_FILE_ENV, get_vault
+
+
+@pytest.fixture(autouse=True)
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Secrets are encrypted with a key file of the test's own (subprocesses inherit it):
+    no test touches the real keyring or the user's config folder."""
+    path = tmp_path / "secrets.key"
+    monkeypatch.setenv(KEY_FILE_ENV, str(path))
+    get_vault.cache_clear()
+    yield path
+    get_vault.cache_clear()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.drivers.base import AccountRef
 from app.core.journal import LostTask, transition
 from app.core.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
+from app.core.secrets import get_vault
 from app.core.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
 
 A = MarketPlaceAccount
@@ -105,12 +106,15 @@ def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Any:
 
 
 def pool_may_free_up(
-    conn: Connection | Session, marketplace_id: int, owner: str, now: datetime
+    conn: Connection | Session, req: LeaseRequest, owner: str, now: datetime
 ) -> bool:
-    """Whether an account of the marketplace that is unavailable now will come back on
-    its own: one resting after failures, or one leased by another worker."""
+    """Whether the Job can still get an account without the operator: one is eligible
+    right now (it came back since the last try), rests after failures, or is leased by
+    another worker."""
+    if conn.execute(_eligible(req, now, 1)).first() is not None:
+        return True
     soon = select(A.id).where(
-        A.marketplace_id == marketplace_id,
+        A.marketplace_id == req.marketplace_id,
         A.status == "active",
         or_(
             A.cooldown_until > now,
@@ -122,23 +126,30 @@ def pool_may_free_up(
 
 def lease_accounts(
     conn: Connection, req: LeaseRequest, *, owner: str, now: datetime, lease_seconds: float
-) -> list[tuple[int, int]]:
+) -> tuple[list[tuple[int, int]], bool]:
     """Leases one free, eligible account to each of `req.tasks` it can and moves those
-    Tasks to `assigned`; returns (task id, account id) pairs. Every step is a guarded
-    update, so concurrent workers on a shared database never take the same account."""
-    candidates = conn.execute(_eligible(req, now, len(req.tasks))).scalars().all()
+    Tasks to `assigned`. Returns the (task id, account id) pairs, and whether eligible
+    accounts ran out. Every step is a guarded update, so concurrent workers on a shared
+    database never take the same account or the same Task."""
+    candidates = iter(conn.execute(_eligible(req, now, len(req.tasks))).scalars().all())
     expires = now + timedelta(seconds=lease_seconds)
     leased: list[tuple[int, int]] = []
-    accounts = iter(candidates)
+    spare: int | None = None  # taken, but its Task was gone: kept for the next Task
+    ran_out = False
     for task_id, status, attempts in req.tasks:
-        account_id = next(accounts, None)
+        account_id, spare = spare, None
+        while account_id is None:
+            candidate = next(candidates, None)
+            if candidate is None:
+                ran_out = True
+                break
+            took = conn.execute(
+                _TAKE, {"_id": candidate, "_now": now, "owner": owner, "expires": expires}
+            )
+            if took.rowcount == 1:  # else another worker took it after our select
+                account_id = candidate
         if account_id is None:
             break
-        took = conn.execute(
-            _TAKE, {"_id": account_id, "_now": now, "owner": owner, "expires": expires}
-        )
-        if took.rowcount != 1:
-            continue  # another worker took it between our select and update
         try:
             transition(
                 conn,
@@ -150,11 +161,13 @@ def lease_accounts(
                 account_id=account_id,
                 values={"account_id": account_id, "worker": owner},
             )
-        except LostTask:
-            release(conn, account_id, owner)
+        except LostTask:  # another worker or the operator moved the Task
+            spare = account_id
             continue
         leased.append((task_id, account_id))
-    return leased
+    if spare is not None:
+        release(conn, spare, owner)
+    return leased, ran_out
 
 
 def release(conn: Connection, account_id: int, owner: str, *, error: str | None = None) -> None:
@@ -194,21 +207,24 @@ def account_refs(conn: Connection | Session, ids: list[int]) -> dict[int, Accoun
         .join(MarketPlace, MarketPlace.id == A.marketplace_id)
         .where(A.id.in_(ids))
     )
-    return {i: AccountRef(i, login, pw, url) for i, login, pw, url in rows}
+    # Decrypted only here, when Tasks take the accounts: the cost is one per purchase.
+    decrypt = get_vault().decrypt
+    return {i: AccountRef(i, login, decrypt(pw), url) for i, login, pw, url in rows}
 
 
 class DbSessionStore:
-    """Keeps each account's Playwright storage state in the console's database."""
+    """Keeps each account's Playwright storage state in the console's database, encrypted
+    (its cookies log the account in)."""
 
     def __init__(self, db: Any):
         self._db = db
 
     async def load(self, account_id: int) -> dict[str, Any] | None:
         text = await self._db.read(lambda s: s.get(A, account_id).session_state)
-        return json.loads(text) if text else None
+        return json.loads(get_vault().decrypt(text)) if text else None
 
     async def save(self, account_id: int, state: dict[str, Any] | None) -> None:
-        text = json.dumps(state) if state is not None else None
+        text = get_vault().encrypt(json.dumps(state)) if state is not None else None
         await self._db.write(
             lambda c: c.execute(update(A).where(A.id == account_id).values(session_state=text))
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.models import Article, MarketPlace, MarketPlaceAccount, PickupPoint
+from app.core.secrets import PREFIX, get_vault
 
 
 def upsert_marketplace(
@@ -53,7 +54,8 @@ def upsert_accounts(
     s: Session, marketplace_id: int, accounts: Iterable[tuple[str, str]], label: str = ""
 ) -> int:
     """Adds (login, password) accounts that are missing and refreshes passwords of the
-    others; returns how many were added."""
+    others; returns how many were added. Passwords are stored encrypted."""
+    vault = get_vault()
     have = {
         a.login: a
         for a in s.scalars(
@@ -63,11 +65,17 @@ def upsert_accounts(
     added = 0
     for login, password in accounts:
         if login in have:
-            have[login].password = password
+            stored = have[login].password
+            # Re-encrypting an unchanged password would rewrite every row on each seed.
+            if not stored.startswith(PREFIX) or vault.decrypt(stored) != password:
+                have[login].password = vault.encrypt(password)
         else:
             s.add(
                 MarketPlaceAccount(
-                    marketplace_id=marketplace_id, login=login, password=password, label=label
+                    marketplace_id=marketplace_id,
+                    login=login,
+                    password=vault.encrypt(password),
+                    label=label,
                 )
             )
             added += 1

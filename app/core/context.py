@@ -24,6 +24,8 @@ class EngineSettings:
     max_units_per_line: int = 1000
     poll_s: float = 1.0  # how often shared state (other workstations) is looked at
     rollup_s: float = 0.5  # how often Order/Job progress is recomputed
+    track_s: float = 30.0  # how often a purchased unit's delivery is looked at
+    recover_s: float = 60.0  # how often Tasks of dead workers are looked for
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pool: PoolRules = field(default_factory=PoolRules)
 
@@ -91,6 +93,7 @@ class EngineContext:
     stopping: bool = False
     until_idle: bool = False  # leave when nothing can progress instead of waiting
     dirty: set[int] = field(default_factory=set)  # Orders whose progress changed
+    fault: str | None = None  # why purchases stopped (storage), until the operator restarts
 
     def __post_init__(self) -> None:
         self.slots = Slots(self.settings.concurrency)
@@ -128,12 +131,12 @@ class EngineContext:
     def report_fault(self, exc: BaseException) -> None:
         """The engine cannot record what it does (disk full, database locked or broken):
         no new purchase may start; the operator is told why."""
+        if self.fault is not None:
+            return  # said once
         self.stopping = True
-        self.bus.publish(
-            EngineNotice(
-                "error",
-                f"Purchases stopped: the database refused a write ({exc}). "
-                "Nothing recorded so far is lost; fix the cause and start again.",
-            )
+        self.fault = (
+            f"Purchases stopped: the database refused a write ({exc}). Nothing recorded so "
+            "far is lost; free disk space or fix the database, then start the console again."
         )
+        self.bus.publish(EngineNotice("error", self.fault))
         self.changed.fire()

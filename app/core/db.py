@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import KnownError
@@ -134,9 +134,12 @@ class Database:
         try:
             if migrate:
                 upgrade(self.engine)
-        except OperationalError as exc:
+        except DBAPIError as exc:
             self.engine.dispose()
-            raise KnownError(f"Cannot open the database {self.url}: {exc.orig}") from exc
+            raise KnownError(
+                f"Cannot open the database {self.url}: {exc.orig}. If the file is damaged, "
+                "restore it from a backup, or open another database with --db."
+            ) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer: ThreadPoolExecutor | None = None
         self._reader: ThreadPoolExecutor | None = None

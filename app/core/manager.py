@@ -106,8 +106,9 @@ class TaskManager:
             await Signal.wait(token, self._sleep_time(starved))
 
     async def _may_free_up(self) -> bool:
-        mp, owner = self.plan.marketplace_id, self.ctx.worker_id
-        return await self.ctx.db.read(lambda s: accounts.pool_may_free_up(s, mp, owner, utcnow()))
+        p, owner = self.plan, self.ctx.worker_id
+        req = accounts.LeaseRequest(p.order_id, p.job_id, p.marketplace_id, p.unit_rule, [])
+        return await self.ctx.db.read(lambda s: accounts.pool_may_free_up(s, req, owner, utcnow()))
 
     async def _load(self) -> None:
         job_id = self.plan.job_id
@@ -157,13 +158,13 @@ class TaskManager:
         )
         ctx = self.ctx
 
-        def lease(conn: Connection) -> tuple[list[tuple[int, int]], dict[int, AccountRef]]:
-            pairs = accounts.lease_accounts(
+        def lease(conn: Connection) -> tuple[list[tuple[int, int]], bool, dict[int, AccountRef]]:
+            pairs, ran_out = accounts.lease_accounts(
                 conn, req, owner=ctx.worker_id, now=now, lease_seconds=ctx.settings.lease_seconds
             )
-            return pairs, accounts.account_refs(conn, [a for _, a in pairs])
+            return pairs, ran_out, accounts.account_refs(conn, [a for _, a in pairs])
 
-        pairs, refs = await ctx.db.write(lease)
+        pairs, ran_out, refs = await ctx.db.write(lease)
         ctx.slots.give(taken - len(pairs))
         leased = dict(pairs)
         for q in due:
@@ -172,37 +173,54 @@ class TaskManager:
         left = [q for q in due if q.task_id not in leased]
         if left:
             await self._mark_waiting(left, now)
-        return bool(left)
+        return ran_out
 
     async def _mark_waiting(self, items: list[_Queued], now: datetime) -> None:
+        """Records that these Tasks wait for an account and keeps them queued. Another
+        worker may have moved one meanwhile: its current state is read back, and it stays
+        queued only if it still waits."""
         to_mark = [q for q in items if q.status is not T.WAITING_ACCOUNT]
 
-        def op(conn: Connection) -> set[int]:
-            lost = set()
+        def op(conn: Connection) -> dict[int, tuple[TaskStatus, int] | None]:
+            current: dict[int, tuple[TaskStatus, int] | None] = {}
             for q in to_mark:
-                try:
-                    transition(
-                        conn,
-                        q.task_id,
-                        q.status,
-                        T.WAITING_ACCOUNT,
-                        now=now,
-                        attempt=q.attempts,
-                        account_id=None,
-                        detail="no free account",
-                    )
-                except LostTask:
-                    lost.add(q.task_id)
-            return lost
+                status, attempts = q.status, q.attempts
+                if status is not T.WAITING_ACCOUNT:
+                    try:
+                        transition(
+                            conn,
+                            q.task_id,
+                            status,
+                            T.WAITING_ACCOUNT,
+                            now=now,
+                            attempt=attempts,
+                            account_id=None,
+                            detail="no free account",
+                        )
+                    except LostTask:
+                        row = conn.execute(
+                            select(Task.status, Task.attempts).where(Task.id == q.task_id)
+                        ).first()
+                        if row is None or T(row[0]) not in QUEUED:
+                            current[q.task_id] = None  # settled or taken elsewhere
+                            continue
+                        status, attempts = T(row[0]), row[1]
+                        if status is not T.WAITING_ACCOUNT:
+                            current[q.task_id] = (status, attempts)
+                            continue
+                current[q.task_id] = (T.WAITING_ACCOUNT, attempts)
+            return current
 
-        lost = await self.ctx.db.write(op) if to_mark else set()
+        current = await self.ctx.db.write(op) if to_mark else {}
         for q in items:
-            if q.task_id not in lost:
-                q.status = T.WAITING_ACCOUNT
-                heapq.heappush(self._queue, q)
-        for q in to_mark:
-            if q.task_id not in lost:
-                self.ctx.publish_task(q.task_id, self.plan, T.WAITING_ACCOUNT, q.attempts)
+            if q.task_id in current:
+                state = current[q.task_id]
+                if state is None:
+                    continue
+                q.status, q.attempts = state
+                if q.status is T.WAITING_ACCOUNT:
+                    self.ctx.publish_task(q.task_id, self.plan, q.status, q.attempts)
+            heapq.heappush(self._queue, q)
 
     def _start(self, q: _Queued, account: AccountRef) -> None:
         p = self.plan

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.core.accounts import day_start
 from app.core.models import (
     Article,
     BuyBack,
@@ -255,23 +256,37 @@ def purchases_since(s: Session, since: datetime) -> int:
 
 @dataclass
 class AccountRow:
+    """One account as the Accounts view and `accounts list` show it: no secrets, only
+    whether a session is stored."""
+
     id: int
     login: str
     marketplace: str
     label: str
+    phone: str
     status: str
     busy: bool
+    health: str
+    checked_at: datetime | None
     purchases_today: int
+    daily_limit: int | None
+    cooldown_until: datetime | None  # only while it lasts
+    has_session: bool
+    profile_dir: str
     last_used_at: datetime | None
     last_error: str
 
 
+def _until(value: datetime | None, now: datetime) -> datetime | None:
+    return value if value is not None and value > now else None
+
+
 def account_rows(s: Session) -> list[AccountRow]:
     now = utcnow()
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = (
         select(BuyBack.account_id, func.count().label("n"))
-        .where(BuyBack.purchased_at >= day_start)
+        # The operator's local day, as the pool counts daily limits.
+        .where(BuyBack.purchased_at >= day_start(now))
         .group_by(BuyBack.account_id)
         .subquery()
     )
@@ -282,10 +297,17 @@ def account_rows(s: Session) -> list[AccountRow]:
             A.login,
             MarketPlace.name,
             A.label,
+            A.phone,
             A.status,
             A.lease_owner,
             A.lease_expires_at,
+            A.health,
+            A.checked_at,
             today.c.n,
+            A.daily_limit,
+            A.cooldown_until,
+            A.session_state.is_not(None).label("has_session"),
+            A.profile_dir,
             A.last_used_at,
             A.last_error,
         )
@@ -295,15 +317,22 @@ def account_rows(s: Session) -> list[AccountRow]:
     ).all()
     return [
         AccountRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3] or "",
-            r[4],
-            bool(r[5] and r[6] and r[6] > now),
-            r[7] or 0,
-            r[8],
-            r[9] or "",
+            id=r.id,
+            login=r.login,
+            marketplace=r.name,
+            label=r.label or "",
+            phone=r.phone or "",
+            status=r.status,
+            busy=bool(r.lease_owner and r.lease_expires_at and r.lease_expires_at > now),
+            health=r.health or "unknown",
+            checked_at=r.checked_at,
+            purchases_today=r.n or 0,
+            daily_limit=r.daily_limit,
+            cooldown_until=_until(r.cooldown_until, now),
+            has_session=bool(r.has_session),
+            profile_dir=r.profile_dir or "",
+            last_used_at=r.last_used_at,
+            last_error=r.last_error or "",
         )
         for r in rows
     ]

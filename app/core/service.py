@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from app.core.account_admin import CheckResult, check_accounts
 from app.core.context import EngineSettings
 from app.core.db import Database
 from app.core.events import EngineNotice, EventBus
@@ -25,6 +26,7 @@ class EngineService:
 
     Attributes:
         db: the console's database (shared: the GUI reads it directly, WAL lets it).
+        drivers: makes a marketplace's driver (for the Supervisor and account checks).
         bus: events from the engine; subscribe to observe.
         supervisor: the Supervisor (use only through `call`).
     """
@@ -33,6 +35,7 @@ class EngineService:
         self, db: Database, drivers: DriverFactory, settings: EngineSettings | None = None
     ):
         self.db = db
+        self.drivers = drivers
         self.bus = EventBus()
         self.supervisor = Supervisor(db, drivers, bus=self.bus, settings=settings)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -65,6 +68,8 @@ class EngineService:
                 await self.supervisor.run()
                 return
             except Exception as exc:  # keep the console alive; tell the operator
+                if self.supervisor.ctx.fault is not None:
+                    return  # storage fault: said once; the operator restarts after fixing it
                 log.exception("engine run loop failed; restarting it")
                 self.bus.publish(
                     EngineNotice("error", f"The engine hit an error and restarted: {exc}")
@@ -92,6 +97,13 @@ class EngineService:
 
     def retry_failed(self, order_id: int) -> concurrent.futures.Future[int]:
         return self.call(lambda s: s.retry_failed(order_id))
+
+    def check_accounts(
+        self, ids: list[int] | None = None
+    ) -> concurrent.futures.Future[list[CheckResult]]:
+        """Checks the accounts' health on the engine's loop (its database writer lives
+        there), with drivers of their own."""
+        return self.call(lambda _s: check_accounts(self.db, self.drivers, ids))
 
     def stop(self, timeout: float = 60.0) -> None:
         """Starts no new purchase, lets running ones finish and be recorded, then ends."""

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from app.core.context import EngineContext, EngineSettings, Signal
 from app.core.db import Database
 from app.core.drivers.base import PurchaseDriver
-from app.core.events import EventBus, OrderProgress
+from app.core.errors import KnownError
+from app.core.events import EngineNotice, EventBus, OrderProgress
 from app.core.journal import bulk_events
 from app.core.manager import JobPlan, TaskManager, create_tasks
 from app.core.models import (
@@ -32,6 +33,7 @@ from app.core.models import (
     utcnow,
 )
 from app.core.orders import OrderSpec, ValidOrder, validate
+from app.core.recovery import LIVE_WORKERS, RecoveryReport, recover
 from app.core.states import (
     ORDER_OPEN,
     QUEUED,
@@ -40,6 +42,7 @@ from app.core.states import (
     UnitRule,
     rollup,
 )
+from app.core.tracking import track_due
 
 log = logging.getLogger(__name__)
 T = TaskStatus
@@ -328,11 +331,17 @@ class Supervisor:
         """Works on every open Order until stopped (or, with `until_idle`, until nothing
         queued can make progress)."""
         ctx = self.ctx
+        if ctx.fault is not None:
+            raise KnownError(ctx.fault)
         ctx.until_idle = until_idle
         ctx.stopping = False
         self._stuck.clear()
         last_rollup = datetime.min.replace(tzinfo=utcnow().tzinfo)
+        tracker = None if until_idle else asyncio.create_task(self._track_forever())
+        LIVE_WORKERS.add(ctx.worker_id)
         try:
+            await self.recover()
+            last_recovery = utcnow()
             while not ctx.stopping:
                 token = ctx.changed.current()
                 plans, statuses = await self.db.read(_open_jobs)
@@ -347,15 +356,59 @@ class Supervisor:
                     last_rollup = utcnow()
                 if until_idle and not self.managers:
                     break
+                if utcnow() - last_recovery >= timedelta(seconds=ctx.settings.recover_s):
+                    await self.recover()
+                    last_recovery = utcnow()
                 await Signal.wait(token, ctx.settings.rollup_s)
         finally:
+            if tracker is not None:
+                tracker.cancel()
+                await asyncio.gather(tracker, return_exceptions=True)
             if self.managers:
                 ctx.stopping = True
                 ctx.changed.fire()
                 await asyncio.gather(*self.managers.values(), return_exceptions=True)
-            ctx.dirty.update(statuses) if "statuses" in locals() else None
-            await self.rollup()
+            try:
+                await self.rollup()
+            except Exception:  # the database may be what failed; the fault was reported
+                log.exception("final roll-up failed")
             await self.close_drivers()
+            LIVE_WORKERS.discard(ctx.worker_id)
+
+    async def recover(self) -> RecoveryReport:
+        """Settles Tasks that dead workers left mid-purchase (see app.core.recovery)."""
+        report = await recover(self.db, self._driver_for, self.ctx.worker_id)
+        if report:
+            self.ctx.dirty.update(report.orders)
+            self.bus.publish(EngineNotice("info", f"Recovered after a stop: {report}."))
+            self.ctx.changed.fire()
+        return report
+
+    async def _track_forever(self) -> None:
+        """Looks at purchased units' delivery every `track_s` seconds."""
+        interval = self.ctx.settings.track_s
+        while not self.ctx.stopping:
+            try:
+                arrived = await track_due(self.db, self._driver_for, self.bus, interval_s=interval)
+            except Exception as exc:
+                log.exception("delivery tracking failed")
+                self.ctx.report_fault(exc)
+                return
+            if arrived:
+                self.ctx.dirty.update(arrived)
+            await asyncio.sleep(min(interval, 5.0) if arrived else interval)
+
+    async def _driver_for(self, marketplace_id: int) -> PurchaseDriver:
+        driver = self._drivers.get(marketplace_id)
+        if driver is not None:
+            return driver
+
+        def load(s: Session) -> MarketInfo:
+            mp = s.get(MarketPlace, marketplace_id)
+            assert mp is not None
+            return MarketInfo(mp.id, mp.code, mp.name, mp.base_url, mp.driver)
+
+        return await self._driver(await self.db.read(load))
 
     def _sync_controls(self, statuses: dict[int, OrderStatus]) -> None:
         # Another workstation (or this one's UI through the database) may have paused

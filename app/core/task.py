@@ -3,6 +3,7 @@ step, so that a purchase is never made twice and never lost."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, insert, select
 
 from app.core import accounts
+from app.core.db import Database
 from app.core.drivers.base import (
     AccountRef,
     BusinessError,
@@ -38,11 +40,81 @@ _INSERT_BUYBACK = insert(BuyBack)
 ACCOUNT_ERRORS = {"account_blocked": "blocked", "bad_credentials": "disabled"}
 
 
+def record_purchase(
+    conn: Connection,
+    task_id: int,
+    frm: TaskStatus,
+    receipt: Receipt,
+    *,
+    now: datetime,
+    attempt: int,
+    account_id: int,
+    marketplace_id: int,
+    owner: str,
+    detail: str = "",
+) -> None:
+    """The unit is bought: the Task becomes `purchased`, its BuyBack is stored and the
+    account's lease ends, in one transaction."""
+    transition(
+        conn,
+        task_id,
+        frm,
+        T.PURCHASED,
+        now=now,
+        attempt=attempt,
+        account_id=account_id,
+        detail=detail or f"order {receipt.order_number}",
+        values={"last_error": None, "error_code": None},
+    )
+    conn.execute(
+        _INSERT_BUYBACK,
+        {
+            "task_id": task_id,
+            "marketplace_id": marketplace_id,
+            "account_id": account_id,
+            "order_number": receipt.order_number,
+            "price_minor": receipt.price_minor,
+            "purchased_at": receipt.placed_at,
+            "delivery_status": str(receipt.status),
+        },
+    )
+    accounts.release_after_purchase(conn, account_id, owner)
+
+
+async def look_for_purchase(
+    db: Database,
+    driver: PurchaseDriver,
+    account: AccountRef,
+    article: str,
+    started: datetime,
+    *,
+    tries: int = 3,
+) -> Receipt | None:
+    """The order the account placed for the article since the attempt started, if the
+    marketplace has one the console has not recorded yet. A hiccup while looking is tried
+    again (an unanswered question costs the operator a review); raises if it persists."""
+    known = await db.read(
+        lambda s: frozenset(
+            s.scalars(select(BuyBack.order_number).where(BuyBack.account_id == account.id))
+        )
+    )
+    # A little slack for clocks: the shop stamps the order, we stamped the start.
+    since = started - timedelta(seconds=5)
+    for attempt in range(1, tries + 1):
+        try:
+            return await driver.find_purchase(account, article, since, known)
+        except TransientError:
+            if attempt == tries:
+                raise
+            await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+    return None  # not reached: the loop returns or raises
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with jitter for TransientError, bounded in attempts."""
 
-    max_attempts: int = 3
+    max_attempts: int = 5
     base_delay_s: float = 2.0
     factor: float = 2.0
     max_delay_s: float = 120.0
@@ -174,15 +246,9 @@ class TaskRunner:
         """The place-order action may or may not have happened: ask the marketplace."""
         u = self.unit
         try:
-            known = await self.ctx.db.read(
-                lambda s: frozenset(
-                    s.scalars(
-                        select(BuyBack.order_number).where(BuyBack.account_id == u.account.id)
-                    )
-                )
+            found = await look_for_purchase(
+                self.ctx.db, self.driver, u.account, u.article, self.started
             )
-            since = self.started - timedelta(seconds=5)
-            found = await self.driver.find_purchase(u.account, u.article, since, known)
         except Exception as check_exc:
             reason = (
                 f"{exc.reason}; the order may have been placed and the check failed "
@@ -196,36 +262,21 @@ class TaskRunner:
 
     async def _purchased(self, receipt: Receipt, detail: str) -> Outcome:
         u = self.unit
-        now = utcnow()
-        frm = self._current
-
-        def op(conn: Connection) -> None:
-            transition(
-                conn,
+        now, frm, attempt, owner = utcnow(), self._current, self.attempt, self.ctx.worker_id
+        await self.ctx.db.write(
+            lambda c: record_purchase(
+                c,
                 u.task_id,
                 frm,
-                T.PURCHASED,
+                receipt,
                 now=now,
-                attempt=self.attempt,
+                attempt=attempt,
                 account_id=u.account.id,
-                detail=detail or f"order {receipt.order_number}",
-                values={"last_error": None, "error_code": None},
+                marketplace_id=u.marketplace_id,
+                owner=owner,
+                detail=detail,
             )
-            conn.execute(
-                _INSERT_BUYBACK,
-                {
-                    "task_id": u.task_id,
-                    "marketplace_id": u.marketplace_id,
-                    "account_id": u.account.id,
-                    "order_number": receipt.order_number,
-                    "price_minor": receipt.price_minor,
-                    "purchased_at": receipt.placed_at,
-                    "delivery_status": str(receipt.status),
-                },
-            )
-            accounts.release_after_purchase(conn, u.account.id, self.ctx.worker_id)
-
-        await self.ctx.db.write(op)
+        )
         self._publish(T.PURCHASED, order_number=receipt.order_number)
         return Outcome(T.PURCHASED, receipt=receipt)
 

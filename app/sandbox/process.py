@@ -54,6 +54,10 @@ class SandboxProcess:
         self.returncode = self._proc.wait(timeout=20)
 
     def orders(self) -> list[dict[str, Any]]:
-        """The shop's ledger: one entry per placed order."""
-        with urllib.request.urlopen(f"{self.url}/admin/orders.json", timeout=10) as r:
-            return json.load(r)
+        return ledger_orders(self.url)
+
+
+def ledger_orders(url: str) -> list[dict[str, Any]]:
+    """A running shop's ledger: one entry per placed order, with its delivery status."""
+    with urllib.request.urlopen(f"{url}/admin/orders.json", timeout=10) as r:
+        return json.load(r)

@@ -1,67 +1,257 @@
-"""The Accounts view: every marketplace account, whether it is busy, its purchases
-today and its last error."""
+"""The Accounts view: every marketplace account with its health, use today, rest and
+lease, and the operator's actions on them (import, enable, disable, check now)."""
 
 from __future__ import annotations
 
+import concurrent.futures
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QMessageBox,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.ui.common import Index, RowsModel, local_time, status_color
+from app.core.account_admin import CheckResult, set_enabled
+from app.core.db import Database
+from app.core.queries import AccountRow, account_rows
+from app.core.secrets import get_vault
+from app.ui.common import Index, RowsModel, in_background, local_time, status_color, when_done
 
-COLUMNS = [
+COLUMNS = (
     "Login",
     "Marketplace",
     "Label",
+    "Phone",
     "Status",
+    "Health",
+    "Checked",
+    "Today / limit",
+    "Resting until",
     "Busy",
-    "Purchases today",
     "Last used",
     "Last error",
-]
+)
 ACCOUNT_COLORS = {"active": "purchased", "disabled": "cancelled", "blocked": "failed"}
+HEALTH_COLORS = {
+    "valid": "purchased",
+    "session_expired": "waiting_account",
+    "blocked": "failed",
+    "bad_credentials": "failed",
+}
+
+Checker = Callable[[list[int] | None], concurrent.futures.Future[list[CheckResult]]]
 
 
 class AccountsModel(RowsModel):
-    columns = tuple(COLUMNS)
+    columns = COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        r = self.rows[index.row()]
-        col = index.column()
+        r: AccountRow = self.rows[index.row()]
+        col = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return [
-                r.login,
-                r.marketplace,
-                r.label,
-                r.status,
-                self.tr("busy") if r.busy else "",
-                str(r.purchases_today),
-                local_time(r.last_used_at, True),
-                r.last_error,
-            ][col]
+            return self._text(r, col)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == 3:
-                return status_color(ACCOUNT_COLORS.get(r.status, "pending"))
-            if col == 4 and r.busy:
-                return status_color("running")
-            if col == 7:
-                return status_color("failed")
-        if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.last_error:
-            return r.last_error
+            return self._color(r, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == "Last error" and r.last_error:
+                return r.last_error
+            if col == "Login":
+                lines = []
+                if r.has_session:
+                    lines.append(self.tr("Stored browser session"))
+                if r.profile_dir:
+                    lines.append(self.tr("Browser profile: %1").replace("%1", r.profile_dir))
+                return "\n".join(lines) or None
         return None
 
+    def _color(self, r: AccountRow, col: str) -> QColor | None:
+        if col == "Status":
+            return status_color(ACCOUNT_COLORS.get(r.status, "pending"))
+        if col == "Health":
+            return status_color(HEALTH_COLORS.get(r.health, "pending"))
+        limit_reached = r.daily_limit is not None and r.purchases_today >= r.daily_limit
+        if col == "Resting until" or (col == "Today / limit" and limit_reached):
+            return status_color("waiting_account")
+        if col == "Busy":
+            return status_color("running")
+        if col == "Last error":
+            return status_color("failed")
+        return None
 
-class AccountsView(QTableView):
-    def __init__(self, parent: QWidget | None = None):
+    def _text(self, r: AccountRow, col: str) -> str:
+        if col == "Today / limit":
+            limit = "∞" if r.daily_limit is None else str(r.daily_limit)
+            return f"{r.purchases_today} / {limit}"
+        return {
+            "Login": r.login,
+            "Marketplace": r.marketplace,
+            "Label": r.label,
+            "Phone": r.phone,
+            "Status": r.status,
+            "Health": self.tr("not checked")
+            if r.health == "unknown"
+            else r.health.replace("_", " "),
+            "Checked": local_time(r.checked_at, True),
+            "Resting until": local_time(r.cooldown_until, True),
+            "Busy": self.tr("busy") if r.busy else "",
+            "Last used": local_time(r.last_used_at, True),
+            "Last error": r.last_error,
+        }[col]
+
+
+class AccountsView(QWidget):
+    """The accounts table with its toolbar.
+
+    Attributes:
+        accounts: the table's model (its rows are AccountRows).
+        table: the table.
+        actions: QAction by name (import, enable, disable, check).
+        message: a line saying what the last action did (and where the secrets key is kept
+            when there is no keyring).
+    Signals:
+        changed(): accounts were imported, enabled, disabled or checked.
+    """
+
+    changed = Signal()
+
+    def __init__(self, db: Database, check: Checker, parent: QWidget | None = None):
         super().__init__(parent)
+        self.db = db
+        self._check = check
         self.accounts = AccountsModel(self)
-        self.setModel(self.accounts)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(24)
-        self.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate((120, 130, 80, 80, 60, 120, 140)):
-            self.horizontalHeader().resizeSection(col, width)
+        self.table = QTableView()
+        self.table.setModel(self.accounts)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col, width in enumerate((140, 110, 90, 120, 65, 105, 135, 80, 135, 40, 135)):
+            header.resizeSection(col, width)
+
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tr = self.tr
+        self.actions = {
+            "import": bar.addAction(tr("Import…"), self.open_import),
+            "enable": bar.addAction(tr("Enable"), lambda: self.set_enabled(True)),
+            "disable": bar.addAction(tr("Disable"), lambda: self.set_enabled(False)),
+            "check": bar.addAction(tr("Check now"), self.check_now),
+        }
+        self.actions["import"].setToolTip(tr("Import accounts from a list, sessions or profiles"))
+        self.actions["check"].setToolTip(
+            tr("Log the selected accounts in (all usable ones if none is selected)")
+        )
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setContentsMargins(8, 0, 8, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table)
+
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.accounts.modelReset.connect(self._update_actions)
+        self._checking = False
+        self._update_actions()
+        # Loading the key may ask the OS keyring (D-Bus): never on the GUI thread.
+        in_background(get_vault, lambda vault: self._say(vault.notice))
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.accounts.rows[n].id for n in rows]
+
+    def _update_actions(self) -> None:
+        selected = bool(self.table.selectionModel().hasSelection())
+        self.actions["enable"].setEnabled(selected)
+        self.actions["disable"].setEnabled(selected)
+        self.actions["check"].setEnabled(not self._checking)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def reload(self) -> None:
+        db = self.db
+
+        def read() -> list[AccountRow]:
+            with db.session() as s:
+                return account_rows(s)
+
+        in_background(read, self.accounts.set_rows)
+
+    def _failed(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, self.tr("Accounts"), str(exc))
+
+    def set_enabled(self, enabled: bool) -> None:
+        ids = self.selected_ids()
+        db = self.db
+
+        def write() -> int:
+            with db.session() as s:
+                n = set_enabled(s, ids, enabled)
+                s.commit()
+                return n
+
+        def done(n: int) -> None:
+            text = self.tr("%1 accounts enabled") if enabled else self.tr("%1 accounts disabled")
+            self._say(text.replace("%1", str(n)))
+            self.reload()
+            self.changed.emit()
+
+        in_background(write, done, self._failed)
+
+    def check_now(self) -> None:
+        ids = self.selected_ids() or None
+        self._checking = True
+        self._update_actions()
+        self._say(self.tr("Checking the accounts…"))
+        when_done(self._check(ids), self._checked, self._check_failed)
+
+    def _checked(self, results: list[CheckResult]) -> None:
+        self._checking = False
+        self._update_actions()
+        counts = Counter((r.health or "not checked").replace("_", " ") for r in results)
+        self._say(
+            self.tr("Checked %1 accounts: %2")
+            .replace("%1", str(len(results)))
+            .replace("%2", ", ".join(f"{k} {v}" for k, v in counts.items()) or "-")
+        )
+        self.reload()
+        self.changed.emit()
+
+    def _check_failed(self, exc: BaseException) -> None:
+        self._checking = False
+        self._update_actions()
+        self._say("")
+        self._failed(exc)
+
+    def open_import(self) -> None:
+        from app.ui.accounts_import import AccountImportDialog
+
+        dialog = AccountImportDialog(self.db, self)
+        dialog.imported.connect(self._imported)
+        self.import_dialog = dialog
+        dialog.open()
+
+    def _imported(self, counts: dict[str, int]) -> None:
+        self._say(
+            self.tr("Imported: %1 added, %2 updated")
+            .replace("%1", str(counts["add"]))
+            .replace("%2", str(counts["update"]))
+        )
+        self.reload()
+        self.changed.emit()

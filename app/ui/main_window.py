@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
 
         self.orders_view = OrdersView()
         self.tasks_view = TasksView(db)
-        self.accounts_view = AccountsView()
+        self.accounts_view = AccountsView(db, engine.check_accounts)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.tasks_view, self.tr("Tasks"))
         self.tabs.addTab(self.accounts_view, self.tr("Accounts"))

@@ -28,6 +28,16 @@ class TransientError(DriverError):
     """The system hiccupped (timeout, HTTP 5xx, browser crash): retry with backoff."""
 
 
+class Health(enum.StrEnum):
+    """An account's verdict from its last check."""
+
+    UNKNOWN = "unknown"  # never checked
+    VALID = "valid"
+    SESSION_EXPIRED = "session_expired"  # logged out, and no password to log in again
+    BLOCKED = "blocked"
+    BAD_CREDENTIALS = "bad_credentials"
+
+
 class DeliveryStatus(enum.StrEnum):
     ORDERED = "ordered"
     IN_TRANSIT = "in_transit"
@@ -41,7 +51,7 @@ class AccountRef:
 
     id: int
     login: str
-    password: str
+    password: str = field(repr=False)  # kept out of logs and tracebacks
     marketplace_url: str
 
 
@@ -99,3 +109,8 @@ class PurchaseDriver(Protocol):
     ) -> Receipt | None: ...
 
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus: ...
+
+    async def check(self, account: AccountRef) -> tuple[str, str]:
+        """Whether the account can act on the marketplace now: (health, detail), health a
+        Health value; raises TransientError when the marketplace cannot tell (down, timeout)."""
+        ...

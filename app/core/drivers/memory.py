@@ -13,6 +13,7 @@ from app.core.drivers.base import (
     BeforeSubmit,
     BusinessError,
     DeliveryStatus,
+    Health,
     PurchaseRequest,
     Receipt,
 )
@@ -75,3 +76,6 @@ class MemoryDriver:
 
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
         return DeliveryStatus.ORDERED
+
+    async def check(self, account: AccountRef) -> tuple[str, str]:
+        return Health.VALID, "the in-memory marketplace accepts every account"

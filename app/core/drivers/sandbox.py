@@ -29,6 +29,7 @@ from app.core.drivers.base import (
     BusinessError,
     DeliveryStatus,
     DriverError,
+    Health,
     PurchaseRequest,
     Receipt,
     SessionStore,
@@ -146,6 +147,27 @@ class SandboxDriver:
             if receipt.order_number == order_number:
                 return receipt.status
         return DeliveryStatus.UNKNOWN
+
+    async def check(self, account: AccountRef) -> tuple[str, str]:
+        """Opens the account's order history with its stored session; on the login form
+        logs in with the password. Blocked and rejected accounts are verdicts, not errors."""
+        try:
+            async with self._visit(account, f"account-{account.id}-check") as visit:
+                # Not visit.open(): it would log in on its own and hide an expired session.
+                visit._check(await visit.page.goto("/account/orders"), "/account/orders")
+                if not await visit._needs_login():
+                    return Health.VALID, "the stored session is logged in"
+                if not account.password:
+                    return Health.SESSION_EXPIRED, "the session expired and no password is stored"
+                await visit._log_in()
+                if await visit._needs_login():
+                    return Health.SESSION_EXPIRED, f"{SHOP} asked to log in again right away"
+                return Health.VALID, "logged in with the stored password"
+        except BusinessError as exc:
+            verdict = {"account_blocked": Health.BLOCKED, "bad_credentials": Health.BAD_CREDENTIALS}
+            if exc.code in verdict:
+                return verdict[exc.code], exc.reason
+            raise
 
     # -- purchase steps ------------------------------------------------------------------
 

@@ -1,0 +1,260 @@
+"""Recovery after a crash: Tasks left `assigned`, `running` or `submitting` by a worker
+that is gone are reconciled with the marketplace before anything is retried, and the dead
+worker's account leases are released."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psutil
+from sqlalchemy import Connection, or_, select
+from sqlalchemy.orm import Session
+
+from app.core import accounts
+from app.core.db import Database
+from app.core.drivers.base import AccountRef, PurchaseDriver, Receipt
+from app.core.journal import LostTask, transition
+from app.core.models import (
+    Article,
+    Job,
+    MarketPlaceAccount,
+    Order,
+    OrderLine,
+    Task,
+    utcnow,
+)
+from app.core.states import ACTIVE, TaskStatus
+from app.core.task import look_for_purchase, record_purchase
+
+log = logging.getLogger(__name__)
+T = TaskStatus
+A = MarketPlaceAccount
+
+
+# Workers (Supervisor runs) alive in this process: a process may hold several, and one
+# that ended here is dead even though the process lives on.
+LIVE_WORKERS: set[str] = set()
+
+
+def worker_alive(worker: str | None, now: datetime, lease_expires_at: datetime | None) -> bool:
+    """Whether the worker that holds a Task may still be working on it. In this process and
+    on this machine the answer is known at once; for another machine only the expiry of
+    its lease can tell."""
+    if not worker:
+        return False
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return worker in LIVE_WORKERS
+        return psutil.pid_exists(int(pid))
+    return lease_expires_at is not None and lease_expires_at > now
+
+
+@dataclass(frozen=True)
+class StaleTask:
+    task_id: int
+    order_id: int
+    job_id: int
+    status: TaskStatus
+    attempts: int
+    worker: str
+    marketplace_id: int
+    account: AccountRef | None
+    article: str
+    started_at: datetime | None
+
+
+def stale_tasks(s: Session, me: str, now: datetime) -> list[StaleTask]:
+    """Tasks some other worker left in the middle of a purchase and is not working on."""
+    rows = s.execute(
+        select(
+            Task.id,
+            Task.order_id,
+            Task.job_id,
+            Task.status,
+            Task.attempts,
+            Task.worker,
+            Task.account_id,
+            Task.started_at,
+            Order.marketplace_id,
+            Article.sku,
+            A.lease_owner,
+            A.lease_expires_at,
+        )
+        .join(Order, Order.id == Task.order_id)
+        .join(Job, Job.id == Task.job_id)
+        .join(OrderLine, OrderLine.id == Job.order_line_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .outerjoin(A, A.id == Task.account_id)
+        .where(Task.status.in_(ACTIVE), or_(Task.worker.is_(None), Task.worker != me))
+    ).all()
+    # The account lease is the worker's claim on the Task; once it is gone or expired the
+    # worker is not working on it any more, whoever it was.
+    dead = [
+        r
+        for r in rows
+        if not worker_alive(
+            r.worker, now, r.lease_expires_at if r.lease_owner == r.worker else None
+        )
+    ]
+    refs = accounts.account_refs(s, [r.account_id for r in dead if r.account_id is not None])
+    return [
+        StaleTask(
+            r.id,
+            r.order_id,
+            r.job_id,
+            T(r.status),
+            r.attempts,
+            r.worker or "",
+            r.marketplace_id,
+            refs.get(r.account_id) if r.account_id else None,
+            r.sku,
+            r.started_at,
+        )
+        for r in dead
+    ]
+
+
+def dead_leases(s: Session, me: str, now: datetime) -> list[tuple[int, str]]:
+    """(account id, owner) of leases held by workers that are gone."""
+    rows = s.execute(
+        select(A.id, A.lease_owner, A.lease_expires_at).where(
+            A.lease_owner.is_not(None), A.lease_owner != me
+        )
+    ).all()
+    return [(i, owner) for i, owner, expires in rows if not worker_alive(owner, now, expires)]
+
+
+@dataclass
+class RecoveryReport:
+    requeued: int = 0  # nothing was bought: back in the queue
+    found: int = 0  # bought before the crash: recorded now
+    review: int = 0  # could not tell: for the operator
+    leases: int = 0  # account leases of dead workers released
+    orders: set[int] = field(default_factory=set)  # Orders whose Tasks were settled
+
+    def __str__(self) -> str:
+        return (
+            f"{self.found} bought before the stop and recorded now, {self.requeued} queued "
+            f"again, {self.review} for review, {self.leases} account leases released"
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.requeued or self.found or self.review or self.leases)
+
+
+DriverFor = Callable[[int], Awaitable[PurchaseDriver]]
+
+
+async def recover(db: Database, drivers: DriverFor, me: str) -> RecoveryReport:
+    """Settles what dead workers left: each unit ends bought exactly once or back in the
+    queue, and what cannot be told goes to `needs_review`."""
+    now = utcnow()
+    report = RecoveryReport()
+    for t in await db.read(lambda s: stale_tasks(s, me, now)):
+        try:
+            await _settle(db, drivers, me, t, report)
+            report.orders.add(t.order_id)
+        except LostTask:
+            log.info("task %s was settled by someone else meanwhile", t.task_id)
+    for account_id, owner in await db.read(lambda s: dead_leases(s, me, now)):
+        await db.write(lambda c, a=account_id, o=owner: accounts.release(c, a, o))
+        report.leases += 1
+    if report:
+        log.warning("recovery after a crash: %s", report)
+    return report
+
+
+async def _settle(
+    db: Database, drivers: DriverFor, me: str, t: StaleTask, report: RecoveryReport
+) -> None:
+    now = utcnow()
+    if t.status is T.ASSIGNED or t.account is None:
+        await _move(db, t, T.PENDING, "the worker stopped before starting; back in the queue")
+        report.requeued += 1
+        return
+    account = t.account
+    try:
+        driver = await drivers(t.marketplace_id)
+        found = await look_for_purchase(db, driver, account, t.article, t.started_at or now)
+    except Exception as exc:  # the check itself failed: never guess with money
+        await _move(
+            db,
+            t,
+            T.NEEDS_REVIEW,
+            f"after a restart the order history could not be checked ({exc}); look at "
+            f"account {account.login}'s orders for article {t.article} and record or retry",
+            code="uncertain",
+        )
+        report.review += 1
+        return
+    if found is not None:
+        await _found(db, t, found, me, now)
+        report.found += 1
+    else:
+        await _move(
+            db,
+            t,
+            T.RETRY_WAIT,
+            "no order on the marketplace after a restart; the unit is queued again",
+            next_attempt_at=now,
+        )
+        report.requeued += 1
+
+
+async def _found(db: Database, t: StaleTask, receipt: Receipt, me: str, now: datetime) -> None:
+    assert t.account is not None
+    account_id, worker = t.account.id, t.worker
+
+    def op(conn: Connection) -> None:
+        record_purchase(
+            conn,
+            t.task_id,
+            t.status,
+            receipt,
+            now=now,
+            attempt=t.attempts,
+            account_id=account_id,
+            marketplace_id=t.marketplace_id,
+            owner=worker,
+            detail=f"order {receipt.order_number} found in the order history after a restart",
+        )
+
+    await db.write(op)
+
+
+async def _move(
+    db: Database,
+    t: StaleTask,
+    to: TaskStatus,
+    detail: str,
+    *,
+    code: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    now = utcnow()
+    values = {"next_attempt_at": next_attempt_at, "last_error": detail, "error_code": code}
+    account_id = t.account.id if t.account else None
+
+    def op(conn: Connection) -> None:
+        transition(
+            conn,
+            t.task_id,
+            t.status,
+            to,
+            now=now,
+            attempt=t.attempts,
+            account_id=account_id,
+            detail=detail,
+            values=values,
+        )
+        if account_id is not None:
+            accounts.release(conn, account_id, t.worker)
+
+    await db.write(op)

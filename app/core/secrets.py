@@ -1,0 +1,142 @@
+"""Secrets at rest: the Vault that encrypts account passwords and browser sessions, with
+its key in the OS keyring or, where there is none, in a file only the user can read."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import platformdirs
+from cryptography.fernet import Fernet, InvalidToken
+
+from app.core.errors import KnownError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "BuybackConsole"  # the keyring service and the config folder's name
+KEY_NAME = "secrets-key"
+KEY_FILE_ENV = "BUYBACK_KEY_FILE"
+PREFIX = "enc:v1:"
+
+
+class Vault:
+    """Encrypts text for the database and decrypts it back (Fernet: AES with an HMAC).
+
+    Attributes:
+        source: where the key lives, "keyring" or the key file's path (never the key).
+        notice: what the operator should know about the key's storage, said once ("" if
+            nothing): a key file instead of the keyring.
+    """
+
+    def __init__(self, key: bytes, source: str, notice: str = ""):
+        self._fernet = Fernet(key)
+        self.source = source
+        self.notice = notice
+
+    def __repr__(self) -> str:
+        return f"Vault(source={self.source!r})"
+
+    def encrypt(self, text: str) -> str:
+        """The stored form of `text`; empty stays empty (nothing to hide)."""
+        if not text:
+            return ""
+        return PREFIX + self._fernet.encrypt(text.encode()).decode("ascii")
+
+    def decrypt(self, stored: str | None) -> str:
+        """The text behind a stored value. Values without the prefix were written before
+        secrets were encrypted and are returned as they are; the next import or seed
+        replaces them with ciphertext."""
+        if not stored:
+            return ""
+        if not stored.startswith(PREFIX):
+            return stored
+        try:
+            return self._fernet.decrypt(stored[len(PREFIX) :].encode("ascii")).decode()
+        except (InvalidToken, ValueError):
+            raise KnownError(
+                f"A stored account secret cannot be decrypted with the key from {self.source}: "
+                "the key changed or belongs to another computer. Restore the original key, "
+                "or import the accounts' passwords and sessions again."
+            ) from None
+
+
+def _keyring_key() -> bytes | None:
+    """The key from the OS keyring, created there on first use; None where no usable
+    keyring exists (headless Linux has only keyring's fail backend, or a D-Bus error)."""
+    import keyring
+    from keyring.backends import fail, null
+
+    try:
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring | null.Keyring):
+            return None
+        key = backend.get_password(APP_NAME, KEY_NAME)
+        if key is None:
+            backend.set_password(APP_NAME, KEY_NAME, Fernet.generate_key().decode("ascii"))
+            # Read back: some backends accept a write and keep nothing.
+            key = backend.get_password(APP_NAME, KEY_NAME)
+    except Exception as exc:  # keyring backends raise their own kinds (D-Bus, Win32, ...)
+        log.info("the OS keyring is not usable: %s", type(exc).__name__)
+        return None
+    return key.encode("ascii") if key else None
+
+
+def _file_key(path: Path) -> bytes:
+    """The key from `path`, created readable by the user only (0600) if missing."""
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written to a private temporary file and linked into place: another process
+            # starting at the same moment either wins the link or reads the full key.
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+            tmp = Path(tmp_name)
+            with os.fdopen(fd, "wb") as f:
+                f.write(Fernet.generate_key())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        if sys.platform != "win32" and path.stat().st_mode & 0o077:
+            log.warning("the key file %s was readable by others; made it private (0600)", path)
+            path.chmod(0o600)
+        return path.read_bytes().strip()
+    except OSError as exc:
+        raise KnownError(
+            f"Cannot read or create the secrets key file {path}: {exc.strerror}. "
+            f"Check the folder's permissions, or point ${KEY_FILE_ENV} to a writable file."
+        ) from exc
+
+
+def default_key_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "secrets.key"
+
+
+def load_vault() -> Vault:
+    """A Vault with the key from $BUYBACK_KEY_FILE if set, else the OS keyring, else a
+    key file in the user's config folder (said once, as a warning and `vault.notice`)."""
+    forced = os.environ.get(KEY_FILE_ENV)
+    if forced:
+        return Vault(_file_key(Path(forced)), forced)
+    key = _keyring_key()
+    if key is not None:
+        return Vault(key, "keyring")
+    path = default_key_file()
+    notice = (
+        f"No OS keyring is available, so the key that encrypts account passwords and "
+        f"sessions is kept in {path} (readable by this user only). Back it up: without it "
+        "the stored secrets cannot be read."
+    )
+    log.warning(notice)
+    return Vault(_file_key(path), str(path), notice)
+
+
+@functools.cache
+def get_vault() -> Vault:
+    """The process's Vault, loaded once (`get_vault.cache_clear()` loads it again)."""
+    return load_vault()

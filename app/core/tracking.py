@@ -1,0 +1,126 @@
+"""Delivery tracking: purchased units are polled through their marketplace's driver until
+it reports them at the pickup point; an Order is done only then. The schedule lives in the
+database (BuyBack.next_check_at), so tracking goes on after a restart where it stopped."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.core import accounts
+from app.core.db import Database
+from app.core.drivers.base import AccountRef, DeliveryStatus
+from app.core.events import EventBus, TaskChanged
+from app.core.journal import LostTask, transition
+from app.core.models import BuyBack, Order, Task, utcnow
+from app.core.recovery import DriverFor
+from app.core.states import TaskStatus
+
+log = logging.getLogger(__name__)
+T = TaskStatus
+
+
+@dataclass(frozen=True)
+class Parcel:
+    buyback_id: int
+    task_id: int
+    order_id: int
+    job_id: int
+    marketplace_id: int
+    account: AccountRef
+    order_number: str
+    attempts: int
+
+
+def due_parcels(s: Session, now: datetime, limit: int) -> list[Parcel]:
+    rows = s.execute(
+        select(
+            BuyBack.id,
+            Task.id,
+            Task.order_id,
+            Task.job_id,
+            Order.marketplace_id,
+            BuyBack.account_id,
+            BuyBack.order_number,
+            Task.attempts,
+        )
+        .join(Task, Task.id == BuyBack.task_id)
+        .join(Order, Order.id == Task.order_id)
+        .where(Task.status == T.PURCHASED)
+        .where(or_(BuyBack.next_check_at.is_(None), BuyBack.next_check_at <= now))
+        .order_by(BuyBack.next_check_at.asc().nulls_first(), BuyBack.id)
+        .limit(limit)
+    ).all()
+    refs = accounts.account_refs(s, [r[5] for r in rows])
+    return [Parcel(b, t, o, j, m, refs[a], n, att) for b, t, o, j, m, a, n, att in rows]
+
+
+async def track_due(
+    db: Database, drivers: DriverFor, bus: EventBus, *, interval_s: float, limit: int = 20
+) -> set[int]:
+    """Checks the parcels that are due; returns the Orders whose units arrived."""
+    arrived: set[int] = set()
+    for parcel in await db.read(lambda s: due_parcels(s, utcnow(), limit)):
+        now = utcnow()
+        try:
+            driver = await drivers(parcel.marketplace_id)
+            status = await driver.track(parcel.account, parcel.order_number)
+        except Exception as exc:  # tracking is retried at the next interval
+            log.warning("tracking %s failed: %s", parcel.order_number, exc)
+            status = None
+        next_check = now + timedelta(seconds=interval_s)
+        if status is DeliveryStatus.AT_PICKUP_POINT:
+            try:
+                await db.write(lambda c, p=parcel, n=now: _delivered(c, p, n))
+            except LostTask:
+                continue
+            arrived.add(parcel.order_id)
+            bus.publish(
+                TaskChanged(
+                    parcel.task_id,
+                    parcel.order_id,
+                    parcel.job_id,
+                    T.DELIVERED,
+                    now,
+                    account_id=parcel.account.id,
+                    attempts=parcel.attempts,
+                    order_number=parcel.order_number,
+                )
+            )
+        else:
+            values = {"next_check_at": next_check, "checked_at": now}
+            if status is not None:
+                values["delivery_status"] = str(status)
+            await db.write(
+                lambda c, p=parcel, v=values: c.execute(
+                    update(BuyBack).where(BuyBack.id == p.buyback_id).values(v)
+                )
+            )
+    return arrived
+
+
+def _delivered(conn: Connection, p: Parcel, now: datetime) -> None:
+    transition(
+        conn,
+        p.task_id,
+        T.PURCHASED,
+        T.DELIVERED,
+        now=now,
+        attempt=p.attempts,
+        account_id=p.account.id,
+        detail=f"order {p.order_number} is at the pickup point",
+    )
+    conn.execute(
+        update(BuyBack)
+        .where(BuyBack.id == p.buyback_id)
+        .values(
+            delivery_status=str(DeliveryStatus.AT_PICKUP_POINT),
+            delivered_at=now,
+            checked_at=now,
+            next_check_at=None,
+        )
+    )

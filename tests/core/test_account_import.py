@@ -1,0 +1,291 @@
+"""Importing accounts from the files operators have: lists in the encodings and separators
+spreadsheets write, storage-state folders and browser profiles, and broken files that
+must be rejected row by row or refused whole, never half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from helpers import row_counts, seed_market
+from sqlalchemy import select
+
+from app.core.account_import import MAX_BYTES, ImportPlan, apply_import, plan_import
+from app.core.accounts import DbSessionStore, account_refs
+from app.core.catalog import upsert_accounts
+from app.core.errors import KnownError
+from app.core.models import MarketPlaceAccount as A
+
+RU_HEADER = "Логин;Пароль;Телефон;Маркетплейс;Примечание;Лимит в день"
+
+
+@pytest.fixture
+def markets(db) -> dict[str, int]:
+    return {code: seed_market(db, accounts=0, code=code).id for code in ("sandbox", "ozon")}
+
+
+def plan(db, path: Path, market: str = "sandbox") -> ImportPlan:
+    with db.session() as s:
+        return plan_import(s, path, default_marketplace=market)
+
+
+def apply(db, p: ImportPlan) -> dict[str, int]:
+    with db.session() as s:
+        counts = apply_import(s, p)
+        s.commit()
+        return counts
+
+
+def outcomes(p: ImportPlan) -> list[tuple[str, str, str]]:
+    return [(r.where or r.source, r.login, str(r.outcome)) for r in p.rows]
+
+
+def stored(db) -> dict[str, tuple]:
+    """login → (marketplace id, phone, label, daily limit, profile dir) of every account."""
+    with db.session() as s:
+        rows = s.execute(
+            select(A.login, A.marketplace_id, A.phone, A.label, A.daily_limit, A.profile_dir)
+        )
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def passwords(db) -> dict[str, str]:
+    with db.session() as s:
+        ids = list(s.scalars(select(A.id)))
+        return {ref.login: ref.password for ref in account_refs(s, ids).values()}
+
+
+def test_russian_excel_csv_in_cp1251_with_semicolons(db, markets, tmp_path) -> None:
+    path = tmp_path / "аккаунты.csv"
+    path.write_bytes(
+        "\n".join(
+            [
+                RU_HEADER,
+                "ivan@mail.ru;Пароль-1;+7 999 000-11-22;sandbox;основной;3",
+                "petr;pw-2;;OZON;запасной;",
+                "olga;pw-3;;;;",
+            ]
+        ).encode("cp1251")
+    )
+    p = plan(db, path)
+    assert outcomes(p) == [
+        ("row 2", "ivan@mail.ru", "add"),
+        ("row 3", "petr", "add"),
+        ("row 4", "olga", "add"),
+    ]
+    assert any("cp1251" in n and "';'" in n for n in p.notes)
+    assert apply(db, p) == {"add": 3, "update": 0, "skip": 0, "reject": 0}
+    accounts = stored(db)
+    assert accounts["ivan@mail.ru"][1:4] == ("+7 999 000-11-22", "основной", 3)
+    assert accounts["petr"][0] != accounts["olga"][0]  # "OZON" matched the code ozon
+    assert passwords(db) == {"ivan@mail.ru": "Пароль-1", "petr": "pw-2", "olga": "pw-3"}
+
+
+def test_utf8_with_bom_and_english_headers_and_commas(db, markets, tmp_path) -> None:
+    path = tmp_path / "accounts.csv"
+    text = "Login , PASSWORD,Phone,Daily limit,Notes\nanna,s3cret,+79991112233,5,VIP\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    p = plan(db, path)
+    assert outcomes(p) == [("row 2", "anna", "add")]
+    apply(db, p)
+    assert stored(db)["anna"][1:4] == ("+79991112233", "VIP", 5)
+    assert passwords(db) == {"anna": "s3cret"}
+
+
+def test_xlsx_with_numbers_as_excel_keeps_them(db, markets, tmp_path) -> None:
+    path = tmp_path / "accounts.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Логин", "Пароль", "Телефон", "Дневной лимит", "Метка"])
+    sheet.append(["buyer1", "pw1", 79990001122, 2.0, "a"])
+    sheet.append([None, None, None, None, None])  # blank rows are not accounts
+    sheet.append(["buyer2", "pw2", None, None, None])
+    book.save(path)
+    p = plan(db, path)
+    assert outcomes(p) == [("row 2", "buyer1", "add"), ("row 4", "buyer2", "add")]
+    apply(db, p)
+    assert stored(db)["buyer1"][1:4] == ("79990001122", "a", 2)
+    assert stored(db)["buyer2"][1:4] == ("", "", None)
+
+
+async def test_storage_state_folder_stores_sessions_encrypted(db, markets, tmp_path) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    cookie = {"name": "sid", "value": "abc123", "domain": "127.0.0.1", "path": "/"}
+    state = {"cookies": [cookie], "origins": []}
+    (folder / "buyer1.json").write_text(json.dumps(state))
+    (folder / "other.json").write_text(json.dumps({**state, "login": "buyer2"}))
+    (folder / "broken.json").write_text('{"cookies": [')
+    (folder / "notes.txt").write_text("not an account")
+    p = plan(db, folder)
+    assert outcomes(p) == [
+        ("broken.json", "broken", "reject"),
+        ("buyer1.json", "buyer1", "add"),
+        ("other.json", "buyer2", "add"),
+    ]
+    assert p.rows[0].reason.startswith("invalid JSON")
+    assert any("notes.txt" in n for n in p.notes)
+    apply(db, p)
+    with db.session() as s:
+        buyer1 = s.scalar(select(A).where(A.login == "buyer1"))
+        assert buyer1.session_state.startswith("enc:v1:")
+        assert "abc123" not in buyer1.session_state
+        assert buyer1.password == ""
+    assert await DbSessionStore(db).load(buyer1.id) == state
+    # The same folder again changes nothing.
+    assert [r.outcome for r in plan(db, folder).rows] == ["reject", "skip", "skip"]
+
+
+def make_profile(folder: Path) -> Path:
+    (folder / "Default").mkdir(parents=True)
+    (folder / "Local State").write_text("{}")
+    (folder / "Default" / "Preferences").write_text("{}")
+    return folder
+
+
+def test_profile_folders_become_the_accounts_profile(db, markets, tmp_path) -> None:
+    single = make_profile(tmp_path / "buyer7")
+    p = plan(db, single)
+    assert (p.kind, outcomes(p)) == ("profiles", [("buyer7", "buyer7", "add")])
+    profiles = tmp_path / "profiles"
+    make_profile(profiles / "buyer8")
+    make_profile(profiles / "buyer9")
+    p2 = plan(db, profiles)
+    assert outcomes(p2) == [("buyer8", "buyer8", "add"), ("buyer9", "buyer9", "add")]
+    apply(db, p)
+    apply(db, p2)
+    assert stored(db)["buyer8"][4] == str((profiles / "buyer8").resolve())
+    assert stored(db)["buyer7"][4] == str(single.resolve())
+
+
+def test_rows_are_rejected_or_skipped_with_file_row_and_field(db, markets, tmp_path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "\n".join(
+            [
+                RU_HEADER,
+                "ivan;pw;;;;",
+                "ivan;other;;;;",  # the same login twice
+                ";pw;;;;",
+                "olga;pw;;wildberries;;",
+                "petr;pw;;;;много",
+                "nopass;;;;;",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    p = plan(db, path)
+    assert outcomes(p) == [
+        ("row 2", "ivan", "add"),
+        ("row 3", "ivan", "skip"),
+        ("row 4", "", "reject"),
+        ("row 5", "olga", "reject"),
+        ("row 6", "petr", "reject"),
+        ("row 7", "nopass", "reject"),
+    ]
+    reasons = [r.reason for r in p.rows]
+    assert reasons[1] == "duplicate of row 2 (same login)"
+    assert "'login'" in reasons[2]
+    assert "'marketplace'" in reasons[3] and "wildberries" in reasons[3]
+    assert "'daily limit'" in reasons[4] and "много" in reasons[4]
+    assert "'password'" in reasons[5]
+    assert p.rows[3].place == "list.csv, row 5"
+    assert apply(db, p)["add"] == 1
+    assert list(stored(db)) == ["ivan"]
+    assert passwords(db) == {"ivan": "pw"}
+
+
+def test_a_list_without_login_column_is_rejected_whole(db, markets, tmp_path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("Имя;Пароль\nivan;pw\n", encoding="utf-8")
+    p = plan(db, path)
+    assert outcomes(p) == [("row 1 (header)", "", "reject")]
+    assert "login column" in p.rows[0].reason and "Имя" in p.rows[0].reason
+
+
+def test_updates_change_only_what_differs(db, markets, tmp_path) -> None:
+    with db.session() as s:
+        upsert_accounts(s, markets["sandbox"], [("ivan", "old-pw"), ("petr", "same")])
+        s.commit()
+    path = tmp_path / "list.csv"
+    path.write_text("login;password;daily limit\nivan;new-pw;4\npetr;same;\n", encoding="utf-8")
+    p = plan(db, path)
+    assert outcomes(p) == [("row 2", "ivan", "update"), ("row 3", "petr", "skip")]
+    assert p.rows[0].changes == ("password", "daily limit")
+    apply(db, p)
+    assert passwords(db) == {"ivan": "new-pw", "petr": "same"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("blank.csv", b"  \n\n", "empty"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+        ("fake.xlsx", b"Login;Password\nivan;pw\n", "not an Excel workbook"),
+        ("broken.xlsx", b"PK\x03\x04 not really a zip", "cannot be read"),
+        ("list.ods", b"whatever", "cannot import '.ods'"),
+    ],
+)
+def test_unreadable_files_are_refused_and_nothing_written(
+    db, markets, tmp_path, name, content, message
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = row_counts(db)
+    with pytest.raises(KnownError, match=message) as refused:
+        plan(db, path)
+    assert str(path) in str(refused.value)
+    assert row_counts(db) == before
+
+
+def test_a_file_over_50_mb_is_refused_before_reading(db, markets, tmp_path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as f:
+        f.write(b"login;password\n")
+        f.truncate(MAX_BYTES + 1)  # sparse: instant, and reading it would take a while
+    before = row_counts(db)
+    with pytest.raises(KnownError, match="over the 50 MB limit"):
+        plan(db, path)
+    assert row_counts(db) == before
+
+
+def test_dry_run_writes_nothing(db, markets, tmp_path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("login;password\nivan;pw\n", encoding="utf-8")
+    before = row_counts(db)
+    p = plan(db, path)
+    assert outcomes(p) == [("row 2", "ivan", "add")]
+    assert row_counts(db) == before
+
+
+def test_import_is_all_or_nothing_when_the_database_changed(db, markets, tmp_path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("login;password\nanna;pw\nivan;pw\n", encoding="utf-8")
+    p = plan(db, path)
+    with db.session() as s:  # another console adds ivan after the preview
+        upsert_accounts(s, markets["sandbox"], [("ivan", "theirs")])
+        s.commit()
+    before = row_counts(db)
+    with pytest.raises(KnownError, match=r"row 3: account ivan changed"):
+        apply(db, p)
+    assert row_counts(db) == before
+    assert passwords(db) == {"ivan": "theirs"}
+
+
+def test_a_session_and_a_profile_of_one_new_account_make_one_account(db, markets, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "buyer5.json").write_text(json.dumps({"cookies": [], "origins": []}))
+    make_profile(folder / "buyer5")
+    p = plan(db, folder)
+    assert p.kind == "profiles and storage states"
+    assert outcomes(p) == [("buyer5", "buyer5", "add"), ("buyer5.json", "buyer5", "update")]
+    assert p.rows[1].changes == ("session",)
+    apply(db, p)
+    with db.session() as s:
+        (account,) = s.scalars(select(A)).all()
+    assert account.profile_dir == str((folder / "buyer5").resolve())
+    assert account.session_state.startswith("enc:v1:")

@@ -1,0 +1,57 @@
+"""A browser crash in the middle of purchases costs a retry, not the other Tasks: the
+driver starts a new browser and every unit is still bought exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+from helpers import tasks
+
+from app.core.context import EngineSettings
+from app.core.orders import LineSpec, OrderSpec
+from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.supervisor import Supervisor
+from app.core.task import RetryPolicy
+from app.sandbox.process import ledger_orders
+from app.sandbox.server import SandboxOptions, SandboxServer
+
+pytestmark = pytest.mark.browser
+
+
+def kill_browsers() -> int:
+    victims = [
+        p
+        for p in psutil.Process(os.getpid()).children(recursive=True)
+        if "chrom" in p.name().lower() or "headless" in p.name().lower()
+    ]
+    for p in victims:
+        p.kill()
+    return len(victims)
+
+
+async def test_other_tasks_survive_a_browser_crash(db, tmp_path: Path) -> None:
+    shop = SandboxServer(tmp_path / "ledger.sqlite3", SandboxOptions(accounts=8, latency_ms=150))
+    shop.start_in_thread()
+    try:
+        seed_sandbox(db, shop.url, accounts=8)
+        retry = RetryPolicy(max_attempts=4, base_delay_s=0.2, max_delay_s=1.0)
+        settings = EngineSettings(concurrency=3, poll_s=0.05, rollup_s=0.05, retry=retry)
+        sup = Supervisor(db, driver_factory(db, DriverOptions()), settings=settings)
+        order_id = await sup.submit(OrderSpec("C", "sandbox", [LineSpec("100002", 6, "PVZ-003")]))
+        running = asyncio.create_task(sup.run(until_idle=True))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not any(t.status in ("running", "submitting") for t in tasks(db, order_id)):
+            assert loop.time() < deadline
+            await asyncio.sleep(0.05)
+        assert kill_browsers() > 0
+        await running
+        assert [t.status for t in tasks(db, order_id)] == ["purchased"] * 6
+        orders = ledger_orders(shop.url)
+        assert len(orders) == 6 and len({o["login"] for o in orders}) == 6
+    finally:
+        shop.stop_thread()

@@ -1,0 +1,123 @@
+"""The Accounts view as an operator uses it: the import dialog's preview and Cancel, and
+Enable, Disable and Check now acting on the selected accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from helpers import row_counts, seed_market
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from sqlalchemy import select
+
+from app.core.drivers.memory import MemoryDriver
+from app.core.models import MarketPlaceAccount as A
+from app.core.service import EngineService
+from app.ui.accounts_view import AccountsView
+from app.ui.common import status_color
+
+
+@pytest.fixture
+def view(qtbot, db) -> Iterator[AccountsView]:
+    seed_market(db, accounts=3, code="sandbox")
+    service = EngineService(db, lambda _market: MemoryDriver())
+    service.start()
+    widget = AccountsView(db, service.check_accounts)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 400)
+    widget.show()
+    widget.reload()
+    qtbot.waitUntil(lambda: widget.accounts.rowCount() == 3, timeout=5000)
+    yield widget
+    service.stop()
+
+
+def statuses(db) -> dict[str, str]:
+    with db.session() as s:
+        return dict(s.execute(select(A.login, A.status)).all())
+
+
+def shown(view: AccountsView, column: str) -> list[str]:
+    return [getattr(r, column) for r in view.accounts.rows]
+
+
+def test_import_preview_shows_outcomes_and_cancel_writes_nothing(qtbot, db, view, tmp_path):
+    listing = tmp_path / "accounts.csv"
+    listing.write_bytes(
+        "Логин;Пароль;Лимит в день\nnew1;pw;2\nsandbox-acc000;pw;\nnew1;pw;\n;pw;\n".encode(
+            "cp1251"
+        )
+    )
+    before = row_counts(db)
+    view.actions["import"].trigger()
+    dialog = view.import_dialog
+    dialog.choose(listing)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 4, timeout=5000)
+    model = dialog.model
+    assert [model.data(model.index(n, 3)) for n in range(4)] == ["add", "skip", "skip", "reject"]
+    assert model.data(model.index(0, 3), Qt.ItemDataRole.ForegroundRole) == status_color(
+        "purchased"
+    )
+    assert model.data(model.index(3, 3), Qt.ItemDataRole.ForegroundRole) == status_color("failed")
+    assert "'login'" in model.data(model.index(3, 4))
+    assert "1 to add" in dialog.summary.text() and "cp1251" in dialog.summary.text()
+    assert dialog.import_button.isEnabled()
+    dialog.resize(900, 360)
+    dialog.grab().save(str(tmp_path / "import.png"))
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Rejected
+    assert row_counts(db) == before
+
+
+def test_import_writes_the_accepted_rows_and_the_view_shows_them(qtbot, db, view, tmp_path):
+    listing = tmp_path / "accounts.csv"
+    listing.write_text("login;password;phone\nnew1;pw;+7 900 000-00-01\n", encoding="utf-8")
+    view.actions["import"].trigger()
+    dialog = view.import_dialog
+    dialog.path_edit.setFocus()
+    dialog.choose(listing)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=5000)
+    # Clicking Import takes the focus from the path field: that must not re-plan it away.
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "new1" in shown(view, "login"), timeout=5000)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert "+7 900 000-00-01" in shown(view, "phone")
+    assert "1 added" in view.message.text()
+
+
+def test_refused_file_shows_why_and_cannot_be_imported(qtbot, db, view, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    view.actions["import"].trigger()
+    dialog = view.import_dialog
+    dialog.choose(empty)
+    qtbot.waitUntil(lambda: "empty" in dialog.summary.text(), timeout=5000)
+    assert not dialog.import_button.isEnabled()
+    assert dialog.model.rowCount() == 0
+
+
+def test_disable_and_enable_change_the_selected_accounts(qtbot, db, view):
+    assert not view.actions["disable"].isEnabled()  # nothing selected
+    view.table.selectRow(1)
+    view.actions["disable"].trigger()
+    qtbot.waitUntil(lambda: shown(view, "status")[1] == "disabled", timeout=5000)
+    assert statuses(db) == {
+        "sandbox-acc000": "active",
+        "sandbox-acc001": "disabled",
+        "sandbox-acc002": "active",
+    }
+    view.table.selectRow(1)
+    view.actions["enable"].trigger()
+    qtbot.waitUntil(lambda: shown(view, "status")[1] == "active", timeout=5000)
+    assert set(statuses(db).values()) == {"active"}
+
+
+def test_check_now_records_health_without_blocking(qtbot, db, view, tmp_path):
+    view.actions["check"].trigger()
+    assert not view.actions["check"].isEnabled()  # the check runs on the engine's thread
+    qtbot.waitUntil(lambda: shown(view, "health") == ["valid"] * 3, timeout=10000)
+    assert all(shown(view, "checked_at"))
+    assert "Checked 3 accounts: valid 3" in view.message.text()
+    assert view.actions["check"].isEnabled()
+    view.grab().save(str(tmp_path / "accounts.png"))
