@@ -4,18 +4,12 @@ transaction that writes every accepted row or none."""
 
 from __future__ import annotations
 
-import codecs
-import csv
 import enum
-import io
 import json
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,11 +17,19 @@ from sqlalchemy.orm import Session
 from app.core.errors import KnownError
 from app.core.models import MarketPlace, MarketPlaceAccount
 from app.core.secrets import get_vault
+from app.core.tables import (
+    EXCEL_SUFFIXES,
+    LIST_SUFFIXES,
+    Unreadable,
+    header_cells,
+    norm,
+    read_bytes,
+    read_csv,
+    read_source,
+    read_xlsx,
+)
 
 A = MarketPlaceAccount
-MAX_BYTES = 50 * 2**20
-LIST_SUFFIXES = (".csv", ".txt", ".tsv")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 # Longest values the columns take (the password is stored encrypted, which grows it).
 MAX_LENGTHS = {"login": 200, "password": 200, "phone": 50, "label": 200}
 
@@ -39,7 +41,7 @@ class Outcome(enum.StrEnum):
     REJECT = "reject"
 
 
-# Header names operators use, normalized (see _norm), by the field they fill.
+# Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {
     name: fieldname
     for fieldname, names in {
@@ -55,10 +57,6 @@ HEADERS: dict[str, str] = {
 }
 # How the fields are called in messages (the operator's header may differ).
 FIELD_NAMES = {"daily_limit": "daily limit", "session_state": "session", "profile_dir": "profile"}
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"[\s_\-.:*()]+", " ", header.casefold().replace("ё", "е")).strip()
 
 
 @dataclass
@@ -143,131 +141,12 @@ class ImportPlan:
 # -- reading files --------------------------------------------------------------------
 
 
-class _Unreadable(Exception):
-    """A file that cannot be taken in at all; `reason` says why."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes; raises _Unreadable for an empty, oversized (checked before
-    reading) or unreadable file."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise _Unreadable(
-                f"the file is {size / 2**20:.0f} MB, over the {MAX_BYTES // 2**20} MB limit; "
-                "split it into smaller files"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _Unreadable(f"cannot read the file ({exc.strerror})") from None
-    if not data.strip():
-        raise _Unreadable("the file is empty; export it again")
-    return data
-
-
-def _read_source(path: Path) -> bytes:
-    """`_read_bytes` for the file the operator chose: unreadable means nothing is imported."""
-    try:
-        return _read_bytes(path)
-    except _Unreadable as exc:
-        raise KnownError(f"{path}: {exc.reason}. Nothing was imported.") from None
-
-
-def _binary(path: Path) -> KnownError:
-    return KnownError(
-        f"{path}: this is not a text file (it holds binary data); nothing was imported. "
-        "Save the list as CSV or XLSX."
-    )
-
-
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """The text of a list and the encoding it was in: UTF-8 (with or without BOM) or
-    UTF-16 by their marks, else what charset-normalizer finds (Russian Excel: cp1251)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = [("utf-16", "UTF-16")]
-    elif data.startswith(codecs.BOM_UTF8):
-        candidates = [("utf-8-sig", "UTF-8 with BOM")]
-    elif b"\x00" in data[:8192]:
-        raise _binary(path)
-    else:
-        candidates = [("utf-8", "UTF-8")]
-    for codec, name in candidates:
-        try:
-            return data.decode(codec), name
-        except UnicodeDecodeError:
-            pass
-    if candidates[0][0] == "utf-8":
-        # Short Russian texts fit several Cyrillic code pages; the one whose header names
-        # columns we know is the right one.
-        matches = list(charset_normalizer.from_bytes(data))
-        for match in matches:
-            text = str(match)
-            if _header_fields(_first_line(text)):
-                return text, match.encoding
-        if matches:
-            return str(matches[0]), matches[0].encoding
-    raise KnownError(
-        f"{path}: the text encoding cannot be recognised; nothing was imported. "
-        "Save the list as CSV UTF-8 (Excel: “CSV UTF-8”) or XLSX."
-    )
-
-
-def _first_line(text: str) -> str:
-    return next((line for line in text.splitlines() if line.strip()), "")
-
-
 def _header_fields(line: str) -> set[str]:
-    return {HEADERS[_norm(c)] for c in re.split(r"[;,\t]", line) if _norm(c) in HEADERS}
+    return {HEADERS[norm(c)] for c in header_cells(line) if norm(c) in HEADERS}
 
 
-def _read_csv(path: Path, notes: list[str]) -> list[list[str]]:
-    text, encoding = _decode(path, _read_source(path))
-    header = _first_line(text)
-    # Russian Excel writes ';', others ',' or tab: the one the header uses most.
-    sep = max((";", "\t", ","), key=header.count)
-    notes.append(f"read as {encoding}, columns separated by {'tab' if sep == chr(9) else sep!r}")
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error as exc:
-        raise KnownError(
-            f"{path}: not a readable CSV list ({exc}). Nothing was imported."
-        ) from None
-
-
-def _read_xlsx(path: Path, notes: list[str]) -> list[list[str]]:
-    import openpyxl  # loaded only for workbooks
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    if not _read_source(path).startswith(b"PK"):
-        raise KnownError(
-            f"{path}: this is not an Excel workbook (.xlsx); nothing was imported. "
-            "Open it in Excel and save it as .xlsx or CSV."
-        )
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        raise KnownError(
-            f"{path}: the workbook cannot be read ({exc}); nothing was imported. "
-            "Save it again from Excel as .xlsx or CSV."
-        ) from None
-    try:
-        sheet = book.worksheets[0]
-        notes.append(f"read the first sheet, “{sheet.title}”")
-        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # Excel keeps phone numbers and limits as floats
-    return str(value).strip()
+def _known_header(line: str) -> bool:
+    return bool(_header_fields(line))
 
 
 def is_profile(folder: Path) -> bool:
@@ -391,7 +270,7 @@ def _list_rows(planner: _Planner, path: Path, table: list[list[str]], notes: lis
     header_no, header = numbered[0]
     columns: dict[str, int] = {}
     for i, name in enumerate(header):
-        fieldname = HEADERS.get(_norm(name))
+        fieldname = HEADERS.get(norm(name))
         if fieldname is None or fieldname in columns:
             if name.strip():
                 notes.append(f"column '{name.strip()}' is not used")
@@ -466,8 +345,8 @@ def _plan_folder(planner: _Planner, folder: Path, notes: list[str]) -> str:
         if entry.is_file() and entry.suffix.casefold() == ".json":
             kinds.add("storage states")
             try:
-                content = _read_bytes(entry)
-            except _Unreadable as exc:
+                content = read_bytes(entry)
+            except Unreadable as exc:
                 planner.reject(entry, "", entry.stem, exc.reason)
                 continue
             _storage_state_row(planner, entry, content)
@@ -502,13 +381,13 @@ def plan_import(s: Session, path: str | Path, *, default_marketplace: str) -> Im
         kind = _plan_folder(planner, path, notes)
     elif suffix == ".json":
         kind = "storage states"
-        _storage_state_row(planner, path, _read_source(path))
+        _storage_state_row(planner, path, read_source(path))
     elif suffix in LIST_SUFFIXES:
         kind = "csv"
-        _list_rows(planner, path, _read_csv(path, notes), notes)
+        _list_rows(planner, path, read_csv(path, notes, _known_header), notes)
     elif suffix in EXCEL_SUFFIXES:
         kind = "xlsx"
-        _list_rows(planner, path, _read_xlsx(path, notes), notes)
+        _list_rows(planner, path, read_xlsx(path, notes), notes)
     else:
         raise KnownError(
             f"{path}: cannot import '{path.suffix or path.name}' files. Give a CSV or XLSX "
