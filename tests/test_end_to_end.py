@@ -101,3 +101,42 @@ def test_run_until_idle_processes_a_queued_order(sandbox: SandboxProcess, tmp_pa
     orders = sandbox.orders()
     assert [(o["article"], o["pickup_point"]) for o in orders] == [("100005", "PVZ-004")] * 2
     assert len({o["login"] for o in orders}) == 2
+
+
+def test_sigterm_lets_running_purchases_finish_and_be_recorded(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from app.core.states import ACTIVE
+
+    with SandboxProcess(tmp_path / "ledger.sqlite3", "--latency-ms", "300") as shop:
+        db_path = tmp_path / "console.sqlite3"
+        db = Database(str(db_path))
+        seed_sandbox(db, shop.url, accounts=10)
+        sup = Supervisor(db, driver_factory(db, DriverOptions()))
+        asyncio.run(sup.submit(OrderSpec("Клиент", "sandbox", [LineSpec("100001", 8, "PVZ-001")])))
+        engine = subprocess.Popen(
+            [sys.executable, "main.py", "run", "--db", str(db_path), "--concurrency", "2"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        started = select(Task.id).where(Task.status.in_(("running", "submitting")))
+        while True:
+            with db.session() as s:  # a new read each time: a session keeps its snapshot
+                if s.scalar(started):
+                    break
+            assert time.monotonic() < deadline, "no purchase started"
+            time.sleep(0.05)
+        engine.send_signal(signal.SIGTERM)
+        assert engine.wait(timeout=60) == 0
+        assert "Stopping" in engine.stderr.read()
+        with db.session() as s:
+            statuses = list(s.scalars(select(Task.status)))
+            recorded = set(s.scalars(select(BuyBack.order_number)))
+        db.close()
+        assert not set(statuses) & ACTIVE  # nothing left mid-purchase
+        assert 0 < statuses.count("purchased") < 8  # it stopped early, after finishing
+        assert {o["order_number"] for o in shop.orders()} == recorded

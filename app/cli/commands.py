@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -102,12 +104,35 @@ async def _run_engine(
     view = TerminalProgress(sup.bus.subscribe(), total, logins)
     stop = asyncio.Event()
     drawing = asyncio.create_task(view.run(stop))
+    stop_gently_on_signals(sup)
     try:
         await sup.run(until_idle=until_idle)
     finally:
         stop.set()
         await drawing
     return sup
+
+
+def stop_gently_on_signals(sup: Supervisor) -> None:
+    """Ctrl+C or SIGTERM: start no new purchase, let the running ones finish and be
+    recorded, then exit. A second Ctrl+C quits at once (what was in flight is settled
+    with the marketplace at the next start)."""
+    loop = asyncio.get_running_loop()
+
+    def first(signum: int) -> None:
+        print(
+            "Stopping: the running purchases finish and are recorded (Ctrl+C again to quit now).",
+            file=sys.stderr,
+        )
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        sup.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, first, sig)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C stays immediate
+            return
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
