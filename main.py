@@ -10,6 +10,7 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     from app.cli import accounts as accounts_cli
     from app.cli import commands
+    from app.cli import orders as orders_cli
     from app.sandbox import server
 
     parser = argparse.ArgumentParser(
@@ -28,9 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=server.run_from_args)
     accounts = sub.add_parser("accounts", help="import, list and check marketplace accounts")
     accounts_cli.add_arguments(accounts)
+    orders = sub.add_parser("orders", help="import Orders from CSV/XLSX, export their reports")
+    orders_cli.add_arguments(orders)
     console = sub.add_parser("console", help="open the console window (the default)")
     commands.add_engine_arguments(console)
-    console.set_defaults(func=_console)
+    # None: not given, so the console takes it from Settings (see console_defaults).
+    console.set_defaults(func=_console, concurrency=None)
     shots = sub.add_parser("screenshot", help="run the demo console offscreen and save PNGs")
     commands.add_demo_arguments(shots)
     shots.add_argument("--out", default="docs/screenshots", help="folder for the PNGs")
@@ -53,18 +57,19 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from app.core.errors import KnownError
+    from app.core.logs import setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.verbose)
+    shown = argv if argv is not None else sys.argv[1:]
+    logging.getLogger(__name__).info("started: main.py %s", " ".join(shown))
     if args.command is None:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "console"])
     try:
         return int(args.func(args) or 0)
     except KnownError as exc:
+        logging.getLogger(__name__).info("refused: %s", exc)
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

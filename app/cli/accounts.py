@@ -61,7 +61,7 @@ def _local(value: datetime | None) -> str:
     return value.astimezone().strftime("%d.%m.%Y %H:%M") if value else "never checked"
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
     print(json.dumps(data, default=_json_default, ensure_ascii=False))
 
 
@@ -99,7 +99,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         print(f"Nothing imported: no row to add or update ({skip} skipped, {rej} rejected).")
     if args.json:
-        _print_json(plan.report() | {"dry_run": args.dry_run, "written": written})
+        print_json(plan.report() | {"dry_run": args.dry_run, "written": written})
     return 1 if counts[Outcome.REJECT] else 0
 
 
@@ -118,7 +118,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         )
     print(f"{len(rows)} accounts.")
     if args.json:
-        _print_json([dataclasses.asdict(r) for r in rows])
+        print_json([dataclasses.asdict(r) for r in rows])
     return 0
 
 
@@ -146,5 +146,5 @@ def cmd_check(args: argparse.Namespace) -> int:
     counts = Counter(r.health or "not_checked" for r in results)
     print(f"Checked {len(results)} accounts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if args.json:
-        _print_json({"counts": dict(counts), "results": [dataclasses.asdict(r) for r in results]})
+        print_json({"counts": dict(counts), "results": [dataclasses.asdict(r) for r in results]})
     return 1 if counts["not_checked"] else 0

@@ -126,16 +126,18 @@ def pool_may_free_up(
 
 def lease_accounts(
     conn: Connection, req: LeaseRequest, *, owner: str, now: datetime, lease_seconds: float
-) -> tuple[list[tuple[int, int]], bool]:
+) -> tuple[list[tuple[int, int]], bool, set[int]]:
     """Leases one free, eligible account to each of `req.tasks` it can and moves those
-    Tasks to `assigned`. Returns the (task id, account id) pairs, and whether eligible
-    accounts ran out. Every step is a guarded update, so concurrent workers on a shared
-    database never take the same account or the same Task."""
+    Tasks to `assigned`. Returns the (task id, account id) pairs, whether eligible
+    accounts ran out, and the Tasks found no longer in the state the caller believed.
+    Every step is a guarded update, so concurrent workers on a shared database never take
+    the same account or the same Task."""
     candidates = iter(conn.execute(_eligible(req, now, len(req.tasks))).scalars().all())
     expires = now + timedelta(seconds=lease_seconds)
     leased: list[tuple[int, int]] = []
     spare: int | None = None  # taken, but its Task was gone: kept for the next Task
     ran_out = False
+    moved: set[int] = set()
     for task_id, status, attempts in req.tasks:
         account_id, spare = spare, None
         while account_id is None:
@@ -163,11 +165,12 @@ def lease_accounts(
             )
         except LostTask:  # another worker or the operator moved the Task
             spare = account_id
+            moved.add(task_id)
             continue
         leased.append((task_id, account_id))
     if spare is not None:
         release(conn, spare, owner)
-    return leased, ran_out
+    return leased, ran_out, moved
 
 
 def release(conn: Connection, account_id: int, owner: str, *, error: str | None = None) -> None:

@@ -50,12 +50,12 @@ def url_for(arg: str | None) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    # WAL lets the console's views read while the engine writes; NORMAL syncs at
-    # checkpoints only, which in WAL mode can lose the last commits on power loss but
-    # never corrupts the file. The engine's money-critical step ("submitting") is
-    # reconciled with the marketplace anyway, so this trade buys throughput safely.
+    # WAL lets the console's views read while the engine writes. FULL syncs the log at
+    # every commit: "submitting" must be on disk before the place-order click, or a power
+    # cut could erase it and the unit be bought again. Group commit (Database.write) keeps
+    # that to one sync per batch of state changes.
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     # Another process (a second console, `main.py run`) may hold the write lock briefly.
     cur.execute("PRAGMA busy_timeout=10000")

@@ -158,13 +158,15 @@ class TaskManager:
         )
         ctx = self.ctx
 
-        def lease(conn: Connection) -> tuple[list[tuple[int, int]], bool, dict[int, AccountRef]]:
-            pairs, ran_out = accounts.lease_accounts(
+        def lease(
+            conn: Connection,
+        ) -> tuple[list[tuple[int, int]], bool, set[int], dict[int, AccountRef]]:
+            pairs, ran_out, moved = accounts.lease_accounts(
                 conn, req, owner=ctx.worker_id, now=now, lease_seconds=ctx.settings.lease_seconds
             )
-            return pairs, ran_out, accounts.account_refs(conn, [a for _, a in pairs])
+            return pairs, ran_out, moved, accounts.account_refs(conn, [a for _, a in pairs])
 
-        pairs, ran_out, refs = await ctx.db.write(lease)
+        pairs, ran_out, moved, refs = await ctx.db.write(lease)
         ctx.slots.give(taken - len(pairs))
         leased = dict(pairs)
         for q in due:
@@ -172,21 +174,25 @@ class TaskManager:
                 self._start(q, refs[leased[q.task_id]])
         left = [q for q in due if q.task_id not in leased]
         if left:
-            await self._mark_waiting(left, now)
+            await self._mark_waiting(left, now, moved=moved)
         return ran_out
 
-    async def _mark_waiting(self, items: list[_Queued], now: datetime) -> None:
+    async def _mark_waiting(
+        self, items: list[_Queued], now: datetime, *, moved: frozenset[int] | set[int] = frozenset()
+    ) -> None:
         """Records that these Tasks wait for an account and keeps them queued. Another
-        worker may have moved one meanwhile: its current state is read back, and it stays
-        queued only if it still waits."""
-        to_mark = [q for q in items if q.status is not T.WAITING_ACCOUNT]
+        worker may have moved one meanwhile (`moved`, or found so here): its current state
+        is read back, and it stays queued only if it still waits."""
+        to_mark = [q for q in items if q.status is not T.WAITING_ACCOUNT or q.task_id in moved]
 
         def op(conn: Connection) -> dict[int, tuple[TaskStatus, int] | None]:
             current: dict[int, tuple[TaskStatus, int] | None] = {}
             for q in to_mark:
                 status, attempts = q.status, q.attempts
-                if status is not T.WAITING_ACCOUNT:
+                if status is not T.WAITING_ACCOUNT or q.task_id in moved:
                     try:
+                        if q.task_id in moved:
+                            raise LostTask(f"task {q.task_id} moved")
                         transition(
                             conn,
                             q.task_id,

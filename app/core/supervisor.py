@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 T = TaskStatus
 
 
+_HELD = (OrderStatus.PAUSED, OrderStatus.CANCELLED)
+
+
 @dataclass(frozen=True)
 class MarketInfo:
     id: int
@@ -297,9 +300,11 @@ class Supervisor:
                 error_code=None,
                 next_attempt_at=None,
             )
-            if n:
+            if n:  # a paused Order stays paused: retrying is not resuming
                 conn.execute(
-                    update(Order).where(Order.id == order_id).values(status=OrderStatus.QUEUED)
+                    update(Order)
+                    .where(Order.id == order_id, Order.status.not_in(_HELD))
+                    .values(status=OrderStatus.QUEUED)
                 )
             return n
 

@@ -17,6 +17,7 @@ from app.core.db import Database
 from app.core.drivers.base import (
     AccountRef,
     BusinessError,
+    DriverError,
     PurchaseDriver,
     PurchaseRequest,
     Receipt,
@@ -36,6 +37,9 @@ T = TaskStatus
 # Errors that are the account's, not the unit's: the account is taken out of the pool
 # and the unit goes back to the queue for another account.
 _INSERT_BUYBACK = insert(BuyBack)
+
+# Business answers that prove the place-order step placed nothing.
+NOTHING_PLACED = frozenset({"out_of_stock"})
 
 ACCOUNT_ERRORS = {"account_blocked": "blocked", "bad_credentials": "disabled"}
 
@@ -212,11 +216,16 @@ class TaskRunner:
 
     async def _business_error(self, exc: BusinessError) -> Outcome:
         new_status = ACCOUNT_ERRORS.get(exc.code)
-        if new_status and not self.submitted:
+        if new_status:
             account_id = self.unit.account.id
             await self.ctx.db.write(
                 lambda c: accounts.set_status(c, account_id, new_status, exc.reason)
             )
+        if self.submitted and exc.code not in NOTHING_PLACED:
+            # The error came after the place-order click (e.g. the account was blocked on
+            # the confirmation page): the order may exist. Never fail it blindly.
+            return await self._reconcile(exc)
+        if new_status:
             return await self._finish(T.PENDING, exc.reason, code=exc.code, shot=exc.screenshot)
         return await self._finish(T.FAILED, exc.reason, code=exc.code, shot=exc.screenshot)
 
@@ -242,7 +251,7 @@ class TaskRunner:
             account_failed=True,
         )
 
-    async def _reconcile(self, exc: TransientError) -> Outcome:
+    async def _reconcile(self, exc: DriverError) -> Outcome:
         """The place-order action may or may not have happened: ask the marketplace."""
         u = self.unit
         try:
@@ -258,7 +267,11 @@ class TaskRunner:
         if found is not None:
             return await self._purchased(found, f"found in the order history after: {exc.reason}")
         # Confirmed absent: no order was placed, so a retry cannot buy twice.
-        return await self._retry_or_fail(exc)
+        if isinstance(exc, TransientError):
+            return await self._retry_or_fail(exc)
+        if exc.code in ACCOUNT_ERRORS:  # another account will buy it
+            return await self._finish(T.RETRY_WAIT, exc.reason, code=exc.code, due=utcnow())
+        return await self._finish(T.FAILED, exc.reason, code=exc.code, shot=exc.screenshot)
 
     async def _purchased(self, receipt: Receipt, detail: str) -> Outcome:
         u = self.unit

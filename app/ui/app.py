@@ -79,7 +79,13 @@ def open_console(
 
 
 def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
+    from app.core.logs import log_file
+    from app.ui.crash import install_excepthook
+    from app.ui.settings import console_defaults
+
     app = qt_app()
+    console_defaults(args)
+    install_excepthook(log_file())
     with ExitStack() as stack:
         try:
             open_console(stack, args, demo=demo)

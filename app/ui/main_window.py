@@ -8,19 +8,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QSystemTrayIcon,
     QTabWidget,
     QWidget,
 )
 
 from app.core.db import Database
 from app.core.events import EngineNotice, OrderProgress, Subscription, TaskChanged
+from app.core.logs import log_dir
 from app.core.models import utcnow
 from app.core.orders import load_catalogs
 from app.core.queries import (
@@ -31,6 +34,7 @@ from app.core.queries import (
     status_counts,
 )
 from app.core.service import EngineService
+from app.core.states import OrderStatus, TaskStatus
 from app.ui.accounts_view import AccountsView
 from app.ui.common import in_background, when_done
 from app.ui.orders_view import OrdersView
@@ -39,6 +43,8 @@ from app.ui.tasks_view import TaskDetailDialog, TasksView
 PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
 REFRESH_MS = 2000  # shared state (other workstations, accounts) is re-read this often
 MIN_REFRESH_S = 0.5  # progress events re-read the Orders at most this often
+# Order states worth a tray message: finished, or needing the operator.
+NOTIFY_ORDER = frozenset({OrderStatus.DONE, OrderStatus.PURCHASED, OrderStatus.FAILED})
 
 
 class MainWindow(QMainWindow):
@@ -47,11 +53,14 @@ class MainWindow(QMainWindow):
     Attributes:
         orders_view, tasks_view, accounts_view: the three views.
         actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
+        tray: the system-tray icon, or None where the desktop has no tray.
     Signals:
         notice(str): an engine notice was shown (for tests and logs).
+        notified(str, str): a notification (title, message) was raised, tray or not.
     """
 
     notice = Signal(str)
+    notified = Signal(str, str)
 
     def __init__(self, db: Database, engine: EngineService, parent: QWidget | None = None):
         super().__init__(parent)
@@ -76,6 +85,12 @@ class MainWindow(QMainWindow):
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self._build_status_bar()
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.setToolTip(self.windowTitle())
+            self.tray.show()
+        self._notified: dict[int, str] = {}  # Order id → the status last notified
 
         self.orders_view.selectionModel().selectionChanged.connect(self._order_selected)
         self.tasks_view.detail_requested.connect(self.open_task)
@@ -169,19 +184,45 @@ class MainWindow(QMainWindow):
         refresh = self._action(
             "refresh", tr("Re&fresh"), "F5", self.refresh_all, tr("Read everything again")
         )
+        import_orders = self._action(
+            "import_orders",
+            tr("&Import orders…"),
+            "Ctrl+I",
+            self.import_orders,
+            tr("Create orders from a CSV/XLSX list"),
+        )
+        export_report = self._action(
+            "export_report",
+            tr("&Export report…"),
+            "Ctrl+E",
+            self.export_report,
+            tr("Save the selected order's units to XLSX or CSV"),
+        )
+        settings = self._action(
+            "settings", tr("&Settings…"), None, self.open_settings, tr("Browser, concurrency…")
+        )
+        open_logs = self._action(
+            "open_logs", tr("Open &log folder"), None, self.open_log_folder, tr("Show the logs")
+        )
 
         menu = self.menuBar()
         file_menu = menu.addMenu(tr("&File"))
         file_menu.addAction(new)
+        file_menu.addAction(import_orders)
+        file_menu.addSeparator()
+        file_menu.addAction(settings)
         file_menu.addSeparator()
         file_menu.addAction(quit_)
         order_menu = menu.addMenu(tr("&Order"))
         for a in (start, pause, cancel, retry):
             order_menu.addAction(a)
+        order_menu.addSeparator()
+        order_menu.addAction(export_report)
         view_menu = menu.addMenu(tr("&View"))
         for a in (show_tasks, show_accounts, find, refresh):
             view_menu.addAction(a)
         help_menu = menu.addMenu(tr("&Help"))
+        help_menu.addAction(open_logs)
         help_menu.addAction(tr("&About"), self._about)
 
         bar = self.addToolBar(tr("Main"))
@@ -215,6 +256,15 @@ class MainWindow(QMainWindow):
         for e in events:
             if isinstance(e, EngineNotice):
                 self._show_notice(e)
+            elif isinstance(e, OrderProgress):
+                self._order_progress(e)
+            elif isinstance(e, TaskChanged) and e.status == TaskStatus.NEEDS_REVIEW:
+                self.notify(
+                    self.tr("Needs review"),
+                    self.tr("A unit of order #%1 needs review: %2")
+                    .replace("%1", str(e.order_id))
+                    .replace("%2", e.error or self.tr("check it in the Tasks table")),
+                )
         if self._orders_dirty and self._refresh_due():
             self._orders_dirty = False
             self.refresh()
@@ -224,6 +274,35 @@ class MainWindow(QMainWindow):
         self.notice.emit(e.message)
         if e.level == "error":
             QMessageBox.warning(self, self.tr("Engine"), e.message)
+
+    def _order_progress(self, e: OrderProgress) -> None:
+        """A tray message when an Order finishes or fails, once per such state."""
+        if e.status not in NOTIFY_ORDER or self._notified.get(e.order_id) == e.status:
+            return
+        self._notified[e.order_id] = e.status
+        row = next((r for r in self.orders_view.orders.rows if r.id == e.order_id), None)
+        failed = e.status == OrderStatus.FAILED
+        title = self.tr("Order failed") if failed else self.tr("Order finished")
+        text = (
+            self.tr("Order #%1 for %2 failed: %3 of %4 units bought; it needs attention.")
+            if failed
+            else self.tr("Order #%1 for %2 is %5: %3 of %4 units bought.")
+        )
+        self.notify(
+            title,
+            text.replace("%1", str(e.order_id))
+            .replace("%2", row.client if row else self.tr("a client"))
+            .replace("%3", str(e.purchased))
+            .replace("%4", str(e.total))
+            .replace("%5", self.tr(e.status)),
+        )
+
+    def notify(self, title: str, message: str) -> None:
+        """Shows a tray message where the desktop has a tray; always emits `notified`."""
+        if self.tray is not None:
+            icon = QSystemTrayIcon.MessageIcon.Information
+            self.tray.showMessage(title, message, icon, 10000)
+        self.notified.emit(title, message)
 
     def _refresh_due(self) -> bool:
         return time.monotonic() - self._last_refresh >= MIN_REFRESH_S
@@ -298,6 +377,7 @@ class MainWindow(QMainWindow):
         self.actions["pause"].setEnabled(status in ("queued", "running"))
         self.actions["cancel"].setEnabled(status in ("queued", "running", "paused", "failed"))
         self.actions["retry"].setEnabled(bool(row and row.failed) and status != "cancelled")
+        self.actions["export_report"].setEnabled(row is not None)
 
     def _command(self, fut: Any, done_message: str) -> None:
         def ok(_result: Any) -> None:
@@ -387,6 +467,77 @@ class MainWindow(QMainWindow):
         )
         self.tasks_view.model.reload()
         self._reload_orders()
+
+    def import_orders(self) -> None:
+        from app.ui.orders_import import OrderImportDialog
+
+        dialog = OrderImportDialog(
+            self.db,
+            max_units_per_line=self.engine.supervisor.ctx.settings.max_units_per_line,
+            parent=self,
+        )
+        dialog.imported.connect(self._orders_imported)
+        self.import_dialog = dialog
+        dialog.open()
+
+    def _orders_imported(self, ids: list[int]) -> None:
+        self.statusBar().showMessage(
+            self.tr("Imported %1 orders: %2")
+            .replace("%1", str(len(ids)))
+            .replace("%2", ", ".join(f"#{i}" for i in ids)),
+            10000,
+        )
+        self.tasks_view.model.reload()
+        self._reload_orders()
+
+    def export_report(self, path: str | None = None) -> None:
+        """Asks where (unless given), then writes the selected Order's report off the GUI
+        thread."""
+        from app.core.order_export import export_order
+
+        row = self.orders_view.current_row()
+        if row is None:
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                self.tr("Export report"),
+                f"order-{row.id}.xlsx",
+                self.tr("Excel workbook (*.xlsx);;CSV for Excel (*.csv)"),
+            )
+        if not path:
+            return
+        db, order_id = self.db, row.id
+
+        def write() -> int:
+            with db.session() as s:
+                return export_order(s, order_id, path)
+
+        def done(units: int) -> None:
+            self.statusBar().showMessage(
+                self.tr("Order #%1's report (%2 units) saved to %3")
+                .replace("%1", str(order_id))
+                .replace("%2", str(units))
+                .replace("%3", path),
+                10000,
+            )
+
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, self.tr("Export report"), str(exc))
+
+        in_background(write, done, failed)
+
+    def open_settings(self) -> None:
+        from app.ui.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.db.url, self)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def open_log_folder(self) -> None:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def open_task(self, task_id: int) -> None:
         dialog = TaskDetailDialog(self.db, task_id, self)

@@ -107,6 +107,7 @@ class TasksModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self._cache: OrderedDict[int, TaskRow] = OrderedDict()
         self._fetching: set[int] = set()
+        self._stale: set[int] = set()
         self.task_filter = TaskFilter()
         self._sort = ("id", False)
         self._generation = 0
@@ -192,11 +193,14 @@ class TasksModel(QAbstractTableModel):
             if generation != self._generation:
                 return
             self.fetches += 1
+            for task_id in self._stale.intersection(rows):
+                del rows[task_id]  # changed while on its way: fetched again when painted
+            self._stale.difference_update(wanted)
             self._cache.update(rows)
             while len(self._cache) > CACHE_ROWS:
                 self._cache.popitem(last=False)
-            shown = [self._row_of[i] for i in rows if i in self._row_of]
-            self._emit_rows(shown)
+            shown = [self._row_of[i] for i in wanted if i in self._row_of]
+            self._emit_rows(shown)  # repaints the dropped ones too, which fetches them
 
         in_background(query, done, lambda _exc: self._fetching.difference_update(wanted))
 
@@ -214,6 +218,8 @@ class TasksModel(QAbstractTableModel):
             n = self._row_of.get(ev.task_id)
             if n is None:
                 continue
+            if ev.task_id in self._fetching:
+                self._stale.add(ev.task_id)  # the row on its way may predate this event
             row = self._cache.get(ev.task_id)
             if row is not None:
                 if ev.account_id is not None and ev.account_id != row.account_id:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 from helpers import GatedDriver, make_supervisor, tasks
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.drivers.base import BusinessError, PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import BuyBack, Job, JobBatch, Order
+from app.core.models import BuyBack, Job, JobBatch, Order, Task
 from app.core.orders import LineSpec, OrderSpec
 from app.core.states import JobStatus, OrderStatus
 from app.core.supervisor import split
@@ -181,3 +181,20 @@ async def test_business_error_is_not_retried(db, market) -> None:
     (row,) = tasks(db, order_id)
     assert row.status == "failed" and row.last_error == "Article A1 is out of stock"
     assert len(calls) == 1
+
+
+async def test_retrying_failed_units_of_a_paused_order_keeps_it_paused(db, market) -> None:
+    sup = make_supervisor(db, MemoryDriver())
+    spec = OrderSpec("Client", "mem", [LineSpec("A1", 4, "P1")], hold=True)  # saved paused
+    order_id = await sup.submit(spec)
+    with db.session() as s:  # two units failed before the operator paused
+        first_two = select(Task.id).where(Task.order_id == order_id).limit(2)
+        s.execute(update(Task).where(Task.id.in_(first_two)).values(status="failed"))
+        s.commit()
+
+    assert await sup.retry_failed(order_id) == 2
+    await sup.run(until_idle=True)
+
+    assert [r.status for r in tasks(db, order_id)] == ["pending"] * 4  # nothing bought
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.PAUSED  # not resumed by a retry

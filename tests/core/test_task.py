@@ -151,3 +151,21 @@ async def test_business_error_fails_with_the_reason(db, market, code: str) -> No
     await sup.run(until_idle=True)
     (row,) = tasks(db, order_id)
     assert row.status == "failed" and row.last_error == f"reason for {code}" and row.attempts == 1
+
+
+async def test_business_error_after_the_click_is_checked_not_failed_blindly(db, market) -> None:
+    # The account is blocked right after the order went through (the confirmation page
+    # says "blocked"): the order exists, so the unit is recorded, not failed and re-bought.
+    def blocked_after(request: PurchaseRequest, at: str) -> None:
+        if at == "after":
+            raise BusinessError("Account is blocked by the marketplace", code="account_blocked")
+
+    driver = MemoryDriver(faults=blocked_after)
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    (row,) = tasks(db, order_id)
+    assert row.status == "purchased"
+    assert len(driver.ledger) == 1
+    with db.session() as s:
+        assert s.scalar(select(BuyBack.order_number)) == driver.ledger[0][2].order_number

@@ -55,7 +55,9 @@ def test_import_preview_shows_outcomes_and_cancel_writes_nothing(qtbot, db, view
     dialog.choose(listing)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 4, timeout=5000)
     model = dialog.model
-    assert [model.data(model.index(n, 3)) for n in range(4)] == ["add", "skip", "skip", "reject"]
+    assert [model.data(model.index(n, 3)) for n in range(4)] == ["add", "skip", "skip", "reject"], [
+        model.data(model.index(n, 4)) for n in range(4)
+    ]
     assert model.data(model.index(0, 3), Qt.ItemDataRole.ForegroundRole) == status_color(
         "purchased"
     )

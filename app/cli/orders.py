@@ -1,0 +1,87 @@
+"""`python main.py orders import|export`: Orders in from CSV/XLSX lists, reports out."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.cli.accounts import print_json
+from app.core.context import EngineSettings
+from app.core.db import Database
+from app.core.order_export import export_order
+from app.core.order_import import OrderImportPlan, plan_orders, write_orders
+from app.sandbox.seed import MARKETPLACE_CODE
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    imp = actions.add_parser(
+        "import",
+        help="create Orders from a CSV/XLSX list",
+        description="Rows of one client (and marketplace) form one Order, each row a line. "
+        "Prints each row's outcome and, unless --dry-run, creates every Order in one "
+        "transaction; one bad row writes nothing and exits 1.",
+    )
+    imp.add_argument("path", help="a .csv or .xlsx list")
+    imp.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    imp.add_argument("--json", action="store_true", help="print a JSON report as the last line")
+    imp.add_argument(
+        "--marketplace",
+        default=MARKETPLACE_CODE,
+        help=f"marketplace of rows that name none (default {MARKETPLACE_CODE})",
+    )
+    imp.set_defaults(func=cmd_import)
+    exp = actions.add_parser("export", help="write an Order's report, one row per unit")
+    exp.add_argument("order_id", type=int, metavar="ORDER_ID")
+    exp.add_argument("--out", required=True, help="the report file, .xlsx or .csv")
+    exp.set_defaults(func=cmd_export)
+    for sub in (imp, exp):
+        sub.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
+
+
+def print_plan(plan: OrderImportPlan) -> None:
+    print(plan.path)
+    for note in plan.notes:
+        print(f"  note: {note}")
+    for r in plan.rows:
+        outcome = f"order {r.order} line {r.line}" if r.ok else "error"
+        detail = "; ".join(r.errors) or (
+            f"{r.client} @ {r.marketplace}: {r.article} × {r.quantity} → {r.pickup_point}"
+        )
+        print(f"  row {r.row:<6} {outcome:<18} {detail}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    limit = EngineSettings().max_units_per_line
+    db = Database(args.db)
+    written: list[int] = []
+    try:
+        with db.session() as s:
+            plan = plan_orders(
+                s, args.path, default_marketplace=args.marketplace, max_units_per_line=limit
+            )
+        print_plan(plan)
+        if plan.ok and not args.dry_run:
+            written = write_orders(db, plan, max_units_per_line=limit)
+    finally:
+        db.close()
+    if not plan.ok:
+        print(f"Nothing imported: {len(plan.errors())} problems; fix the rows and import again.")
+    elif args.dry_run:
+        print(f"Dry run, nothing written: {len(plan.orders)} orders, {plan.units()} units.")
+    else:
+        numbers = ", ".join(f"#{i}" for i in written)
+        print(f"Imported {len(written)} orders ({numbers}), {plan.units()} units; queued.")
+    if args.json:
+        print_json(plan.report() | {"dry_run": args.dry_run, "order_ids": written})
+    return 0 if plan.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    db = Database(args.db)
+    try:
+        with db.session() as s:
+            units = export_order(s, args.order_id, args.out)
+    finally:
+        db.close()
+    print(f"Wrote order #{args.order_id}'s report ({units} units) to {args.out}")
+    return 0

@@ -1,0 +1,64 @@
+"""The log: the terminal as before, plus a rotating file in the user log folder that an
+operator can send along with a problem report."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+from typing import TypeVar
+
+import platformdirs
+
+from app.core.db import APP_NAME
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MAX_BYTES = 2 * 2**20
+BACKUPS = 5  # the file and five older ones: 12 MB at most
+
+
+OURS = "_buyback_handler"
+H = TypeVar("H", bound=logging.Handler)
+
+
+def _ours(handler: H) -> H:
+    setattr(handler, OURS, True)
+    return handler
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def log_file() -> Path:
+    return log_dir() / "console.log"
+
+
+def setup_logging(verbose: bool = False) -> Path | None:
+    """Logs warnings (INFO with `verbose`) to stderr, and INFO and above to the rotating
+    file; returns the file, or None when its folder cannot be written (the console
+    still runs, logging to stderr only)."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for old in [h for h in root.handlers if getattr(h, OURS, False)]:
+        root.removeHandler(old)  # set up again (main() called twice in one process)
+        old.close()
+    console = _ours(logging.StreamHandler(sys.stderr))
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(console)
+    path = log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = _ours(
+            logging.handlers.RotatingFileHandler(
+                path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            )
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning("no log file at %s: %s", path, exc.strerror)
+        return None
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(handler)
+    return path

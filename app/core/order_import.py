@@ -1,0 +1,246 @@
+"""Taking Orders in from CSV/XLSX lists: a plan row by row first, then one transaction
+that creates every Order of the file or none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core.db import Database
+from app.core.errors import KnownError
+from app.core.orders import Catalog, InvalidOrder, LineSpec, OrderSpec, check, load_catalogs
+from app.core.supervisor import create_order
+from app.core.tables import header_cells, norm, read_table
+
+# Header names operators use, normalized (see tables.norm), by the field they fill.
+HEADERS: dict[str, str] = {
+    name: fieldname
+    for fieldname, names in {
+        "client": "клиент, заказчик, покупатель, client, customer",
+        "marketplace": "маркетплейс, площадка, магазин, marketplace, market, shop",
+        "article": "артикул, артикул товара, sku, article, article number",
+        "quantity": "количество, кол во, штук, шт, quantity, qty, units",
+        "pickup_point": "пвз, пункт выдачи, пункт выдачи заказов, pickup point, pickup, pvz",
+        "max_unit_price": "макс цена, максимальная цена, цена до, max price, max unit price, "
+        "price cap",
+    }.items()
+    for name in names.split(", ")
+}
+REQUIRED = ("client", "article", "quantity", "pickup_point")
+# How the fields are called in messages: the names check_line uses.
+FIELD_NAMES = {
+    "client": "client",
+    "marketplace": "marketplace",
+    "article": "article",
+    "quantity": "quantity",
+    "pickup_point": "pickup point",
+    "max_unit_price": "max unit price",
+}
+EXAMPLE_HEADER = "Клиент; Маркетплейс; Артикул; Количество; ПВЗ; Макс. цена"
+
+
+@dataclass
+class OrderRow:
+    """One row of the list and what the import does with it.
+
+    Attributes:
+        row: its 1-based row number in the file.
+        client, marketplace, article, quantity, pickup_point, max_unit_price: as written
+            (marketplace: the code it resolved to, when known).
+        order, line: the new Order (1-based, in the plan) and its line this row becomes.
+        errors: what is wrong, each naming the field and what to do; empty when fine.
+    """
+
+    row: int
+    client: str
+    marketplace: str
+    article: str
+    quantity: str
+    pickup_point: str
+    max_unit_price: str
+    order: int | None = None
+    line: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "client": self.client,
+            "marketplace": self.marketplace,
+            "article": self.article,
+            "quantity": self.quantity,
+            "pickup_point": self.pickup_point,
+            "max_unit_price": self.max_unit_price,
+            "order": self.order,
+            "line": self.line,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class OrderImportPlan:
+    """What an import would create; nothing is written until `write_orders`.
+
+    Attributes:
+        path: the file read.
+        rows: one per data row, in file order.
+        orders: the Orders to create (rows of one client and marketplace form one).
+        notes: what the operator should know about the reading (encoding, separator,
+            columns not used).
+    """
+
+    path: Path
+    rows: list[OrderRow]
+    orders: list[OrderSpec]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """All or none: one bad row keeps the whole file out."""
+        return bool(self.orders) and all(r.ok for r in self.rows)
+
+    def errors(self) -> list[str]:
+        """Every problem as 'file, row N, field: message'."""
+        return [f"{self.path.name}, row {r.row}, {e}" for r in self.rows for e in r.errors]
+
+    def units(self) -> int:
+        return sum(int(line.quantity) for o in self.orders for line in o.lines)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "orders": len(self.orders),
+            "units": self.units() if self.ok else None,
+            "notes": self.notes,
+            "errors": self.errors(),
+            "rows": [r.report() for r in self.rows],
+        }
+
+
+def _known_header(line: str) -> bool:
+    return any(norm(c) in HEADERS for c in header_cells(line))
+
+
+def _columns(path: Path, header: list[str], notes: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for i, name in enumerate(header):
+        fieldname = HEADERS.get(norm(name))
+        if fieldname is None or fieldname in columns:
+            if name.strip():
+                notes.append(f"column '{name.strip()}' is not used")
+            continue
+        columns[fieldname] = i
+    missing = [FIELD_NAMES[f] for f in REQUIRED if f not in columns]
+    if missing:
+        raise KnownError(
+            f"{path}: row 1 (header) has no {', '.join(missing)} column; nothing was imported. "
+            f"Name the columns like: {EXAMPLE_HEADER} "
+            f"(the header has: {', '.join(c.strip() for c in header if c.strip()) or 'nothing'})."
+        )
+    return columns
+
+
+def _market_index(catalogs: dict[str, Catalog]) -> dict[str, Catalog]:
+    """Catalogs by code and by name, case ignored: operators write either."""
+    index: dict[str, Catalog] = {}
+    for cat in catalogs.values():
+        index[cat.name.casefold()] = index[cat.code.casefold()] = cat
+    return index
+
+
+def plan_orders(
+    s: Session, path: str | Path, *, default_marketplace: str, max_units_per_line: int
+) -> OrderImportPlan:
+    """Reads a CSV/XLSX list and checks every row against the catalogs; writes nothing.
+    Raises KnownError for a file that cannot be read at all (missing, empty, binary, over
+    50 MB, unknown encoding or type, no header with the needed columns)."""
+    path = Path(path)
+    if not path.is_file():
+        raise KnownError(f"{path}: no such file.")
+    notes: list[str] = []
+    table = read_table(path, notes, _known_header)
+    if table is None:
+        raise KnownError(
+            f"{path}: cannot import '{path.suffix or path.name}' files; save the orders "
+            "as CSV or XLSX."
+        )
+    numbered = [(n, cells) for n, cells in enumerate(table, 1) if any(c.strip() for c in cells)]
+    if len(numbered) < 2:
+        raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
+    columns = _columns(path, numbered[0][1], notes)
+    catalogs = load_catalogs(s)
+    markets = _market_index(catalogs)
+    rows: list[OrderRow] = []
+    groups: dict[tuple[str, str], list[OrderRow]] = {}
+    for n, cells in numbered[1:]:
+        get = {f: (cells[i].strip() if i < len(cells) else "") for f, i in columns.items()}
+        row = OrderRow(
+            n,
+            get["client"],
+            get.get("marketplace", ""),
+            get["article"],
+            get["quantity"],
+            get["pickup_point"],
+            get.get("max_unit_price", ""),
+        )
+        rows.append(row)
+        if not row.client:
+            row.errors.append("field 'client': empty; fill in the client's name")
+        given = row.marketplace or default_marketplace
+        cat = markets.get(given.casefold())
+        if cat is None:
+            row.errors.append(
+                f"field 'marketplace': unknown marketplace '{given}' "
+                f"(set up here: {', '.join(sorted(catalogs)) or 'none'})"
+            )
+        else:
+            row.marketplace = cat.code
+        if row.ok:
+            groups.setdefault((row.client, row.marketplace), []).append(row)
+    orders: list[OrderSpec] = []
+    for (client, code), members in groups.items():
+        spec = OrderSpec(
+            client,
+            code,
+            [LineSpec(r.article, r.quantity, r.pickup_point, r.max_unit_price) for r in members],
+        )
+        try:
+            check(spec, catalogs, max_units_per_line=max_units_per_line)
+        except InvalidOrder as exc:
+            for e in exc.errors:
+                targets = [members[e.line - 1]] if e.line else members
+                for r in targets:
+                    r.errors.append(f"field '{e.field}': {e.message}")
+        orders.append(spec)
+        for line_no, r in enumerate(members, 1):
+            r.order, r.line = len(orders), line_no
+    return OrderImportPlan(path, rows, orders, notes)
+
+
+def write_orders(db: Database, plan: OrderImportPlan, *, max_units_per_line: int) -> list[int]:
+    """Creates every Order of the plan in one transaction and returns their ids; the
+    engine picks them up on its next look at the database. Refuses a plan with errors."""
+    if not plan.ok:
+        raise KnownError(
+            f"{plan.path}: nothing was imported; fix these rows and import again:\n"
+            + "\n".join(f"- {e}" for e in plan.errors())
+        )
+    try:
+        with db.engine.begin() as conn:
+            return [
+                create_order(conn, spec, max_units_per_line=max_units_per_line)
+                for spec in plan.orders
+            ]
+    except InvalidOrder as exc:
+        # The catalog changed between the preview and the import.
+        raise KnownError(
+            f"{plan.path}: the catalog changed since the preview; nothing was imported. "
+            f"Preview again.\n{exc}"
+        ) from None

@@ -1,0 +1,45 @@
+"""What the console does with an exception nobody caught: log it and tell the operator
+where the details are, instead of vanishing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+log = logging.getLogger(__name__)
+
+
+def report_unexpected(
+    kind: type[BaseException],
+    exc: BaseException,
+    tb: TracebackType | None,
+    log_path: Path | None,
+) -> None:
+    """Logs the exception with its traceback and shows a dialog naming the log file."""
+    log.critical("unexpected error", exc_info=(kind, exc, tb))
+    where = str(log_path) if log_path else "the terminal (no log file could be opened)"
+    text = (
+        f"Something went wrong inside the console: {kind.__name__}: {exc}\n\n"
+        f"The details are in the log: {where}\n"
+        "Send that file along when you report the problem. The console keeps running; "
+        "if it misbehaves, restart it."
+    )
+    if QApplication.instance() is not None:
+        QMessageBox.critical(None, "Unexpected error", text)
+
+
+def install_excepthook(log_path: Path | None) -> None:
+    """Routes exceptions that escape Qt slots and timers to `report_unexpected`; Ctrl+C
+    still ends the console as before."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        report_unexpected(kind, exc, tb, log_path)
+
+    sys.excepthook = hook

@@ -1,0 +1,133 @@
+"""The Settings dialog and what it stores (QSettings): browser, concurrency and language,
+applied at the console's next start."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+BROWSER = "engine/browser"
+CONCURRENCY = "engine/concurrency"
+LANGUAGE = "ui/language"
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32
+# Stored codes and their names; the translations themselves come with a later change.
+LANGUAGES = (("system", "System"), ("en", "English"), ("ru", "Русский"))
+
+
+def stored_concurrency(settings: QSettings) -> int | None:
+    try:
+        value = int(settings.value(CONCURRENCY, 0))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None  # a hand-edited file: fall back to the default
+    return value if 1 <= value <= MAX_CONCURRENCY else None
+
+
+def console_defaults(args: argparse.Namespace, settings: QSettings | None = None) -> None:
+    """Fills what the command line left out (None) from the stored settings, else the
+    built-in defaults: the command line wins, then Settings, then the default."""
+    settings = settings or QSettings()
+    if not args.browser:
+        args.browser = str(settings.value(BROWSER, "") or "") or None
+    if args.concurrency is None:
+        args.concurrency = stored_concurrency(settings) or DEFAULT_CONCURRENCY
+
+
+def folder_of(db_url: str) -> Path | None:
+    """The folder of a SQLite database file; None for a server database."""
+    prefix = "sqlite:///"
+    return Path(db_url.removeprefix(prefix)).parent if db_url.startswith(prefix) else None
+
+
+class SettingsDialog(QDialog):
+    """Attributes:
+    browser_edit, concurrency_box, language_box: the stored choices.
+    data_edit, open_data_button: where the database lives (read-only) and a button
+        to open that folder.
+    """
+
+    def __init__(self, db_url: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self.resize(560, 0)
+        s = QSettings()
+
+        self.browser_edit = QLineEdit(str(s.value(BROWSER, "") or ""))
+        self.browser_edit.setPlaceholderText(self.tr("Found on the system"))
+        browse = QPushButton(self.tr("Browse…"))
+        browse.clicked.connect(self._pick_browser)
+        browser_row = QHBoxLayout()
+        browser_row.addWidget(self.browser_edit, 1)
+        browser_row.addWidget(browse)
+
+        self.concurrency_box = QSpinBox()
+        self.concurrency_box.setRange(1, MAX_CONCURRENCY)
+        self.concurrency_box.setValue(stored_concurrency(s) or DEFAULT_CONCURRENCY)
+        self.concurrency_box.setSuffix(self.tr(" purchases at once"))
+
+        self.folder = folder_of(db_url)
+        self.data_edit = QLineEdit(str(self.folder) if self.folder else db_url)
+        self.data_edit.setReadOnly(True)
+        self.open_data_button = QPushButton(self.tr("Open"))
+        self.open_data_button.setEnabled(self.folder is not None)
+        self.open_data_button.clicked.connect(self._open_data)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_edit, 1)
+        data_row.addWidget(self.open_data_button)
+
+        self.language_box = QComboBox()
+        for code, name in LANGUAGES:
+            self.language_box.addItem(self.tr(name) if code == "system" else name, code)
+        chosen = self.language_box.findData(str(s.value(LANGUAGE, "system")))
+        self.language_box.setCurrentIndex(max(chosen, 0))
+
+        form = QFormLayout()
+        form.addRow(self.tr("Browser:"), browser_row)
+        form.addRow(self.tr("Concurrency:"), self.concurrency_box)
+        form.addRow(self.tr("Data folder:"), data_row)
+        form.addRow(self.tr("Language:"), self.language_box)
+        note = QLabel(self.tr("Changes apply at the next start of the console."))
+        note.setStyleSheet("color: #6b7280")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def _pick_browser(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Chrome, Chromium or Edge"))
+        if path:
+            self.browser_edit.setText(path)
+
+    def _open_data(self) -> None:
+        if self.folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder)))
+
+    def accept(self) -> None:
+        s = QSettings()
+        s.setValue(BROWSER, self.browser_edit.text().strip())
+        s.setValue(CONCURRENCY, self.concurrency_box.value())
+        s.setValue(LANGUAGE, self.language_box.currentData())
+        s.sync()
+        super().accept()

@@ -1,0 +1,132 @@
+"""Importing Orders from CSV/XLSX lists: Russian Excel files become Orders with the
+right lines, and one bad row keeps the whole file out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from helpers import row_counts
+from sqlalchemy import select
+
+from app.core.errors import KnownError
+from app.core.models import Article, Client, Order, OrderLine, PickupPoint, Task
+from app.core.order_import import plan_orders, write_orders
+
+LIMIT = 1000
+RU_HEADER = "Клиент;Маркетплейс;Артикул;Кол-во;ПВЗ;Макс. цена"
+
+
+def plan(db, path: Path):
+    with db.session() as s:
+        return plan_orders(s, path, default_marketplace="mem", max_units_per_line=LIMIT)
+
+
+def stored_orders(db) -> dict[str, list[tuple[str, int, str, int | None]]]:
+    """Client → its lines (article, quantity, pickup point, max price in kopecks)."""
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                Client.name,
+                Article.sku,
+                OrderLine.quantity,
+                PickupPoint.code,
+                OrderLine.max_unit_price_minor,
+            )
+            .join(Order, Order.client_id == Client.id)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .join(Article, Article.id == OrderLine.article_id)
+            .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
+            .order_by(Order.id, OrderLine.line_no)
+        ).all()
+    out: dict[str, list] = {}
+    for client, *line in rows:
+        out.setdefault(client, []).append(tuple(line))
+    return out
+
+
+def test_a_cp1251_semicolon_list_with_russian_headers_becomes_orders(db, market, tmp_path) -> None:
+    path = tmp_path / "заказы.csv"
+    path.write_bytes(
+        "\n".join(
+            [
+                RU_HEADER,
+                "ООО Ромашка;mem;A1;3;P1;1 299,90",
+                "ИП Сидоров;;A2;2;P2;",
+                "ООО Ромашка;Market mem;A3;1;P2;",
+            ]
+        ).encode("cp1251")
+    )
+    p = plan(db, path)
+    assert p.ok, p.errors()
+    assert [r.order for r in p.rows] == [1, 2, 1]
+    assert any("cp1251" in n.lower() or "windows-1251" in n.lower() for n in p.notes), p.notes
+
+    ids = write_orders(db, p, max_units_per_line=LIMIT)
+
+    assert len(ids) == 2
+    assert stored_orders(db) == {
+        "ООО Ромашка": [("A1", 3, "P1", 129990), ("A3", 1, "P2", None)],
+        "ИП Сидоров": [("A2", 2, "P2", None)],
+    }
+    with db.session() as s:
+        assert len(s.scalars(select(Task.id)).all()) == 6  # one Task per unit, queued
+
+
+def test_an_xlsx_list_with_english_headers_becomes_an_order(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Client", "Article", "Quantity", "Pickup point", "Max price"])
+    sheet.append(["Acme", "A1", 2, "P1", 1500])
+    sheet.append(["Acme", "A2", 4.0, "P2", None])
+    book.save(path)
+
+    write_orders(db, plan(db, path), max_units_per_line=LIMIT)
+
+    assert stored_orders(db) == {"Acme": [("A1", 2, "P1", 150000), ("A2", 4, "P2", None)]}
+
+
+def test_a_bad_row_is_named_by_file_row_and_field_and_nothing_is_written(
+    db, market, tmp_path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Клиент;Артикул;Количество;Пункт выдачи\n"
+        "ООО Ромашка;A1;2;P1\n"
+        "ООО Ромашка;НЕТ-ТАКОГО;1;P1\n"
+        "ИП Сидоров;A2;0;P2\n",
+        encoding="utf-8",
+    )
+    before = row_counts(db)
+    p = plan(db, path)
+
+    assert not p.ok
+    errors = p.errors()
+    assert any(
+        e.startswith("orders.csv, row 3, field 'article'") and "НЕТ-ТАКОГО" in e for e in errors
+    ), errors
+    assert any(e.startswith("orders.csv, row 4, field 'quantity'") for e in errors), errors
+    assert p.rows[0].ok  # the good row is shown as fine, yet not written alone
+    with pytest.raises(KnownError, match=r"nothing was imported.*\n- orders.csv, row 3"):
+        write_orders(db, p, max_units_per_line=LIMIT)
+    assert row_counts(db) == before
+
+
+def test_a_dry_run_plans_without_writing(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("client,article,qty,pvz\nAcme,A1,1,P1\n", encoding="utf-8")
+    before = row_counts(db)
+
+    p = plan(db, path)
+
+    assert p.ok and p.units() == 1
+    assert row_counts(db) == before
+
+
+def test_a_list_without_the_needed_columns_says_which_are_missing(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("Клиент;Артикул\nАкме;A1\n", encoding="utf-8")
+    with pytest.raises(KnownError, match="no quantity, pickup point column"):
+        plan(db, path)
