@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from app.core import accounts
 from app.core.context import EngineContext, Signal
 from app.core.drivers.base import AccountRef, PurchaseDriver
+from app.core.events import EngineNotice
 from app.core.journal import LostTask, bulk_events, transition
 from app.core.models import JobBatch, Task, utcnow
 from app.core.states import QUEUED, TaskStatus, UnitRule
@@ -258,10 +260,18 @@ class TaskManager:
             return
         exc = runner.exception()
         if exc is not None:
-            # The runner records every outcome itself; reaching here means the database
-            # refused a write. The Task stays as recorded and recovery picks it up.
-            log.error("task %s: could not record its outcome: %s", q.task_id, exc)
-            ctx.report_fault(exc)
+            # The runner records every outcome itself; reaching here means a write failed.
+            # The Task stays as last recorded, and recovery settles it with the marketplace.
+            if isinstance(exc, LostTask):
+                log.info("task %s was moved by someone else: %s", q.task_id, exc)
+            elif isinstance(exc, DBAPIError):
+                log.error("task %s: could not record its outcome: %s", q.task_id, exc)
+                ctx.report_fault(exc)
+            else:
+                log.error("task %s stopped on an internal error", q.task_id, exc_info=exc)
+                ctx.bus.publish(
+                    EngineNotice("error", f"Task {q.task_id} stopped on an internal error: {exc}")
+                )
             return
         outcome = runner.result()
         if outcome.status in (T.RETRY_WAIT, T.PENDING):

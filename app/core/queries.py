@@ -165,6 +165,7 @@ class OrderRow:
     running: int
     waiting: int
     status: str
+    review: int = 0  # units the operator must look at (needs_review)
 
 
 def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
@@ -177,9 +178,8 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
                 "bought"
             ),
             func.sum(case((Task.status == "delivered", 1), else_=0)).label("delivered"),
-            func.sum(case((Task.status.in_(("failed", "needs_review")), 1), else_=0)).label(
-                "failed"
-            ),
+            func.sum(case((Task.status == "failed", 1), else_=0)).label("failed"),
+            func.sum(case((Task.status == "needs_review", 1), else_=0)).label("review"),
             func.sum(
                 case((Task.status.in_(("assigned", "running", "submitting")), 1), else_=0)
             ).label("running"),
@@ -207,6 +207,7 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             counts.c.running,
             counts.c.waiting,
             Order.status,
+            counts.c.review,
         )
         .join(Client, Client.id == Order.client_id)
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
@@ -229,6 +230,7 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             r[9] or 0,
             r[10] or 0,
             str(r[11]),
+            r[12] or 0,
         )
         for r in rows
     ]

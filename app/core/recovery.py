@@ -131,6 +131,10 @@ def dead_leases(s: Session, me: str, now: datetime) -> list[tuple[int, str]]:
     return [(i, owner) for i, owner, expires in rows if not worker_alive(owner, now, expires)]
 
 
+class DriverUnavailable(Exception):
+    """The marketplace's driver cannot start, so a stale Task cannot be checked yet."""
+
+
 @dataclass
 class RecoveryReport:
     requeued: int = 0  # nothing was bought: back in the queue
@@ -163,6 +167,8 @@ async def recover(db: Database, drivers: DriverFor, me: str) -> RecoveryReport:
             report.orders.add(t.order_id)
         except LostTask:
             log.info("task %s was settled by someone else meanwhile", t.task_id)
+        except DriverUnavailable as exc:  # left as it is, for the next round
+            log.warning("task %s: cannot check the marketplace now: %s", t.task_id, exc.__cause__)
     for account_id, owner in await db.read(lambda s: dead_leases(s, me, now)):
         await db.write(lambda c, a=account_id, o=owner: accounts.release(c, a, o))
         report.leases += 1
@@ -182,6 +188,9 @@ async def _settle(
     account = t.account
     try:
         driver = await drivers(t.marketplace_id)
+    except Exception as exc:  # e.g. no browser installed: nothing to learn, nothing to move
+        raise DriverUnavailable from exc
+    try:
         found = await look_for_purchase(db, driver, account, t.article, t.started_at or now)
     except Exception as exc:  # the check itself failed: never guess with money
         await _move(

@@ -63,6 +63,7 @@ class EngineService:
             loop.close()
 
     async def _run(self) -> None:
+        delay, last = 2.0, ""
         while True:
             try:
                 await self.supervisor.run()
@@ -70,11 +71,14 @@ class EngineService:
             except Exception as exc:  # keep the console alive; tell the operator
                 if self.supervisor.ctx.fault is not None:
                     return  # storage fault: said once; the operator restarts after fixing it
-                log.exception("engine run loop failed; restarting it")
-                self.bus.publish(
-                    EngineNotice("error", f"The engine hit an error and restarted: {exc}")
-                )
-                await asyncio.sleep(2)
+                log.exception("engine run loop failed; restarting it in %.0f s", delay)
+                if str(exc) != last:  # a repeating error is said once
+                    last = str(exc)
+                    self.bus.publish(
+                        EngineNotice("error", f"The engine hit an error and restarts: {exc}")
+                    )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
     def call(
         self, fn: Callable[[Supervisor], Coroutine[Any, Any, R]]
@@ -97,6 +101,13 @@ class EngineService:
 
     def retry_failed(self, order_id: int) -> concurrent.futures.Future[int]:
         return self.call(lambda s: s.retry_failed(order_id))
+
+    def resolve_review(
+        self, task_id: int, order_number: str | None, price_minor: int = 0
+    ) -> concurrent.futures.Future[None]:
+        return self.call(
+            lambda s: s.resolve_review(task_id, order_number=order_number, price_minor=price_minor)
+        )
 
     def check_accounts(
         self, ids: list[int] | None = None

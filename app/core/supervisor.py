@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.core.context import EngineContext, EngineSettings, Signal
 from app.core.db import Database
-from app.core.drivers.base import PurchaseDriver
+from app.core.drivers.base import PurchaseDriver, Receipt
 from app.core.errors import KnownError
 from app.core.events import EngineNotice, EventBus, OrderProgress
-from app.core.journal import bulk_events
+from app.core.journal import bulk_events, transition
 from app.core.manager import JobPlan, TaskManager, create_tasks
 from app.core.models import (
     Article,
@@ -42,6 +42,7 @@ from app.core.states import (
     UnitRule,
     rollup,
 )
+from app.core.task import record_purchase
 from app.core.tracking import track_due
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,8 @@ class Supervisor:
         self._drivers: dict[int, PurchaseDriver] = {}
         self.managers: dict[int, asyncio.Task[None]] = {}
         self._stuck: set[int] = set()
+        self._broken: dict[int, str] = {}  # marketplaces whose driver cannot start, and why
+        self._said: set[str] = set()
 
     @property
     def bus(self) -> EventBus:
@@ -313,6 +316,61 @@ class Supervisor:
         self.ctx.changed.fire()
         return n
 
+    async def resolve_review(
+        self, task_id: int, *, order_number: str | None, price_minor: int = 0
+    ) -> None:
+        """The operator looked at a unit in `needs_review`: with the marketplace's order
+        number it is recorded as bought; without one it goes back to the queue."""
+        now, owner = utcnow(), self.ctx.worker_id
+
+        def op(conn: Connection) -> int:
+            row = conn.execute(
+                select(Task.order_id, Task.account_id, Task.attempts, Order.marketplace_id)
+                .join(Order, Order.id == Task.order_id)
+                .where(Task.id == task_id, Task.status == T.NEEDS_REVIEW)
+            ).first()
+            if row is None:
+                raise KnownError(f"Task {task_id} is not waiting for review any more.")
+            order_id, account_id, attempts, marketplace_id = row
+            if order_number:
+                if account_id is None:
+                    raise KnownError(f"Task {task_id} has no account to record the order on.")
+                receipt = Receipt(order_number.strip(), "", "", price_minor, now)
+                record_purchase(
+                    conn,
+                    task_id,
+                    T.NEEDS_REVIEW,
+                    receipt,
+                    now=now,
+                    attempt=attempts,
+                    account_id=account_id,
+                    marketplace_id=marketplace_id,
+                    owner=owner,
+                    detail=f"the operator recorded order {receipt.order_number}",
+                )
+            else:
+                transition(
+                    conn,
+                    task_id,
+                    T.NEEDS_REVIEW,
+                    T.PENDING,
+                    now=now,
+                    attempt=attempts,
+                    account_id=account_id,
+                    detail="the operator found no order; queued again",
+                    values={"last_error": None, "error_code": None, "next_attempt_at": None},
+                )
+                conn.execute(
+                    update(Order)
+                    .where(Order.id == order_id, Order.status.not_in(_HELD))
+                    .values(status=OrderStatus.QUEUED)
+                )
+            return order_id
+
+        order_id = await self.db.write(op)
+        self.ctx.dirty.add(order_id)
+        self.ctx.changed.fire()
+
     async def _set_order(
         self, order_id: int, status: OrderStatus, allowed: frozenset[OrderStatus]
     ) -> None:
@@ -353,9 +411,12 @@ class Supervisor:
                 self._sync_controls(statuses)
                 startable = [(p, m) for p, m in plans if p.job_id not in self.managers]
                 for plan, market in startable:
-                    if until_idle and plan.job_id in self._stuck:
+                    if (until_idle and plan.job_id in self._stuck) or market.id in self._broken:
                         continue
-                    await self._start_manager(plan, market)
+                    try:
+                        await self._start_manager(plan, market)
+                    except Exception as exc:  # no browser, a bad driver: this market only
+                        self._market_broken(market, exc)
                 if utcnow() - last_rollup >= timedelta(seconds=ctx.settings.rollup_s):
                     await self.rollup()
                     last_rollup = utcnow()
@@ -363,6 +424,7 @@ class Supervisor:
                     break
                 if utcnow() - last_recovery >= timedelta(seconds=ctx.settings.recover_s):
                     await self.recover()
+                    self._broken.clear()  # try those drivers again
                     last_recovery = utcnow()
                 await Signal.wait(token, ctx.settings.rollup_s)
         finally:
@@ -414,6 +476,16 @@ class Supervisor:
             return MarketInfo(mp.id, mp.code, mp.name, mp.base_url, mp.driver)
 
         return await self._driver(await self.db.read(load))
+
+    def _market_broken(self, market: MarketInfo, exc: Exception) -> None:
+        """Purchases on this marketplace cannot start now; the others go on. Said once per
+        distinct reason, tried again at the next recovery round."""
+        message = f"{market.name}: purchases cannot start: {exc}"
+        self._broken[market.id] = message
+        log.error("%s", message)
+        if message not in self._said:
+            self._said.add(message)
+            self.bus.publish(EngineNotice("error", message))
 
     def _sync_controls(self, statuses: dict[int, OrderStatus]) -> None:
         # Another workstation (or this one's UI through the database) may have paused

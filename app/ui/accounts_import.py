@@ -141,6 +141,7 @@ class AccountImportDialog(QDialog):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
+        self._markets_loaded = False
         in_background(self._marketplaces, self._show_marketplaces)
 
     def _marketplaces(self) -> list[str]:
@@ -148,7 +149,11 @@ class AccountImportDialog(QDialog):
             return list(s.scalars(select(MarketPlace.code).order_by(MarketPlace.code)))
 
     def _show_marketplaces(self, codes: list[str]) -> None:
+        self._markets_loaded = True
+        self.marketplace_box.blockSignals(True)
         self.marketplace_box.addItems(codes)
+        self.marketplace_box.blockSignals(False)
+        self.refresh_preview(force=True)  # a source chosen meanwhile is read now
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -171,8 +176,8 @@ class AccountImportDialog(QDialog):
     def refresh_preview(self, force: bool = False) -> None:
         """Plans the import of the chosen source off the GUI thread (writes nothing)."""
         path, market = self.path_edit.text().strip(), self.marketplace_box.currentText()
-        if not path or (not force and (path, market) == self._planned):
-            return
+        if not self._markets_loaded or not path or (not force and (path, market) == self._planned):
+            return  # planned once the marketplaces are known (rows may name none)
         self._planned = (path, market)
         self._request += 1
         request = self._request

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
 
         self._orders_dirty = True
         self._last_refresh = 0.0
+        self.error_box: QMessageBox | None = None
         self._pump = QTimer(self, interval=PUMP_MS)
         self._pump.timeout.connect(self.pump)
         self._pump.start()
@@ -273,7 +274,20 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(e.message, 30000)
         self.notice.emit(e.message)
         if e.level == "error":
-            QMessageBox.warning(self, self.tr("Engine"), e.message)
+            self._show_error(e.message)
+
+    def _show_error(self, message: str) -> None:
+        """One non-modal box for engine errors: a modal one would run a nested event loop
+        inside the pump, and errors arriving meanwhile would stack more boxes."""
+        box = self.error_box
+        if box is None:
+            box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Engine"), "", parent=self)
+            box.setModal(False)
+            self.error_box = box
+        text = box.text()
+        if message not in text.split("\n\n"):
+            box.setText(f"{text}\n\n{message}" if box.isVisible() and text else message)
+        box.show()
 
     def _order_progress(self, e: OrderProgress) -> None:
         """A tray message when an Order finishes or fails, once per such state."""
@@ -540,7 +554,8 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def open_task(self, task_id: int) -> None:
-        dialog = TaskDetailDialog(self.db, task_id, self)
+        dialog = TaskDetailDialog(self.db, task_id, self, resolve=self.engine.resolve_review)
+        dialog.accepted.connect(self.refresh_all)
         self.task_dialog = dialog
         dialog.open()
 

@@ -140,7 +140,8 @@ class OrderImportDialog(QDialog):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
-        in_background(self._marketplaces, self.marketplace_box.addItems)
+        self._markets_loaded = False
+        in_background(self._marketplaces, self._show_marketplaces)
 
     def _marketplaces(self) -> list[str]:
         with self.db.session() as s:
@@ -155,9 +156,18 @@ class OrderImportDialog(QDialog):
         self.path_edit.setText(str(path))
         self.refresh_preview()
 
+    def _show_marketplaces(self, codes: list[str]) -> None:
+        self._markets_loaded = True
+        self.marketplace_box.blockSignals(True)
+        self.marketplace_box.addItems(codes)
+        self.marketplace_box.blockSignals(False)
+        self.refresh_preview()  # a file chosen meanwhile is read now
+
     def refresh_preview(self) -> None:
         """Plans the import off the GUI thread (writes nothing)."""
         path, market = self.path_edit.text().strip(), self.marketplace_box.currentText()
+        if not self._markets_loaded:
+            return  # planned once the marketplaces are known (rows may name none)
         if not path:
             return
         self._request += 1

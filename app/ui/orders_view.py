@@ -59,19 +59,27 @@ class OrdersModel(RowsModel):
                 str(r.lines),
                 f"{r.purchased} / {r.total}",
                 f"{r.delivered} / {r.total}",
-                str(r.failed) if r.failed else "",
+                _problems(r),
                 status_label(r.status),
             ][col]
         if role == PROGRESS_ROLE and col in (PURCHASED, DELIVERED):
             return (r.purchased if col == PURCHASED else r.delivered, r.total)
         if role == Qt.ItemDataRole.ForegroundRole and col == 8:
             return status_color(r.status)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 7 and r.failed:
+        if role == Qt.ItemDataRole.ForegroundRole and col == 7 and (r.failed or r.review):
             return status_color("failed")
         return None
 
     def order_id(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None
+
+
+def _problems(r: OrderRow) -> str:
+    """Failed units, and those waiting for the operator's review."""
+    parts = [str(r.failed)] if r.failed else []
+    if r.review:
+        parts.append(f"{r.review} review")
+    return " + ".join(parts)
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -14,8 +16,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QScrollArea,
     QTableView,
     QTableWidget,
@@ -27,7 +31,14 @@ from PySide6.QtWidgets import (
 from app.core.db import Database
 from app.core.queries import TaskDetail, TaskFilter, task_detail
 from app.core.states import TaskStatus
-from app.ui.common import in_background, local_time, money, status_color, status_label
+from app.ui.common import (
+    in_background,
+    local_time,
+    money,
+    status_color,
+    status_label,
+    when_done,
+)
 from app.ui.tasks_model import TasksModel
 
 
@@ -141,12 +152,28 @@ class TasksView(QWidget):
             self.detail_requested.emit(task_id)
 
 
+Resolve = Callable[[int, str | None], concurrent.futures.Future[None]]
+
+
 class TaskDetailDialog(QDialog):
     """One Task's history (its TaskEvents), its BuyBack and the screenshot of a failed
-    browser step."""
+    browser step; for a unit in review, the operator's verdict.
 
-    def __init__(self, db: Database, task_id: int, parent: QWidget | None = None):
+    Attributes:
+        bought_button, not_bought_button: the review verdicts (shown for needs_review).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        task_id: int,
+        parent: QWidget | None = None,
+        *,
+        resolve: Resolve | None = None,
+    ):
         super().__init__(parent)
+        self.task_id = task_id
+        self._resolve = resolve
         self.setWindowTitle(self.tr("Task %1").replace("%1", str(task_id)))
         self.resize(760, 520)
         self.summary = QFormLayout()
@@ -165,6 +192,19 @@ class TaskDetailDialog(QDialog):
         self.shot_area = shot_area
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.bought_button = buttons.addButton(
+            self.tr("It was bought…"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.bought_button.setToolTip(
+            self.tr("The order is in the account's history: record its order number")
+        )
+        self.not_bought_button = buttons.addButton(
+            self.tr("Not bought: queue again"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.bought_button.clicked.connect(self._record_bought)
+        self.not_bought_button.clicked.connect(lambda: self._verdict(None))
+        for b in (self.bought_button, self.not_bought_button):
+            b.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(self.summary)
         layout.addWidget(QLabel(self.tr("History")))
@@ -179,11 +219,33 @@ class TaskDetailDialog(QDialog):
 
         in_background(load, self._show)
 
+    def _record_bought(self) -> None:
+        number, ok = QInputDialog.getText(
+            self, self.tr("Record the purchase"), self.tr("Marketplace order number:")
+        )
+        if ok and number.strip():
+            self._verdict(number.strip())
+
+    def _verdict(self, order_number: str | None) -> None:
+        assert self._resolve is not None
+        for b in (self.bought_button, self.not_bought_button):
+            b.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, self.tr("Review"), str(exc))
+            for b in (self.bought_button, self.not_bought_button):
+                b.setEnabled(True)
+
+        when_done(self._resolve(self.task_id, order_number), lambda _r: self.accept(), failed)
+
     def _show(self, d: TaskDetail | None) -> None:
         if d is None:
             self.summary.addRow(QLabel(self.tr("This task no longer exists.")))
             return
         r = d.row
+        if r.status == "needs_review" and self._resolve is not None:
+            for b in (self.bought_button, self.not_bought_button):
+                b.show()
         status = QLabel(status_label(r.status))
         status.setStyleSheet(f"color: {status_color(r.status).name()}; font-weight: bold")
         self.summary.addRow(self.tr("Status:"), status)

@@ -198,3 +198,77 @@ async def test_retrying_failed_units_of_a_paused_order_keeps_it_paused(db, marke
     assert [r.status for r in tasks(db, order_id)] == ["pending"] * 4  # nothing bought
     with db.session() as s:
         assert s.get(Order, order_id).status == OrderStatus.PAUSED  # not resumed by a retry
+
+
+async def test_a_marketplace_whose_driver_cannot_start_does_not_stop_the_others(db, market) -> None:
+    from helpers import seed_market
+
+    from app.core.errors import KnownError
+    from app.core.events import EngineNotice
+
+    seed_market(db, accounts=3, code="nobrowser")
+    good = MemoryDriver()
+
+    def drivers(m):
+        if m.code == "nobrowser":
+            raise KnownError("No Chromium, Chrome or Edge found. Install one")
+        return good
+
+    sup = make_supervisor(db, good)
+    sup._driver_factory = drivers
+    notices = sup.bus.subscribe()
+    ok = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")]))
+    stuck = await sup.submit(OrderSpec("C", "nobrowser", [LineSpec("A1", 2, "P1")]))
+    await sup.run(until_idle=True)
+
+    assert [r.status for r in tasks(db, ok)] == ["purchased", "purchased"]
+    assert [r.status for r in tasks(db, stuck)] == ["pending", "pending"]  # waits, not failed
+    said = [e.message for e in notices.drain() if isinstance(e, EngineNotice)]
+    assert said == [
+        "Market nobrowser: purchases cannot start: No Chromium, Chrome or Edge found. Install one"
+    ]
+
+
+async def test_the_operator_settles_a_unit_in_review(db, market) -> None:
+    from app.core.drivers.base import TransientError
+
+    class Uncertain(MemoryDriver):
+        """The first unit's order goes through but the answer is lost; the second unit's
+        click never reaches the shop; and the order history cannot be read."""
+
+        history_down = True
+
+        async def purchase(self, request, before_submit):  # type: ignore[override]
+            if not self.history_down:
+                return await super().purchase(request, before_submit)
+            if not self.ledger:
+                await super().purchase(request, before_submit)
+            else:
+                await before_submit()
+            raise TransientError("connection dropped after the click", code="connection")
+
+        async def find_purchase(self, *a, **k):  # type: ignore[override]
+            if self.history_down:
+                raise TransientError("order history did not load", code="timeout")
+            return await super().find_purchase(*a, **k)
+
+    driver = Uncertain()
+    sup = make_supervisor(db, driver, concurrency=1)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")]))
+    await sup.run(until_idle=True)
+    first, second = tasks(db, order_id)
+    assert first.status == second.status == "needs_review"
+    assert len(driver.ledger) == 1
+
+    # The operator finds the first order in the account's history, and none for the second.
+    await sup.resolve_review(first.id, order_number=driver.ledger[0][2].order_number)
+    await sup.resolve_review(second.id, order_number=None)
+    driver.history_down = False
+    await sup.run(until_idle=True)
+
+    assert [t.status for t in tasks(db, order_id)] == ["purchased", "purchased"]
+    assert len(driver.ledger) == 2  # each unit bought once
+    with db.session() as s:
+        assert s.get(Order, order_id).status == OrderStatus.PURCHASED
+        recorded = sorted(s.scalars(select(BuyBack.order_number)))
+    assert recorded == sorted(r.order_number for _, _, r in driver.ledger)

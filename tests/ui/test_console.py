@@ -13,10 +13,12 @@ import pytest
 from helpers import GatedDriver, row_counts, seed_market
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
+from sqlalchemy import select, update
 from test_new_order import type_line
 
 from app.core.context import EngineSettings
 from app.core.db import Database
+from app.core.models import BuyBack, MarketPlaceAccount, Task
 from app.core.orders import LineSpec, OrderSpec
 from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
 from app.core.service import EngineService
@@ -236,3 +238,66 @@ def test_task_detail_shows_history_error_and_the_failure_screenshot(qtbot, db, t
     finally:
         window.close()
         service.stop()
+
+
+def test_engine_errors_share_one_box_that_does_not_block(qtbot, db) -> None:
+    from app.core.events import EngineNotice
+
+    seed_market(db, accounts=1)
+    window, service = open_window(qtbot, db, lambda _m: GatedDriver())
+    try:
+        for message in ("first problem", "second problem", "first problem"):
+            service.bus.publish(EngineNotice("error", message))
+        qtbot.waitUntil(lambda: window.error_box is not None and window.error_box.isVisible())
+        box = window.error_box
+        assert not box.isModal()
+        assert box.text() == "first problem\n\nsecond problem"
+    finally:
+        window.close()
+        service.stop()
+
+
+def test_review_verdicts_from_the_task_detail(qtbot, db, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from app.core.drivers.memory import MemoryDriver
+
+    seed_market(db, accounts=3)
+    driver = MemoryDriver()
+    window, service = open_window(qtbot, db, lambda _m: driver)
+    try:
+        order_id = service.submit(
+            OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")], hold=True)
+        ).result(10)
+        with db.session() as s:  # two units the engine could not settle
+            account = s.scalar(select(MarketPlaceAccount.id).limit(1))
+            s.execute(update(Task).values(status="needs_review", account_id=account))
+            s.commit()
+        first, second = window_task_ids(db, order_id)
+
+        monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("SB-12345678", True))
+        window.open_task(first)
+        dialog = window.task_dialog
+        qtbot.waitUntil(lambda: dialog.bought_button.isVisible(), timeout=5000)
+        qtbot.mouseClick(dialog.bought_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
+
+        window.open_task(second)
+        dialog = window.task_dialog
+        qtbot.waitUntil(lambda: dialog.not_bought_button.isVisible(), timeout=5000)
+        qtbot.mouseClick(dialog.not_bought_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
+
+        with db.session() as s:
+            statuses = dict(s.execute(select(Task.id, Task.status)).all())
+            numbers = list(s.scalars(select(BuyBack.order_number)))
+        assert statuses == {first: "purchased", second: "pending"}
+        assert numbers == ["SB-12345678"]
+    finally:
+        window.close()
+        service.stop()
+
+
+def window_task_ids(db: Database, order_id: int) -> list[int]:
+    with db.session() as s:
+        return list(s.scalars(select(Task.id).where(Task.order_id == order_id).order_by(Task.id)))

@@ -353,7 +353,12 @@ class _Visit:
         """Submit the login form; on success store the session for the account's next Task."""
         page = self.page
         await page.locator("#login").fill(self.account.login)
-        await page.locator("#password").fill(self.account.password)
+        try:
+            await page.locator("#password").fill(self.account.password)
+        except PlaywrightError as exc:
+            # Playwright's message quotes the call, password included: never let it out.
+            scrubbed = str(exc).replace(self.account.password, "********")
+            raise PlaywrightError(scrubbed) from None
         async with page.expect_navigation() as navigation:
             await page.get_by_test_id("login-submit").click()
         self._check(await navigation.value, "/login")
