@@ -22,6 +22,7 @@ from app.core.tables import (
     LIST_SUFFIXES,
     Unreadable,
     header_cells,
+    map_columns,
     norm,
     read_bytes,
     read_csv,
@@ -268,14 +269,7 @@ def _list_rows(planner: _Planner, path: Path, table: list[list[str]], notes: lis
     if not numbered:
         raise KnownError(f"{path}: the list has no rows; nothing was imported.")
     header_no, header = numbered[0]
-    columns: dict[str, int] = {}
-    for i, name in enumerate(header):
-        fieldname = HEADERS.get(norm(name))
-        if fieldname is None or fieldname in columns:
-            if name.strip():
-                notes.append(f"column '{name.strip()}' is not used")
-            continue
-        columns[fieldname] = i
+    columns = map_columns(header, HEADERS, notes)
     if "login" not in columns:
         planner.reject(
             path,

@@ -13,7 +13,7 @@ from app.core.db import Database
 from app.core.errors import KnownError
 from app.core.orders import Catalog, InvalidOrder, LineSpec, OrderSpec, check, load_catalogs
 from app.core.supervisor import create_order
-from app.core.tables import header_cells, norm, read_table
+from app.core.tables import header_cells, map_columns, norm, read_table
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {
@@ -129,14 +129,7 @@ def _known_header(line: str) -> bool:
 
 
 def _columns(path: Path, header: list[str], notes: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for i, name in enumerate(header):
-        fieldname = HEADERS.get(norm(name))
-        if fieldname is None or fieldname in columns:
-            if name.strip():
-                notes.append(f"column '{name.strip()}' is not used")
-            continue
-        columns[fieldname] = i
+    columns = map_columns(header, HEADERS, notes)
     missing = [FIELD_NAMES[f] for f in REQUIRED if f not in columns]
     if missing:
         raise KnownError(

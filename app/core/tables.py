@@ -37,6 +37,20 @@ def norm(header: str) -> str:
     return re.sub(r"[\s_\-.:*()]+", " ", header.casefold().replace("ё", "е")).strip()
 
 
+def map_columns(header: list[str], names: dict[str, str], notes: list[str]) -> dict[str, int]:
+    """Column index by field for a header row, from the normalized header `names` a reader
+    knows; unknown or repeated columns are noted as not used."""
+    columns: dict[str, int] = {}
+    for i, name in enumerate(header):
+        field = names.get(norm(name))
+        if field is None or field in columns:
+            if name.strip():
+                notes.append(f"column '{name.strip()}' is not used")
+            continue
+        columns[field] = i
+    return columns
+
+
 def header_cells(line: str) -> list[str]:
     return re.split(r"[;,\t]", line)
 
