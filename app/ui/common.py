@@ -4,6 +4,7 @@ colours and display formats."""
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -108,10 +109,12 @@ STATUS_BACKGROUNDS = {
 }
 
 
+@functools.cache  # data() asks for these thousands of times a second
 def status_color(status: str) -> QColor:
     return QColor(STATUS_COLORS.get(status, "#111827"))
 
 
+@functools.cache
 def status_background(status: str) -> QColor | None:
     color = STATUS_BACKGROUNDS.get(status)
     return QColor(color) if color else None

@@ -43,6 +43,17 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 STATUS_COLUMN = 6
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_ROLES = frozenset({_DISPLAY, _FOREGROUND, _BACKGROUND, _TOOLTIP, _ALIGN})
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_NUMERIC = frozenset(
+    n for n, (key, _) in enumerate(COLUMNS) if key in ("id", "order", "job", "attempts")
+)
+
 # Rows fetched around a missing one: a screenful and a bit, in one query.
 FETCH_BLOCK = 120
 CACHE_ROWS = 5000
@@ -108,6 +119,7 @@ class TasksModel(QAbstractTableModel):
         self._cache: OrderedDict[int, TaskRow] = OrderedDict()
         self._fetching: set[int] = set()
         self._stale: set[int] = set()
+        self._texts: dict[int, list[str]] = {}  # display strings of cached rows
         self.task_filter = TaskFilter()
         self._sort = ("id", False)
         self._generation = 0
@@ -129,33 +141,32 @@ class TasksModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called for every cell, role and repaint: plain ints and cached strings only.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.BackgroundRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.TextAlignmentRole,
-        ):
-            return None
-        row = self.row(index.row())
+        n = index.row()
+        row = self.row(n)
         if row is None:
             return None
-        key = COLUMNS[index.column()][0]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _display(row, key)
-        if role == Qt.ItemDataRole.ForegroundRole and key == "status":
-            return status_color(row.status)
-        if role == Qt.ItemDataRole.BackgroundRole:
+        column = index.column()
+        if role == _DISPLAY:
+            texts = self._texts.get(row.id)
+            if texts is None:
+                texts = self._texts[row.id] = [_display(row, key) for key, _ in COLUMNS]
+            return texts[column]
+        if role == _BACKGROUND:
             return status_background(row.status)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _FOREGROUND:
+            return status_color(row.status) if column == STATUS_COLUMN else None
+        if role == _ALIGN:
+            return _RIGHT if column in _NUMERIC else None
+        if role == _TOOLTIP:
+            key = COLUMNS[column][0]
             if key == "article":
                 return row.article_title
             if key == "error" and row.error:
                 return row.error
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("id", "order", "job", "attempts"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -197,8 +208,10 @@ class TasksModel(QAbstractTableModel):
                 del rows[task_id]  # changed while on its way: fetched again when painted
             self._stale.difference_update(wanted)
             self._cache.update(rows)
+            for task_id in rows:
+                self._texts.pop(task_id, None)
             while len(self._cache) > CACHE_ROWS:
-                self._cache.popitem(last=False)
+                self._texts.pop(self._cache.popitem(last=False)[0], None)
             shown = [self._row_of[i] for i in wanted if i in self._row_of]
             self._emit_rows(shown)  # repaints the dropped ones too, which fetches them
 
@@ -221,6 +234,7 @@ class TasksModel(QAbstractTableModel):
             if ev.task_id in self._fetching:
                 self._stale.add(ev.task_id)  # the row on its way may predate this event
             row = self._cache.get(ev.task_id)
+            self._texts.pop(ev.task_id, None)
             if row is not None:
                 if ev.account_id is not None and ev.account_id != row.account_id:
                     del self._cache[ev.task_id]  # the account's login is fetched anew
@@ -247,6 +261,7 @@ class TasksModel(QAbstractTableModel):
     def invalidate(self) -> None:
         """Forgets cached contents (they are fetched again when painted)."""
         self._cache.clear()
+        self._texts.clear()
         if self.ids:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.ids) - 1, len(COLUMNS) - 1))
 
@@ -281,5 +296,6 @@ class TasksModel(QAbstractTableModel):
         self.ids = ids
         self._row_of = {task_id: n for n, task_id in enumerate(ids)}
         self._cache.clear()
+        self._texts.clear()
         self.endResetModel()
         self.reloaded.emit()
