@@ -8,6 +8,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import __version__
     from app.cli import accounts as accounts_cli
     from app.cli import commands
     from app.cli import orders as orders_cli
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="main.py", description="Buyback operator console and its headless engine."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log engine details")
+    parser.add_argument("--version", action="version", version=f"Buyback console {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser("demo", help="run a demo Order on the bundled sandbox marketplace")
     commands.add_demo_arguments(demo)
@@ -24,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="process the queued Orders in the database")
     commands.add_run_arguments(run)
     run.set_defaults(func=commands.cmd_run)
+    selftest = sub.add_parser(
+        "selftest", help="make one real purchase on the bundled sandbox to check the install"
+    )
+    selftest.add_argument("--browser", help="path to Chromium/Chrome/Edge")
+    selftest.add_argument("--json", action="store_true", help="print a JSON summary last")
+    selftest.set_defaults(func=commands.cmd_selftest)
     sandbox = sub.add_parser("sandbox", help="serve the sandbox marketplace on its own")
     server.add_arguments(sandbox)
     sandbox.set_defaults(func=server.run_from_args)

@@ -140,3 +140,15 @@ def test_sigterm_lets_running_purchases_finish_and_be_recorded(tmp_path: Path) -
         assert not set(statuses) & ACTIVE  # nothing left mid-purchase
         assert 0 < statuses.count("purchased") < 8  # it stopped early, after finishing
         assert {o["order_number"] for o in shop.orders()} == recorded
+
+
+def test_version_and_selftest() -> None:
+    from app import __version__
+
+    shown = console("--version", timeout=60)
+    assert shown.returncode == 0 and shown.stdout.strip() == f"Buyback console {__version__}"
+    done = console("selftest", "--json", timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["purchased"] == summary["units"] == 1 and summary["order_numbers"]
+    assert "selftest: passed" in done.stderr

@@ -22,7 +22,7 @@ from app.core.db import Database
 from app.core.errors import KnownError
 from app.core.models import BuyBack, MarketPlaceAccount, Task
 from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox
+from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox, start_sandbox
 from app.core.states import QUEUED, UnitRule
 from app.core.supervisor import Supervisor, order_progress
 
@@ -143,20 +143,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         return run_console(args, demo=True)
     with ExitStack() as stack:
-        url = args.marketplace_url
-        if not url:
-            from app.sandbox.server import SandboxOptions, SandboxServer
-
-            ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
-            server = SandboxServer(ledger, SandboxOptions(accounts=args.accounts))
-            url = server.start_in_thread()
-            stack.callback(server.stop_thread)
+        url = args.marketplace_url or start_sandbox(stack, args.accounts)
         db = Database(args.db or str(data_dir() / "demo.sqlite3"))
         stack.callback(db.close)
         seed_sandbox(db, url.rstrip("/"), args.accounts)
         result = asyncio.run(_demo(db, args))
     print_summary(result, url, db.url, as_json=args.json)
     return 0 if result.purchased == result.units else 1
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    """A fresh database, the bundled shop, one real purchase in the browser: proves that
+    an installation works end to end. Exit status 0 when the unit was bought."""
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = argparse.Namespace(
+            units=1,
+            concurrency=1,
+            accounts=2,
+            marketplace_url=None,
+            gui=False,
+            db=str(Path(tmp) / "selftest.sqlite3"),
+            json=args.json,
+            browser=args.browser,
+            show_browsers=False,
+        )
+        code = cmd_demo(demo)
+    print("selftest: passed" if code == 0 else "selftest: FAILED", file=sys.stderr)
+    return code
 
 
 async def _demo(db: Database, args: argparse.Namespace) -> RunResult:

@@ -3,6 +3,8 @@ marketplace seeded into the console's database, and the data folders."""
 
 from __future__ import annotations
 
+import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +52,20 @@ def driver_factory(db: Database, options: DriverOptions) -> DriverFactory:
         )
 
     return make
+
+
+def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.0) -> str:
+    """The bundled shop on its own thread with a fresh ledger, for the demo and the
+    selftest; `stack` stops it and removes the ledger."""
+    from app.sandbox.server import SandboxOptions, SandboxServer
+
+    ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
+    server = SandboxServer(
+        ledger, SandboxOptions(accounts=accounts, delivery_seconds=delivery_seconds)
+    )
+    url = server.start_in_thread()
+    stack.callback(server.stop_thread)
+    return url
 
 
 def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:

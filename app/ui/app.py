@@ -14,7 +14,7 @@ from pathlib import Path
 from app.core.context import EngineSettings
 from app.core.db import Database
 from app.core.errors import KnownError
-from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox
+from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox, start_sandbox
 from app.core.service import EngineService
 
 ORGANIZATION = "BuybackConsole"
@@ -35,18 +35,6 @@ def settle_heap() -> None:
     console allocates, which keeps its pauses far below a frame instead of tens of ms."""
     gc.collect()
     gc.freeze()
-
-
-def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.0) -> str:
-    from app.sandbox.server import SandboxOptions, SandboxServer
-
-    ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
-    server = SandboxServer(
-        ledger, SandboxOptions(accounts=accounts, delivery_seconds=delivery_seconds)
-    )
-    url = server.start_in_thread()
-    stack.callback(server.stop_thread)
-    return url
 
 
 def open_console(
