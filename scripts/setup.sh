@@ -29,7 +29,7 @@ if [ ! -f "$stamp" ]; then
   echo "[setup] creating the Python virtual environment in .venv"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[gui,dev]"
+  .venv/bin/python -m pip install -q -e ".[gui,dev,package]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
