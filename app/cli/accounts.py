@@ -29,12 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "was rejected.",
     )
     imp.add_argument("path", help="a .csv/.xlsx list, a storage-state .json, or a folder")
-    imp.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
-    imp.add_argument(
-        "--marketplace",
-        default=MARKETPLACE_CODE,
-        help=f"marketplace of rows that name none (default {MARKETPLACE_CODE})",
-    )
+    add_import_options(imp)
     imp.set_defaults(func=cmd_import)
     ls = actions.add_parser("list", help="list the accounts (no secrets)")
     ls.set_defaults(func=cmd_list)
@@ -46,9 +41,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     check.add_argument("--browser", help="path to Chromium/Chrome/Edge")
     check.set_defaults(func=cmd_check)
-    for sub in (imp, ls, check):
-        sub.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
+    for sub in (ls, check):
+        add_db_option(sub)
         sub.add_argument("--json", action="store_true", help="print a JSON report as the last line")
+
+
+def add_db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
+
+
+def add_import_options(p: argparse.ArgumentParser) -> None:
+    """What every import command takes besides its source: a dry run, a JSON report, the
+    marketplace of rows that name none, and the database."""
+    p.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    p.add_argument("--json", action="store_true", help="print a JSON report as the last line")
+    p.add_argument(
+        "--marketplace",
+        default=MARKETPLACE_CODE,
+        help=f"marketplace of rows that name none (default {MARKETPLACE_CODE})",
+    )
+    add_db_option(p)
 
 
 def _json_default(value: Any) -> Any:

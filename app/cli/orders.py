@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.accounts import print_json
+from app.cli.accounts import add_db_option, add_import_options, print_json
 from app.core.context import EngineSettings
 from app.core.db import Database
 from app.core.order_export import export_order
 from app.core.order_import import OrderImportPlan, plan_orders, write_orders
-from app.sandbox.seed import MARKETPLACE_CODE
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,20 +21,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "transaction; one bad row writes nothing and exits 1.",
     )
     imp.add_argument("path", help="a .csv or .xlsx list")
-    imp.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
-    imp.add_argument("--json", action="store_true", help="print a JSON report as the last line")
-    imp.add_argument(
-        "--marketplace",
-        default=MARKETPLACE_CODE,
-        help=f"marketplace of rows that name none (default {MARKETPLACE_CODE})",
-    )
+    add_import_options(imp)
     imp.set_defaults(func=cmd_import)
     exp = actions.add_parser("export", help="write an Order's report, one row per unit")
     exp.add_argument("order_id", type=int, metavar="ORDER_ID")
     exp.add_argument("--out", required=True, help="the report file, .xlsx or .csv")
     exp.set_defaults(func=cmd_export)
-    for sub in (imp, exp):
-        sub.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
+    add_db_option(exp)
 
 
 def print_plan(plan: OrderImportPlan) -> None:

@@ -198,6 +198,16 @@ def _rollup(conn: Connection, order_ids: set[int]) -> list[OrderProgress]:
     return out
 
 
+def _requeue(conn: Connection, order_id: int) -> None:
+    """The Order has queued units again; a paused or cancelled one stays so: putting units
+    back is not resuming."""
+    conn.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status.not_in(_HELD))
+        .values(status=OrderStatus.QUEUED)
+    )
+
+
 def _bulk_move(
     conn: Connection,
     order_id: int,
@@ -303,12 +313,8 @@ class Supervisor:
                 error_code=None,
                 next_attempt_at=None,
             )
-            if n:  # a paused Order stays paused: retrying is not resuming
-                conn.execute(
-                    update(Order)
-                    .where(Order.id == order_id, Order.status.not_in(_HELD))
-                    .values(status=OrderStatus.QUEUED)
-                )
+            if n:
+                _requeue(conn, order_id)
             return n
 
         n = await self.db.write(op)
@@ -360,11 +366,7 @@ class Supervisor:
                     detail="the operator found no order; queued again",
                     values={"last_error": None, "error_code": None, "next_attempt_at": None},
                 )
-                conn.execute(
-                    update(Order)
-                    .where(Order.id == order_id, Order.status.not_in(_HELD))
-                    .values(status=OrderStatus.QUEUED)
-                )
+                _requeue(conn, order_id)
             return order_id
 
         order_id = await self.db.write(op)
