@@ -204,7 +204,11 @@ class TaskDetailDialog(QDialog):
         self.bought_button.clicked.connect(self._record_bought)
         self.not_bought_button.clicked.connect(lambda: self._verdict(None))
         for b in (self.bought_button, self.not_bought_button):
+            # A verdict about money is clicked, never given by Enter.
+            b.setAutoDefault(False)
             b.hide()
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
         layout = QVBoxLayout(self)
         layout.addLayout(self.summary)
         layout.addWidget(QLabel(self.tr("History")))
