@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders_cli.add_arguments(orders)
     console = sub.add_parser("console", help="open the console window (the default)")
     commands.add_engine_arguments(console)
+    commands.add_language_argument(console)
     # None: not given, so the console takes it from Settings (see console_defaults).
     console.set_defaults(func=_console, concurrency=None)
     shots = sub.add_parser("screenshot", help="run the demo console offscreen and save PNGs")

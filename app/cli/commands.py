@@ -36,8 +36,17 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--show-browsers", action="store_true", help="show the browser windows")
 
 
+def add_language_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--language",
+        choices=("system", "en", "ru"),
+        help="the console's language (default: as in Settings, else the system's)",
+    )
+
+
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     add_engine_arguments(p)
+    add_language_argument(p)
     p.add_argument("--units", type=int, default=12, help="units in the demo Order (default 12)")
     p.add_argument("--accounts", type=int, default=50, help="demo accounts to use (default 50)")
     p.add_argument(

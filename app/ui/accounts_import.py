@@ -6,24 +6,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import select
 
 from app.core.account_import import ImportPlan, ImportRow, Outcome, apply_import, plan_import
 from app.core.db import Database
 from app.core.models import MarketPlace
-from app.ui.common import Index, RowsModel, status_background, status_color
+from app.ui.common import Index, RowsModel, number, status_background, status_color
 from app.ui.import_dialog import ImportDialog
 
 # Outcomes in the Task status palette: add like a purchase, update like running work.
+OUTCOME_LABELS = {
+    Outcome.ADD: QT_TRANSLATE_NOOP("PlanModel", "add"),
+    Outcome.UPDATE: QT_TRANSLATE_NOOP("PlanModel", "update"),
+    Outcome.SKIP: QT_TRANSLATE_NOOP("PlanModel", "skip"),
+    Outcome.REJECT: QT_TRANSLATE_NOOP("PlanModel", "reject"),
+}
 OUTCOME_STYLE = {
     Outcome.ADD: "purchased",
     Outcome.UPDATE: "running",
     Outcome.SKIP: "cancelled",
     Outcome.REJECT: "failed",
 }
-LIST_FILTER = "Account lists (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;All files (*)"
+LIST_FILTER = QT_TRANSLATE_NOOP(
+    "ImportDialog", "Account lists (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;All files (*)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,13 @@ class _Line:
 
 
 class PlanModel(RowsModel):
-    columns = ("Row / file", "Login", "Marketplace", "Outcome", "Details")
+    columns = (
+        QT_TRANSLATE_NOOP("Column", "Row / file"),
+        QT_TRANSLATE_NOOP("Column", "Login"),
+        QT_TRANSLATE_NOOP("Column", "Marketplace"),
+        QT_TRANSLATE_NOOP("Column", "Outcome"),
+        QT_TRANSLATE_NOOP("Column", "Details"),
+    )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -47,7 +61,8 @@ class PlanModel(RowsModel):
             details = r.reason or (
                 self.tr("changes %1").replace("%1", ", ".join(r.changes)) if r.changes else ""
             )
-            return [r.where or r.source, r.login, r.marketplace, str(r.outcome), details][col]
+            outcome = self.tr(OUTCOME_LABELS[r.outcome])
+            return [r.where or r.source, r.login, r.marketplace, outcome, details][col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return status_color(style)
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -65,9 +80,9 @@ class AccountImportDialog(ImportDialog):
     """
 
     imported = Signal(dict)
-    file_title = "Account list or storage state"
+    file_title = QT_TRANSLATE_NOOP("ImportDialog", "Account list or storage state")
     file_filter = LIST_FILTER
-    folder_title = "Folder of storage states or browser profiles"
+    folder_title = QT_TRANSLATE_NOOP("ImportDialog", "Folder of storage states or browser profiles")
     column_widths = (150, 170, 100, 70)
 
     def __init__(self, db: Database, parent: QWidget | None = None):
@@ -95,10 +110,10 @@ class AccountImportDialog(ImportDialog):
         c = plan.counts()
         self.show_summary(
             self.tr("%1 to add, %2 to update, %3 skipped, %4 rejected.")
-            .replace("%1", str(c["add"]))
-            .replace("%2", str(c["update"]))
-            .replace("%3", str(c["skip"]))
-            .replace("%4", str(c["reject"])),
+            .replace("%1", number(c["add"]))
+            .replace("%2", number(c["update"]))
+            .replace("%3", number(c["skip"]))
+            .replace("%4", number(c["reject"])),
             plan.notes,
         )
         self.import_button.setEnabled(bool(plan.accepted()))

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,21 +24,30 @@ from app.core.account_admin import CheckResult, set_enabled
 from app.core.db import Database
 from app.core.queries import AccountRow, account_rows
 from app.core.secrets import get_vault
-from app.ui.common import Index, RowsModel, in_background, local_time, status_color, when_done
+from app.ui.common import (
+    Index,
+    RowsModel,
+    in_background,
+    local_time,
+    number,
+    status_color,
+    status_label,
+    when_done,
+)
 
 COLUMNS = (
-    "Login",
-    "Marketplace",
-    "Label",
-    "Phone",
-    "Status",
-    "Health",
-    "Checked",
-    "Today / limit",
-    "Resting until",
-    "Busy",
-    "Last used",
-    "Last error",
+    QT_TRANSLATE_NOOP("Column", "Login"),
+    QT_TRANSLATE_NOOP("Column", "Marketplace"),
+    QT_TRANSLATE_NOOP("Column", "Label"),
+    QT_TRANSLATE_NOOP("Column", "Phone"),
+    QT_TRANSLATE_NOOP("Column", "Status"),
+    QT_TRANSLATE_NOOP("Column", "Health"),
+    QT_TRANSLATE_NOOP("Column", "Checked"),
+    QT_TRANSLATE_NOOP("Column", "Today / limit"),
+    QT_TRANSLATE_NOOP("Column", "Resting until"),
+    QT_TRANSLATE_NOOP("Column", "Busy"),
+    QT_TRANSLATE_NOOP("Column", "Last used"),
+    QT_TRANSLATE_NOOP("Column", "Last error"),
 )
 ACCOUNT_COLORS = {"active": "purchased", "disabled": "cancelled", "blocked": "failed"}
 HEALTH_COLORS = {
@@ -91,23 +100,27 @@ class AccountsModel(RowsModel):
 
     def _text(self, r: AccountRow, col: str) -> str:
         if col == "Today / limit":
-            limit = "∞" if r.daily_limit is None else str(r.daily_limit)
-            return f"{r.purchases_today} / {limit}"
+            limit = "∞" if r.daily_limit is None else number(r.daily_limit)
+            return f"{number(r.purchases_today)} / {limit}"
         return {
             "Login": r.login,
             "Marketplace": r.marketplace,
             "Label": r.label,
             "Phone": r.phone,
-            "Status": r.status,
-            "Health": self.tr("not checked")
-            if r.health == "unknown"
-            else r.health.replace("_", " "),
+            "Status": status_label(r.status),
+            "Health": _health(r.health),
             "Checked": local_time(r.checked_at, True),
             "Resting until": local_time(r.cooldown_until, True),
             "Busy": self.tr("busy") if r.busy else "",
             "Last used": local_time(r.last_used_at, True),
             "Last error": r.last_error,
         }[col]
+
+
+def _health(health: str | None) -> str:
+    if not health or health == "unknown":
+        return QCoreApplication.translate("AccountsModel", "not checked")
+    return status_label(health)
 
 
 class AccountsView(QWidget):
@@ -142,16 +155,17 @@ class AccountsView(QWidget):
 
         bar = QToolBar()
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tr = self.tr
         self.actions = {
-            "import": bar.addAction(tr("Import…"), self.open_import),
-            "enable": bar.addAction(tr("Enable"), lambda: self.set_enabled(True)),
-            "disable": bar.addAction(tr("Disable"), lambda: self.set_enabled(False)),
-            "check": bar.addAction(tr("Check now"), self.check_now),
+            "import": bar.addAction(self.tr("Import…"), self.open_import),
+            "enable": bar.addAction(self.tr("Enable"), lambda: self.set_enabled(True)),
+            "disable": bar.addAction(self.tr("Disable"), lambda: self.set_enabled(False)),
+            "check": bar.addAction(self.tr("Check now"), self.check_now),
         }
-        self.actions["import"].setToolTip(tr("Import accounts from a list, sessions or profiles"))
+        self.actions["import"].setToolTip(
+            self.tr("Import accounts from a list, sessions or profiles")
+        )
         self.actions["check"].setToolTip(
-            tr("Log the selected accounts in (all usable ones if none is selected)")
+            self.tr("Log the selected accounts in (all usable ones if none is selected)")
         )
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -208,7 +222,7 @@ class AccountsView(QWidget):
 
         def done(n: int) -> None:
             text = self.tr("%1 accounts enabled") if enabled else self.tr("%1 accounts disabled")
-            self._say(text.replace("%1", str(n)))
+            self._say(text.replace("%1", number(n)))
             self.reload()
             self.changed.emit()
 
@@ -224,11 +238,11 @@ class AccountsView(QWidget):
     def _checked(self, results: list[CheckResult]) -> None:
         self._checking = False
         self._update_actions()
-        counts = Counter((r.health or "not checked").replace("_", " ") for r in results)
+        counts = Counter(_health(r.health) for r in results)
         self._say(
             self.tr("Checked %1 accounts: %2")
-            .replace("%1", str(len(results)))
-            .replace("%2", ", ".join(f"{k} {v}" for k, v in counts.items()) or "-")
+            .replace("%1", number(len(results)))
+            .replace("%2", ", ".join(f"{k} {number(v)}" for k, v in counts.items()) or "-")
         )
         self.reload()
         self.changed.emit()
@@ -250,8 +264,8 @@ class AccountsView(QWidget):
     def _imported(self, counts: dict[str, int]) -> None:
         self._say(
             self.tr("Imported: %1 added, %2 updated")
-            .replace("%1", str(counts["add"]))
-            .replace("%2", str(counts["update"]))
+            .replace("%1", number(counts["add"]))
+            .replace("%2", number(counts["update"]))
         )
         self.reload()
         self.changed.emit()

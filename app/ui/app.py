@@ -69,10 +69,12 @@ def open_console(
 def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
     from app.core.logs import log_file
     from app.ui.crash import install_excepthook
+    from app.ui.i18n import apply_language
     from app.ui.settings import console_defaults
 
     app = qt_app()
     console_defaults(args)
+    apply_language(args.language)
     install_excepthook(log_file())
     with ExitStack() as stack:
         try:
@@ -98,9 +100,13 @@ def take_screenshots(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.ui.i18n import apply_language
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = qt_app()
+    language = apply_language(args.language or "en")
+    suffix = "" if language == "en" else f"-{language}"
     saved: list[str] = []
     with ExitStack() as stack:
         args.db = args.db or str(
@@ -110,7 +116,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
         window.resize(1400, 860)
 
         def grab(widget: object, name: str) -> None:
-            path = out / f"{name}.png"
+            path = out / f"{name}{suffix}.png"
             widget.grab().save(str(path))  # type: ignore[attr-defined]
             saved.append(str(path))
 

@@ -1,5 +1,5 @@
 """Shared pieces of the console: running work off the GUI thread, engine futures, status
-colours and display formats."""
+colours and names, and display formats (from app.ui.i18n)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import concurrent.futures
 import functools
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -19,6 +20,8 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor
+
+from app.ui.i18n import local_time, money, number  # noqa: F401  (the views' formats)
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +123,49 @@ def status_background(status: str) -> QColor | None:
     return QColor(color) if color else None
 
 
+# Status names as the operator reads them (context "Status" in the translations).
+STATUS_LABELS = {
+    "pending": QT_TRANSLATE_NOOP("Status", "pending"),
+    "waiting_account": QT_TRANSLATE_NOOP("Status", "waiting for account"),
+    "assigned": QT_TRANSLATE_NOOP("Status", "assigned"),
+    "running": QT_TRANSLATE_NOOP("Status", "running"),
+    "submitting": QT_TRANSLATE_NOOP("Status", "submitting"),
+    "purchased": QT_TRANSLATE_NOOP("Status", "purchased"),
+    "delivered": QT_TRANSLATE_NOOP("Status", "delivered"),
+    "retry_wait": QT_TRANSLATE_NOOP("Status", "retry wait"),
+    "failed": QT_TRANSLATE_NOOP("Status", "failed"),
+    "cancelled": QT_TRANSLATE_NOOP("Status", "cancelled"),
+    "needs_review": QT_TRANSLATE_NOOP("Status", "needs review"),
+    # Orders
+    "queued": QT_TRANSLATE_NOOP("Status", "queued"),
+    "paused": QT_TRANSLATE_NOOP("Status", "paused"),
+    "done": QT_TRANSLATE_NOOP("Status", "done"),
+    # Deliveries
+    "in_transit": QT_TRANSLATE_NOOP("Status", "in transit"),
+    "at_pickup_point": QT_TRANSLATE_NOOP("Status", "at pickup point"),
+    "ordered": QT_TRANSLATE_NOOP("Status", "ordered"),
+    "unknown": QT_TRANSLATE_NOOP("Status", "unknown"),
+    # Accounts and their health
+    "active": QT_TRANSLATE_NOOP("Status", "active"),
+    "disabled": QT_TRANSLATE_NOOP("Status", "disabled"),
+    "blocked": QT_TRANSLATE_NOOP("Status", "blocked"),
+    "valid": QT_TRANSLATE_NOOP("Status", "valid"),
+    "session_expired": QT_TRANSLATE_NOOP("Status", "session expired"),
+    "bad_credentials": QT_TRANSLATE_NOOP("Status", "bad credentials"),
+}
+
+
 def status_label(status: str) -> str:
-    return status.replace("_", " ")
+    """A state's name in the operator's language (`pending`, `needs review`, ...)."""
+    source = STATUS_LABELS.get(status)
+    if source is None:
+        return status.replace("_", " ")
+    return QCoreApplication.translate("Status", source)
 
 
-def local_time(value: datetime | None, with_date: bool = False) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    local = value.astimezone()
-    return local.strftime("%d.%m.%Y %H:%M:%S" if with_date else "%H:%M:%S")
-
-
-def money(minor: int | None) -> str:
-    if minor is None:
-        return ""
-    rub, kop = divmod(minor, 100)
-    return f"{rub:,}".replace(",", "\u00a0") + f",{kop:02d} ₽"
+def column_title(source: str) -> str:
+    """A column header marked with QT_TRANSLATE_NOOP("Column", ...), translated."""
+    return QCoreApplication.translate("Column", source)
 
 
 Index = QModelIndex | QPersistentModelIndex
@@ -167,7 +195,7 @@ class RowsModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(self.columns[section])
+            return column_title(self.columns[section])
         return None
 
     def set_rows(self, rows: list[Any]) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 log = logging.getLogger(__name__)
@@ -21,15 +22,24 @@ def report_unexpected(
 ) -> None:
     """Logs the exception with its traceback and shows a dialog naming the log file."""
     log.critical("unexpected error", exc_info=(kind, exc, tb))
-    where = str(log_path) if log_path else "the terminal (no log file could be opened)"
-    text = (
-        f"Something went wrong inside the console: {kind.__name__}: {exc}\n\n"
-        f"The details are in the log: {where}\n"
-        "Send that file along when you report the problem. The console keeps running; "
-        "if it misbehaves, restart it."
+    if QApplication.instance() is None:
+        return
+    where = (
+        str(log_path)
+        if log_path
+        else QCoreApplication.translate("Crash", "the terminal (no log file could be opened)")
     )
-    if QApplication.instance() is not None:
-        QMessageBox.critical(None, "Unexpected error", text)
+    text = (
+        QCoreApplication.translate(
+            "Crash",
+            "Something went wrong inside the console: %1\n\nThe details are in the log: %2\n"
+            "Send that file along when you report the problem. The console keeps running; "
+            "if it misbehaves, restart it.",
+        )
+        .replace("%1", f"{kind.__name__}: {exc}")
+        .replace("%2", where)
+    )
+    QMessageBox.critical(None, QCoreApplication.translate("Crash", "Unexpected error"), text)
 
 
 def install_excepthook(log_path: Path | None) -> None:

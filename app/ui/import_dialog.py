@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +26,10 @@ from app.core.db import Database
 from app.ui.common import RowsModel, in_background, status_color
 
 
+def _translated(source: str) -> str:
+    return QCoreApplication.translate("ImportDialog", source) if source else ""
+
+
 class ImportDialog(QDialog):
     """Subclasses provide the model, how to plan and write, and the words.
 
@@ -36,8 +41,9 @@ class ImportDialog(QDialog):
         plan: the plan shown, once read.
     """
 
-    file_title = "Import"
-    file_filter = "All files (*)"
+    # Marked with QT_TRANSLATE_NOOP("ImportDialog", ...) where set, translated when shown.
+    file_title = QT_TRANSLATE_NOOP("ImportDialog", "Import")
+    file_filter = QT_TRANSLATE_NOOP("ImportDialog", "All files (*)")
     folder_title: str | None = None  # a Folder… button too, with this title
     column_widths: tuple[int, ...] = ()
 
@@ -138,13 +144,13 @@ class ImportDialog(QDialog):
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr(self.file_title), "", self.tr(self.file_filter)
+            self, _translated(self.file_title), "", _translated(self.file_filter)
         )
         if path:
             self.choose(path)
 
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr(self.folder_title or ""))
+        path = QFileDialog.getExistingDirectory(self, _translated(self.folder_title or ""))
         if path:
             self.choose(path)
 

@@ -36,7 +36,8 @@ from app.core.queries import (
 from app.core.service import EngineService
 from app.core.states import OrderStatus, TaskStatus
 from app.ui.accounts_view import AccountsView
-from app.ui.common import in_background, when_done
+from app.ui.common import in_background, number, status_label, when_done
+from app.ui.i18n import apply_language
 from app.ui.orders_view import OrdersView
 from app.ui.tasks_view import TaskDetailDialog, TasksView
 
@@ -54,13 +55,17 @@ class MainWindow(QMainWindow):
         orders_view, tasks_view, accounts_view: the three views.
         actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
         tray: the system-tray icon, or None where the desktop has no tray.
+        current: the window on screen (class attribute): a language switch replaces it.
     Signals:
         notice(str): an engine notice was shown (for tests and logs).
         notified(str, str): a notification (title, message) was raised, tray or not.
+        replaced(MainWindow): a language switch built this window's successor.
     """
 
+    current: MainWindow | None = None
     notice = Signal(str)
     notified = Signal(str, str)
+    replaced = Signal(object)
 
     def __init__(self, db: Database, engine: EngineService, parent: QWidget | None = None):
         super().__init__(parent)
@@ -96,6 +101,7 @@ class MainWindow(QMainWindow):
         self.tasks_view.detail_requested.connect(self.open_task)
 
         self._orders_dirty = True
+        self._select_pending: int | None = None
         self._last_refresh = 0.0
         self.error_box: QMessageBox | None = None
         self._pump = QTimer(self, interval=PUMP_MS)
@@ -107,6 +113,7 @@ class MainWindow(QMainWindow):
         self._restore()
         self.refresh()
         self.tasks_view.apply_filter()
+        MainWindow.current = self
 
     # -- building ----------------------------------------------------------------------
 
@@ -130,103 +137,122 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        tr = self.tr
         new = self._action(
-            "new_order", tr("&New order…"), "Ctrl+N", self.new_order, tr("Enter a client's order")
+            "new_order",
+            self.tr("&New order…"),
+            "Ctrl+N",
+            self.new_order,
+            self.tr("Enter a client's order"),
         )
         start = self._action(
             "start",
-            tr("&Start / resume"),
+            self.tr("&Start / resume"),
             "Ctrl+R",
             self.start_order,
-            tr("Start or resume the selected order"),
+            self.tr("Start or resume the selected order"),
         )
         pause = self._action(
             "pause",
-            tr("&Pause"),
+            self.tr("&Pause"),
             "Ctrl+P",
             self.pause_order,
-            tr("Start no new purchases for the selected order"),
+            self.tr("Start no new purchases for the selected order"),
         )
         cancel = self._action(
             "cancel",
-            tr("&Cancel order…"),
+            self.tr("&Cancel order…"),
             "Ctrl+Shift+X",
             self.cancel_order,
-            tr("Cancel what has not been bought"),
+            self.tr("Cancel what has not been bought"),
         )
         retry = self._action(
             "retry",
-            tr("&Retry failed"),
+            self.tr("&Retry failed"),
             "Ctrl+Shift+R",
             self.retry_failed,
-            tr("Queue the failed units again"),
+            self.tr("Queue the failed units again"),
         )
         quit_ = self._action(
-            "quit", tr("&Quit"), QKeySequence.StandardKey.Quit, self.close, tr("Close the console")
+            "quit",
+            self.tr("&Quit"),
+            QKeySequence.StandardKey.Quit,
+            self.close,
+            self.tr("Close the console"),
         )
         find = self._action(
-            "find", tr("&Find task…"), "Ctrl+F", self._focus_search, tr("Search the tasks")
+            "find",
+            self.tr("&Find task…"),
+            "Ctrl+F",
+            self._focus_search,
+            self.tr("Search the tasks"),
         )
         show_tasks = self._action(
             "show_tasks",
-            tr("&Tasks"),
+            self.tr("&Tasks"),
             "Ctrl+1",
             lambda: self.tabs.setCurrentIndex(0),
-            tr("Show the tasks"),
+            self.tr("Show the tasks"),
         )
         show_accounts = self._action(
             "show_accounts",
-            tr("&Accounts"),
+            self.tr("&Accounts"),
             "Ctrl+2",
             lambda: self.tabs.setCurrentIndex(1),
-            tr("Show the accounts"),
+            self.tr("Show the accounts"),
         )
         refresh = self._action(
-            "refresh", tr("Re&fresh"), "F5", self.refresh_all, tr("Read everything again")
+            "refresh", self.tr("Re&fresh"), "F5", self.refresh_all, self.tr("Read everything again")
         )
         import_orders = self._action(
             "import_orders",
-            tr("&Import orders…"),
+            self.tr("&Import orders…"),
             "Ctrl+I",
             self.import_orders,
-            tr("Create orders from a CSV/XLSX list"),
+            self.tr("Create orders from a CSV/XLSX list"),
         )
         export_report = self._action(
             "export_report",
-            tr("&Export report…"),
+            self.tr("&Export report…"),
             "Ctrl+E",
             self.export_report,
-            tr("Save the selected order's units to XLSX or CSV"),
+            self.tr("Save the selected order's units to XLSX or CSV"),
         )
         settings = self._action(
-            "settings", tr("&Settings…"), None, self.open_settings, tr("Browser, concurrency…")
+            "settings",
+            self.tr("&Settings…"),
+            None,
+            self.open_settings,
+            self.tr("Browser, concurrency…"),
         )
         open_logs = self._action(
-            "open_logs", tr("Open &log folder"), None, self.open_log_folder, tr("Show the logs")
+            "open_logs",
+            self.tr("Open &log folder"),
+            None,
+            self.open_log_folder,
+            self.tr("Show the logs"),
         )
 
         menu = self.menuBar()
-        file_menu = menu.addMenu(tr("&File"))
+        file_menu = menu.addMenu(self.tr("&File"))
         file_menu.addAction(new)
         file_menu.addAction(import_orders)
         file_menu.addSeparator()
         file_menu.addAction(settings)
         file_menu.addSeparator()
         file_menu.addAction(quit_)
-        order_menu = menu.addMenu(tr("&Order"))
+        order_menu = menu.addMenu(self.tr("&Order"))
         for a in (start, pause, cancel, retry):
             order_menu.addAction(a)
         order_menu.addSeparator()
         order_menu.addAction(export_report)
-        view_menu = menu.addMenu(tr("&View"))
+        view_menu = menu.addMenu(self.tr("&View"))
         for a in (show_tasks, show_accounts, find, refresh):
             view_menu.addAction(a)
-        help_menu = menu.addMenu(tr("&Help"))
+        help_menu = menu.addMenu(self.tr("&Help"))
         help_menu.addAction(open_logs)
-        help_menu.addAction(tr("&About"), self._about)
+        help_menu.addAction(self.tr("&About"), self._about)
 
-        bar = self.addToolBar(tr("Main"))
+        bar = self.addToolBar(self.tr("Main"))
         bar.setObjectName("main-toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for a in (new, None, start, pause, cancel, retry, None, refresh):
@@ -306,9 +332,9 @@ class MainWindow(QMainWindow):
             title,
             text.replace("%1", str(e.order_id))
             .replace("%2", row.client if row else self.tr("a client"))
-            .replace("%3", str(e.purchased))
-            .replace("%4", str(e.total))
-            .replace("%5", self.tr(e.status)),
+            .replace("%3", number(e.purchased))
+            .replace("%4", number(e.total))
+            .replace("%5", status_label(e.status)),
         )
 
     def notify(self, title: str, message: str) -> None:
@@ -348,12 +374,12 @@ class MainWindow(QMainWindow):
         waiting = sum(counts.get(s, 0) for s in ("pending", "waiting_account", "retry_wait"))
         self.counts_label.setText(
             self.tr("Running %1 · Queued %2 · Purchased %3 · Failed %4")
-            .replace("%1", str(running))
-            .replace("%2", str(waiting))
-            .replace("%3", str(counts.get("purchased", 0) + counts.get("delivered", 0)))
-            .replace("%4", str(counts.get("failed", 0) + counts.get("needs_review", 0)))
+            .replace("%1", number(running))
+            .replace("%2", number(waiting))
+            .replace("%3", number(counts.get("purchased", 0) + counts.get("delivered", 0)))
+            .replace("%4", number(counts.get("failed", 0) + counts.get("needs_review", 0)))
         )
-        self.rate_label.setText(self.tr("%1 purchases/min").replace("%1", str(per_minute)))
+        self.rate_label.setText(self.tr("%1 purchases/min").replace("%1", number(per_minute)))
         self.accounts_view.accounts.set_rows(accounts)
 
     def _reload_orders(self) -> None:
@@ -366,7 +392,8 @@ class MainWindow(QMainWindow):
         in_background(read, self._show_orders)
 
     def _show_orders(self, rows: list) -> None:
-        selected = self.orders_view.current_order()
+        selected = self.orders_view.current_order() or self._select_pending
+        self._select_pending = None
         known = {r.id for r in self.orders_view.orders.rows}
         self.orders_view.orders.set_rows(rows)
         self.tasks_view.set_orders([(r.id, f"#{r.id} {r.client}") for r in rows])
@@ -431,8 +458,8 @@ class MainWindow(QMainWindow):
             )
             .replace("%1", str(row.id))
             .replace("%2", row.client)
-            .replace("%3", str(row.purchased))
-            .replace("%4", str(row.total)),
+            .replace("%3", number(row.purchased))
+            .replace("%4", number(row.total)),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -497,7 +524,7 @@ class MainWindow(QMainWindow):
     def _orders_imported(self, ids: list[int]) -> None:
         self.statusBar().showMessage(
             self.tr("Imported %1 orders: %2")
-            .replace("%1", str(len(ids)))
+            .replace("%1", number(len(ids)))
             .replace("%2", ", ".join(f"#{i}" for i in ids)),
             10000,
         )
@@ -531,7 +558,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 self.tr("Order #%1's report (%2 units) saved to %3")
                 .replace("%1", str(order_id))
-                .replace("%2", str(units))
+                .replace("%2", number(units))
                 .replace("%3", path),
                 10000,
             )
@@ -545,8 +572,29 @@ class MainWindow(QMainWindow):
         from app.ui.settings import SettingsDialog
 
         dialog = SettingsDialog(self.db.url, self)
+        dialog.language_changed.connect(self.switch_language)
         self.settings_dialog = dialog
         dialog.open()
+
+    def switch_language(self, choice: str) -> MainWindow:
+        """Shows the console in another language at once: the translators change and a
+        new window takes this one's place, layout, tab and selected Order (every string
+        is set where it is built, so building again is what retranslates). The engine
+        and the running purchases are not touched."""
+        apply_language(choice)
+        self.save_layout()
+        successor = MainWindow(self.db, self.engine)
+        successor.tabs.setCurrentIndex(self.tabs.currentIndex())
+        successor.select_order_when_shown(self.orders_view.current_order())
+        successor.setWindowState(self.windowState())
+        successor.show()
+        self.replaced.emit(successor)
+        self.close()
+        self.deleteLater()
+        return successor
+
+    def select_order_when_shown(self, order_id: int | None) -> None:
+        self._select_pending = order_id
 
     def open_log_folder(self) -> None:
         folder = log_dir()

@@ -41,6 +41,7 @@ from app.core.orders import (
     parse_quantity,
 )
 from app.core.states import UnitRule
+from app.ui.common import number
 
 log = logging.getLogger(__name__)
 
@@ -510,8 +511,8 @@ class NewOrderDialog(QDialog):
                 pass  # listed among the problems; it adds no units
         self.summary_label.setText(
             self.tr("Lines: %1  ·  units: %2")
-            .replace("%1", str(len(spec.lines)))
-            .replace("%2", str(units))
+            .replace("%1", number(len(spec.lines)))
+            .replace("%2", number(units))
         )
 
     # -- submitting ----------------------------------------------------------------------

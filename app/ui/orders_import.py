@@ -6,16 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.core.db import Database
 from app.core.order_import import OrderImportPlan, OrderRow, plan_orders, write_orders
 from app.core.orders import load_catalogs
-from app.ui.common import Index, RowsModel, status_background, status_color
+from app.ui.common import Index, RowsModel, number, status_background, status_color
 from app.ui.import_dialog import ImportDialog
 
-LIST_FILTER = "Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"
+LIST_FILTER = QT_TRANSLATE_NOOP(
+    "ImportDialog", "Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"
+)
 
 
 @dataclass(frozen=True)
@@ -28,15 +30,15 @@ class _Line:
 
 class OrderPlanModel(RowsModel):
     columns = (
-        "Row",
-        "Client",
-        "Marketplace",
-        "Article",
-        "Qty",
-        "Pickup point",
-        "Max price",
-        "Outcome",
-        "Details",
+        QT_TRANSLATE_NOOP("Column", "Row"),
+        QT_TRANSLATE_NOOP("Column", "Client"),
+        QT_TRANSLATE_NOOP("Column", "Marketplace"),
+        QT_TRANSLATE_NOOP("Column", "Article"),
+        QT_TRANSLATE_NOOP("Column", "Qty"),
+        QT_TRANSLATE_NOOP("Column", "Pickup point"),
+        QT_TRANSLATE_NOOP("Column", "Max price"),
+        QT_TRANSLATE_NOOP("Column", "Outcome"),
+        QT_TRANSLATE_NOOP("Column", "Details"),
     )
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -72,7 +74,7 @@ class OrderImportDialog(ImportDialog):
     """
 
     imported = Signal(list)
-    file_title = "Order list"
+    file_title = QT_TRANSLATE_NOOP("ImportDialog", "Order list")
     file_filter = LIST_FILTER
     column_widths = (50, 150, 90, 90, 50, 90, 80, 110)
 
@@ -105,8 +107,8 @@ class OrderImportDialog(ImportDialog):
         if plan.ok:
             self.show_summary(
                 self.tr("%1 orders, %2 units to create.")
-                .replace("%1", str(len(plan.orders)))
-                .replace("%2", str(plan.units())),
+                .replace("%1", number(len(plan.orders)))
+                .replace("%2", number(plan.units())),
                 plan.notes,
             )
         else:
@@ -114,7 +116,7 @@ class OrderImportDialog(ImportDialog):
             self.show_error(
                 self.tr(
                     "%1 rows have errors; nothing will be imported until they are fixed."
-                ).replace("%1", str(bad))
+                ).replace("%1", number(bad))
             )
         self.import_button.setEnabled(plan.ok)
 

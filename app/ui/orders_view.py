@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QRect, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,18 +19,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.queries import OrderRow
-from app.ui.common import Index, RowsModel, local_time, status_color, status_label
+from app.ui.common import Index, RowsModel, local_time, number, status_color, status_label
 
 COLUMNS = [
-    "Order",
-    "Client",
-    "Marketplace",
-    "Created",
-    "Lines",
-    "Purchased",
-    "Delivered",
-    "Failed",
-    "Status",
+    QT_TRANSLATE_NOOP("Column", "Order"),
+    QT_TRANSLATE_NOOP("Column", "Client"),
+    QT_TRANSLATE_NOOP("Column", "Marketplace"),
+    QT_TRANSLATE_NOOP("Column", "Created"),
+    QT_TRANSLATE_NOOP("Column", "Lines"),
+    QT_TRANSLATE_NOOP("Column", "Purchased"),
+    QT_TRANSLATE_NOOP("Column", "Delivered"),
+    QT_TRANSLATE_NOOP("Column", "Failed"),
+    QT_TRANSLATE_NOOP("Column", "Status"),
 ]
 PURCHASED, DELIVERED = 5, 6
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -56,9 +56,9 @@ class OrdersModel(RowsModel):
                 r.client,
                 r.marketplace,
                 local_time(r.created_at, True),
-                str(r.lines),
-                f"{r.purchased} / {r.total}",
-                f"{r.delivered} / {r.total}",
+                number(r.lines),
+                f"{number(r.purchased)} / {number(r.total)}",
+                f"{number(r.delivered)} / {number(r.total)}",
                 _problems(r),
                 status_label(r.status),
             ][col]
@@ -76,9 +76,11 @@ class OrdersModel(RowsModel):
 
 def _problems(r: OrderRow) -> str:
     """Failed units, and those waiting for the operator's review."""
-    parts = [str(r.failed)] if r.failed else []
+    parts = [number(r.failed)] if r.failed else []
     if r.review:
-        parts.append(f"{r.review} review")
+        parts.append(
+            QCoreApplication.translate("OrdersModel", "%1 review").replace("%1", number(r.review))
+        )
     return " + ".join(parts)
 
 
@@ -97,7 +99,7 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.rect = QRect(option.rect.adjusted(3, 3, -3, -3))
         bar.minimum, bar.maximum = 0, max(total, 1)
         bar.progress = done
-        bar.text = f"{done} / {total}"
+        bar.text = f"{number(done)} / {number(total)}"
         bar.textVisible = True
         bar.state = QStyle.StateFlag.State_Enabled
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)

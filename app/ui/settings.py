@@ -1,12 +1,12 @@
-"""The Settings dialog and what it stores (QSettings): browser, concurrency and language,
-applied at the console's next start."""
+"""The Settings dialog and what it stores (QSettings): browser and concurrency, applied at
+the console's next start, and the language, applied at once."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,8 +28,18 @@ CONCURRENCY = "engine/concurrency"
 LANGUAGE = "ui/language"
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 32
-# Stored codes and their names; the translations themselves come with a later change.
-LANGUAGES = (("system", "System"), ("en", "English"), ("ru", "Русский"))
+# Stored codes and their names: each language named in itself, so that an operator who
+# cannot read the current one still finds theirs.
+LANGUAGES = (
+    ("system", QT_TRANSLATE_NOOP("SettingsDialog", "As the system")),
+    ("en", "English"),
+    ("ru", "Русский"),
+)
+
+
+def stored_language(settings: QSettings | None = None) -> str:
+    value = str((settings or QSettings()).value(LANGUAGE, "system") or "system")
+    return value if value in {code for code, _ in LANGUAGES} else "system"
 
 
 def stored_concurrency(settings: QSettings) -> int | None:
@@ -48,6 +58,8 @@ def console_defaults(args: argparse.Namespace, settings: QSettings | None = None
         args.browser = str(settings.value(BROWSER, "") or "") or None
     if args.concurrency is None:
         args.concurrency = stored_concurrency(settings) or DEFAULT_CONCURRENCY
+    if getattr(args, "language", None) is None:
+        args.language = stored_language(settings)
 
 
 def folder_of(db_url: str) -> Path | None:
@@ -57,8 +69,12 @@ def folder_of(db_url: str) -> Path | None:
 
 
 class SettingsDialog(QDialog):
+    language_changed = Signal(str)
+
     """Attributes:
     browser_edit, concurrency_box, language_box: the stored choices.
+Signals:
+    language_changed(str): Save changed the language ("system", "en" or "ru").
     data_edit, open_data_button: where the database lives (read-only) and a button
         to open that folder.
     """
@@ -95,15 +111,21 @@ class SettingsDialog(QDialog):
         self.language_box = QComboBox()
         for code, name in LANGUAGES:
             self.language_box.addItem(self.tr(name) if code == "system" else name, code)
-        chosen = self.language_box.findData(str(s.value(LANGUAGE, "system")))
-        self.language_box.setCurrentIndex(max(chosen, 0))
+        self._language = stored_language(s)
+        self.language_box.setCurrentIndex(max(self.language_box.findData(self._language), 0))
 
         form = QFormLayout()
         form.addRow(self.tr("Browser:"), browser_row)
         form.addRow(self.tr("Concurrency:"), self.concurrency_box)
         form.addRow(self.tr("Data folder:"), data_row)
         form.addRow(self.tr("Language:"), self.language_box)
-        note = QLabel(self.tr("Changes apply at the next start of the console."))
+        note = QLabel(
+            self.tr(
+                "The language changes at once; browser and concurrency at the next start "
+                "of the console."
+            )
+        )
+        note.setWordWrap(True)
         note.setStyleSheet("color: #6b7280")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -131,3 +153,5 @@ class SettingsDialog(QDialog):
         s.setValue(LANGUAGE, self.language_box.currentData())
         s.sync()
         super().accept()
+        if self.language_box.currentData() != self._language:
+            self.language_changed.emit(self.language_box.currentData())

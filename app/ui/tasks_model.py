@@ -12,12 +12,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from app.core.db import Database
 from app.core.events import TaskChanged
 from app.core.queries import TaskFilter, TaskRow, task_ids, task_rows
 from app.ui.common import (
+    column_title,
     in_background,
     local_time,
     status_background,
@@ -29,17 +37,17 @@ Index = QModelIndex | QPersistentModelIndex
 
 # (key, header, sort key in app.core.queries.TASK_SORT)
 COLUMNS: list[tuple[str, str]] = [
-    ("id", "Task"),
-    ("order", "Order"),
-    ("job", "Job"),
-    ("article", "Article"),
-    ("account", "Account"),
-    ("pickup_point", "Pickup point"),
-    ("status", "Status"),
-    ("attempts", "Attempts"),
-    ("updated", "Updated"),
-    ("order_number", "Marketplace order no."),
-    ("error", "Error"),
+    ("id", QT_TRANSLATE_NOOP("Column", "Task")),
+    ("order", QT_TRANSLATE_NOOP("Column", "Order")),
+    ("job", QT_TRANSLATE_NOOP("Column", "Job")),
+    ("article", QT_TRANSLATE_NOOP("Column", "Article")),
+    ("account", QT_TRANSLATE_NOOP("Column", "Account")),
+    ("pickup_point", QT_TRANSLATE_NOOP("Column", "Pickup point")),
+    ("status", QT_TRANSLATE_NOOP("Column", "Status")),
+    ("attempts", QT_TRANSLATE_NOOP("Column", "Attempts")),
+    ("updated", QT_TRANSLATE_NOOP("Column", "Updated")),
+    ("order_number", QT_TRANSLATE_NOOP("Column", "Marketplace order no.")),
+    ("error", QT_TRANSLATE_NOOP("Column", "Error")),
 ]
 STATUS_COLUMN = 6
 
@@ -137,7 +145,7 @@ class TasksModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(COLUMNS[section][1])
+            return column_title(COLUMNS[section][1])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
