@@ -33,4 +33,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The console's translations: Qt Linguist sources in the repo, compiled here (seconds).
+.venv/bin/python -m app.ui.i18n build >/dev/null
 echo "[setup] ready: $(.venv/bin/python --version), $(command -v chromium || echo 'no chromium')"

@@ -19,4 +19,5 @@ def test_the_package_builds_and_its_selftest_buys_a_unit() -> None:
     assert "Buyback console " in done.stdout
     assert "Purchased 1 of 1 units" in done.stdout
     assert "selftest: passed" in done.stderr
+    assert "Console languages: en, ru" in done.stderr  # the translations travel along
     assert (ROOT / "dist" / "buyback-console" / "buyback-console").exists()

@@ -177,8 +177,25 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             show_browsers=False,
         )
         code = cmd_demo(demo)
+    if not _console_languages_ok():
+        code = code or 1
     print("selftest: passed" if code == 0 else "selftest: FAILED", file=sys.stderr)
     return code
+
+
+def _console_languages_ok() -> bool:
+    """Every language of the console loads (its compiled translation is installed)."""
+    try:
+        from app.ui.i18n import LANGUAGES, loadable
+    except ImportError:  # installed without the console (no PySide6): nothing to check
+        print("Console languages: the console is not installed", file=sys.stderr)
+        return True
+    found = loadable()
+    print(f"Console languages: {', '.join(found)}", file=sys.stderr)
+    missing = sorted(set(LANGUAGES) - set(found))
+    if missing:
+        print(f"selftest: no compiled translation for {', '.join(missing)}", file=sys.stderr)
+    return not missing
 
 
 async def _demo(db: Database, args: argparse.Namespace) -> RunResult:

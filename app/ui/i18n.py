@@ -48,15 +48,15 @@ def resolve(choice: str, system: QLocale | None = None) -> tuple[str, QLocale]:
     ("system", "en" or "ru").
 
     "system" takes the first of the system's preferred languages that the console speaks
-    (English if none) and keeps the system's formats. A chosen language keeps the
-    system's formats when the system speaks it too (en_GB stays en_GB), else takes that
-    language's usual ones (ru_RU, en_US).
+    (English if none) and keeps the system's formats (en_US's where no locale is set).
+    A chosen language keeps the system's formats when the system speaks it too (en_GB
+    stays en_GB), else takes that language's usual ones (ru_RU, en_US).
     """
     system = system or QLocale.system()
     if choice not in LANGUAGES:
         preferred = [tag.replace("_", "-").split("-")[0].lower() for tag in system.uiLanguages()]
         choice = next((lang for lang in preferred if lang in LANGUAGES), ENGLISH)
-        if _QT_LANGUAGE[choice] == system.language():
+        if system.language() != QLocale.Language.C:  # "C": no locale set at all
             return choice, system
     if system.language() == _QT_LANGUAGE[choice]:
         return choice, system
@@ -65,6 +65,14 @@ def resolve(choice: str, system: QLocale | None = None) -> tuple[str, QLocale]:
 
 def qm_file(language: str) -> Path:
     return TRANSLATIONS / f"buyback_{language}.qm"
+
+
+def loadable() -> list[str]:
+    """The languages this installation can show: English, and each whose compiled
+    translation is present and loads (the selftest checks that none is missing)."""
+    return [ENGLISH] + [
+        lang for lang in LANGUAGES if lang != ENGLISH and QTranslator().load(str(qm_file(lang)))
+    ]
 
 
 _installed: list[QTranslator] = []
@@ -124,7 +132,7 @@ def _formats_for(locale: QLocale) -> Formats:
     return Formats(locale, time, f"{date} {time}")
 
 
-_formats = _formats_for(QLocale())
+_formats = _formats_for(resolve("system")[1])  # until apply_language says otherwise
 
 
 def set_formats(locale: QLocale) -> None:

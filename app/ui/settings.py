@@ -96,7 +96,6 @@ Signals:
         self.concurrency_box = QSpinBox()
         self.concurrency_box.setRange(1, MAX_CONCURRENCY)
         self.concurrency_box.setValue(stored_concurrency(s) or DEFAULT_CONCURRENCY)
-        self.concurrency_box.setSuffix(self.tr(" purchases at once"))
 
         self.folder = folder_of(db_url)
         self.data_edit = QLineEdit(str(self.folder) if self.folder else db_url)
@@ -116,7 +115,7 @@ Signals:
 
         form = QFormLayout()
         form.addRow(self.tr("Browser:"), browser_row)
-        form.addRow(self.tr("Concurrency:"), self.concurrency_box)
+        form.addRow(self.tr("Purchases at once:"), self.concurrency_box)
         form.addRow(self.tr("Data folder:"), data_row)
         form.addRow(self.tr("Language:"), self.language_box)
         note = QLabel(

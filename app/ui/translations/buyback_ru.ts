@@ -6,22 +6,22 @@
     <message>
         <location filename="../accounts_import.py" line="+92"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
-        <translation type="unfinished"></translation>
+        <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Choose a file or folder to see what it holds.</source>
-        <translation type="unfinished"></translation>
+        <translation>Содержимое появится после выбора файла или папки.</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Import accounts</source>
-        <translation type="unfinished"></translation>
+        <translation>Импорт аккаунтов</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>%1 to add, %2 to update, %3 skipped, %4 rejected.</source>
-        <translation type="unfinished"></translation>
+        <translation>Будет добавлено: %1, обновлено: %2, пропущено: %3, отклонено: %4.</translation>
     </message>
 </context>
 <context>
@@ -29,22 +29,22 @@
     <message>
         <location filename="../accounts_view.py" line="+81"/>
         <source>Stored browser session</source>
-        <translation type="unfinished"></translation>
+        <translation>Сохранённая сессия браузера</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Browser profile: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Профиль браузера: %1</translation>
     </message>
     <message>
         <location line="+31"/>
         <source>busy</source>
-        <translation type="unfinished"></translation>
+        <translation>занят</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>not checked</source>
-        <translation type="unfinished"></translation>
+        <translation>не проверен</translation>
     </message>
 </context>
 <context>
@@ -52,62 +52,62 @@
     <message>
         <location line="+37"/>
         <source>Import…</source>
-        <translation type="unfinished"></translation>
+        <translation>Импорт…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Enable</source>
-        <translation type="unfinished"></translation>
+        <translation>Включить</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Disable</source>
-        <translation type="unfinished"></translation>
+        <translation>Отключить</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Check now</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверить сейчас</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Import accounts from a list, sessions or profiles</source>
-        <translation type="unfinished"></translation>
+        <translation>Импортировать аккаунты из списка, сохранённых сессий или профилей браузера</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Log the selected accounts in (all usable ones if none is selected)</source>
-        <translation type="unfinished"></translation>
+        <translation>Выполнить вход в выбранные аккаунты (если ничего не выбрано — во все доступные)</translation>
     </message>
     <message>
         <location line="+43"/>
         <source>Accounts</source>
-        <translation type="unfinished"></translation>
+        <translation>Аккаунты</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>%1 accounts enabled</source>
-        <translation type="unfinished"></translation>
+        <translation>Включено аккаунтов: %1</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>%1 accounts disabled</source>
-        <translation type="unfinished"></translation>
+        <translation>Отключено аккаунтов: %1</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Checking the accounts…</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверка аккаунтов…</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Checked %1 accounts: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверено аккаунтов: %1 — %2</translation>
     </message>
     <message>
         <location line="+23"/>
         <source>Imported: %1 added, %2 updated</source>
-        <translation type="unfinished"></translation>
+        <translation>Импорт завершён: добавлено %1, обновлено %2</translation>
     </message>
 </context>
 <context>
@@ -115,13 +115,13 @@
     <message>
         <location filename="../accounts_import.py" line="-65"/>
         <source>Row / file</source>
-        <translation type="unfinished"></translation>
+        <translation>Строка / файл</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../accounts_view.py" line="-227"/>
         <source>Login</source>
-        <translation type="unfinished"></translation>
+        <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -129,170 +129,170 @@
         <location filename="../orders_import.py" line="+35"/>
         <location filename="../orders_view.py" line="+27"/>
         <source>Marketplace</source>
-        <translation type="unfinished"></translation>
+        <translation>Маркетплейс</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../orders_import.py" line="+5"/>
         <source>Outcome</source>
-        <translation type="unfinished"></translation>
+        <translation>Результат</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../orders_import.py" line="+1"/>
         <source>Details</source>
-        <translation type="unfinished"></translation>
+        <translation>Подробности</translation>
     </message>
     <message>
         <location filename="../accounts_view.py" line="+1"/>
         <source>Label</source>
-        <translation type="unfinished"></translation>
+        <translation>Метка</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Phone</source>
-        <translation type="unfinished"></translation>
+        <translation>Телефон</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../orders_view.py" line="+6"/>
         <location filename="../tasks_model.py" line="+46"/>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>Статус</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Health</source>
-        <translation type="unfinished"></translation>
+        <translation>Состояние</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Checked</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверен</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Today / limit</source>
-        <translation type="unfinished"></translation>
+        <translation>Сегодня / лимит</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Resting until</source>
-        <translation type="unfinished"></translation>
+        <translation>Пауза до</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Busy</source>
-        <translation type="unfinished"></translation>
+        <translation>Занят</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Last used</source>
-        <translation type="unfinished"></translation>
+        <translation>Посл. использование</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Last error</source>
-        <translation type="unfinished"></translation>
+        <translation>Последняя ошибка</translation>
     </message>
     <message>
         <location filename="../orders_import.py" line="-8"/>
         <source>Row</source>
-        <translation type="unfinished"></translation>
+        <translation>Строка</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../orders_view.py" line="-7"/>
         <source>Client</source>
-        <translation type="unfinished"></translation>
+        <translation>Клиент</translation>
     </message>
     <message>
         <location line="+2"/>
         <location filename="../tasks_model.py" line="-3"/>
         <source>Article</source>
-        <translation type="unfinished"></translation>
+        <translation>Артикул</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Qty</source>
-        <translation type="unfinished"></translation>
+        <translation>Кол-во</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../tasks_model.py" line="+2"/>
         <source>Pickup point</source>
-        <translation type="unfinished"></translation>
+        <translation>ПВЗ</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Max price</source>
-        <translation type="unfinished"></translation>
+        <translation>Макс. цена</translation>
     </message>
     <message>
         <location filename="../orders_view.py" line="-1"/>
         <location filename="../tasks_model.py" line="-4"/>
         <source>Order</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Created</source>
-        <translation type="unfinished"></translation>
+        <translation>Создан</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Lines</source>
-        <translation type="unfinished"></translation>
+        <translation>Строки</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Purchased</source>
-        <translation type="unfinished"></translation>
+        <translation>Выкуплено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delivered</source>
-        <translation type="unfinished"></translation>
+        <translation>Доставлено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Failed</source>
-        <translation type="unfinished"></translation>
+        <translation>Ошибки</translation>
     </message>
     <message>
         <location filename="../tasks_model.py" line="-1"/>
         <source>Task</source>
-        <translation type="unfinished"></translation>
+        <translation>Задача</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Job</source>
-        <translation type="unfinished"></translation>
+        <translation>Позиция</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Account</source>
-        <translation type="unfinished"></translation>
+        <translation>Аккаунт</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Attempts</source>
-        <translation type="unfinished"></translation>
+        <translation>Попытки</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Updated</source>
-        <translation type="unfinished"></translation>
+        <translation>Обновлено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Marketplace order no.</source>
-        <translation type="unfinished"></translation>
+        <translation>№ заказа на площадке</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Error</source>
-        <translation type="unfinished"></translation>
+        <translation>Ошибка</translation>
     </message>
 </context>
 <context>
@@ -300,7 +300,7 @@
     <message>
         <location filename="../crash.py" line="+30"/>
         <source>the terminal (no log file could be opened)</source>
-        <translation type="unfinished"></translation>
+        <translation>терминал (не удалось открыть файл журнала)</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -308,12 +308,15 @@
 
 The details are in the log: %2
 Send that file along when you report the problem. The console keeps running; if it misbehaves, restart it.</source>
-        <translation type="unfinished"></translation>
+        <translation>В консоли произошла ошибка: %1
+
+Подробности записаны в журнал: %2
+При сообщении о проблеме приложите этот файл. Консоль продолжает работать; если она работает некорректно, перезапустите её.</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Unexpected error</source>
-        <translation type="unfinished"></translation>
+        <translation>Непредвиденная ошибка</translation>
     </message>
 </context>
 <context>
@@ -321,63 +324,63 @@ Send that file along when you report the problem. The console keeps running; if 
     <message>
         <location filename="../accounts_import.py" line="-19"/>
         <source>Account lists (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Списки аккаунтов (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;Все файлы (*)</translation>
     </message>
     <message>
         <location line="+51"/>
         <source>Account list or storage state</source>
-        <translation type="unfinished"></translation>
+        <translation>Список аккаунтов или сохранённая сессия</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Folder of storage states or browser profiles</source>
-        <translation type="unfinished"></translation>
+        <translation>Папка с сохранёнными сессиями или профилями браузера</translation>
     </message>
     <message>
         <location filename="../import_dialog.py" line="+45"/>
         <location line="+50"/>
         <source>Import</source>
-        <translation type="unfinished"></translation>
+        <translation>Импортировать</translation>
     </message>
     <message>
         <location line="-49"/>
         <source>All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Все файлы (*)</translation>
     </message>
     <message>
         <location line="+22"/>
         <source>The marketplace of rows that name none</source>
-        <translation type="unfinished"></translation>
+        <translation>Маркетплейс для строк, в которых он не указан</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>File…</source>
-        <translation type="unfinished"></translation>
+        <translation>Файл…</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Folder…</source>
-        <translation type="unfinished"></translation>
+        <translation>Папка…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Marketplace:</source>
-        <translation type="unfinished"></translation>
+        <translation>Маркетплейс:</translation>
     </message>
     <message>
         <location line="+93"/>
         <source>Reading %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>Чтение %1…</translation>
     </message>
     <message>
         <location filename="../orders_import.py" line="-21"/>
         <source>Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Списки заказов (*.csv *.xlsx *.xlsm *.txt *.tsv);;Все файлы (*)</translation>
     </message>
     <message>
         <location line="+59"/>
         <source>Order list</source>
-        <translation type="unfinished"></translation>
+        <translation>Список заказов</translation>
     </message>
 </context>
 <context>
@@ -385,326 +388,329 @@ Send that file along when you report the problem. The console keeps running; if 
     <message>
         <location filename="../main_window.py" line="+74"/>
         <source>Buyback console</source>
-        <translation type="unfinished"></translation>
+        <translation>Консоль выкупов</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Tasks</source>
-        <translation type="unfinished"></translation>
+        <translation>Задачи</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Accounts</source>
-        <translation type="unfinished"></translation>
+        <translation>Аккаунты</translation>
     </message>
     <message>
         <location line="+59"/>
         <source>&amp;New order…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Новый заказ…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Enter a client&apos;s order</source>
-        <translation type="unfinished"></translation>
+        <translation>Ввести заказ клиента</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Start / resume</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Запустить / продолжить</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Start or resume the selected order</source>
-        <translation type="unfinished"></translation>
+        <translation>Запустить или продолжить выбранный заказ</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Pause</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Приостановить</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Start no new purchases for the selected order</source>
-        <translation type="unfinished"></translation>
+        <translation>Не начинать новые покупки по выбранному заказу</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Cancel order…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Отменить заказ…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Cancel what has not been bought</source>
-        <translation type="unfinished"></translation>
+        <translation>Отменить всё, что ещё не выкуплено</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Retry failed</source>
-        <translation type="unfinished"></translation>
+        <translation>По&amp;вторить неудачные</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Queue the failed units again</source>
-        <translation type="unfinished"></translation>
+        <translation>Повторно поставить в очередь единицы с ошибкой</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>В&amp;ыход</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Close the console</source>
-        <translation type="unfinished"></translation>
+        <translation>Закрыть консоль</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Find task…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Найти задачу…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Search the tasks</source>
-        <translation type="unfinished"></translation>
+        <translation>Поиск по задачам</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Tasks</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Задачи</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Show the tasks</source>
-        <translation type="unfinished"></translation>
+        <translation>Показать задачи</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Accounts</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Аккаунты</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Show the accounts</source>
-        <translation type="unfinished"></translation>
+        <translation>Показать аккаунты</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Re&amp;fresh</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Обновить</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Read everything again</source>
-        <translation type="unfinished"></translation>
+        <translation>Перечитать все данные</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Import orders…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Импорт заказов…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Create orders from a CSV/XLSX list</source>
-        <translation type="unfinished"></translation>
+        <translation>Создать заказы из списка CSV/XLSX</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Export report…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Экспорт отчёта…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Save the selected order&apos;s units to XLSX or CSV</source>
-        <translation type="unfinished"></translation>
+        <translation>Сохранить единицы выбранного заказа в XLSX или CSV</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Settings…</source>
-        <translation type="unfinished"></translation>
+        <translation>На&amp;стройки…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Browser, concurrency…</source>
-        <translation type="unfinished"></translation>
+        <translation>Браузер, параллельность…</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Open &amp;log folder</source>
-        <translation type="unfinished"></translation>
+        <translation>Открыть папку &amp;журналов</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Show the logs</source>
-        <translation type="unfinished"></translation>
+        <translation>Показать журналы</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Файл</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>&amp;Order</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Заказ</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>&amp;View</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Вид</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Справка</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>&amp;About</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;О программе</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Main</source>
-        <translation type="unfinished"></translation>
+        <translation>Основная</translation>
     </message>
     <message>
         <location line="+35"/>
         <source>Needs review</source>
-        <translation type="unfinished"></translation>
+        <translation>Требуется проверка</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>A unit of order #%1 needs review: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Единица заказа №%1 требует проверки: %2</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>check it in the Tasks table</source>
-        <translation type="unfinished"></translation>
+        <translation>см. таблицу «Задачи»</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>Engine</source>
-        <translation type="unfinished"></translation>
+        <translation>Движок</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>Order failed</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ не выполнен</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Order finished</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ завершён</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Order #%1 for %2 failed: %3 of %4 units bought; it needs attention.</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ №%1 для %2 не выполнен: выкуплено %3 из %4 шт.; требуется вмешательство.</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Order #%1 for %2 is %5: %3 of %4 units bought.</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ №%1 для %2 — %5: выкуплено %3 из %4 шт.</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>a client</source>
-        <translation type="unfinished"></translation>
+        <translation>клиента</translation>
     </message>
     <message>
         <location line="+42"/>
         <source>Running %1 · Queued %2 · Purchased %3 · Failed %4</source>
-        <translation type="unfinished"></translation>
+        <translation>Выполняется: %1 · В очереди: %2 · Выкуплено: %3 · Ошибки: %4</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>%1 purchases/min</source>
-        <translation type="unfinished"></translation>
+        <translation>Покупок/мин: %1</translation>
     </message>
     <message>
         <location line="+48"/>
         <source>Command failed</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось выполнить команду</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Order #%1 started</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ №%1 запущен</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Order #%1 paused</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ №%1 приостановлен</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Cancel order</source>
-        <translation type="unfinished"></translation>
+        <translation>Отмена заказа</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Cancel order #%1 for %2?
 
 %3 of %4 units are bought and stay bought. Units not started are cancelled; a purchase already being placed finishes and is recorded.</source>
-        <translation type="unfinished"></translation>
+        <translation>Отменить заказ №%1 для %2?
+
+Выкуплено %3 из %4 шт. — эти покупки сохранятся. Не начатые единицы будут отменены; покупка, которая уже оформляется, будет завершена и учтена.</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Order #%1 cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ №%1 отменён</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Failed units queued again</source>
-        <translation type="unfinished"></translation>
+        <translation>Единицы с ошибкой снова поставлены в очередь</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>New order</source>
-        <translation type="unfinished"></translation>
+        <translation>Новый заказ</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>No marketplace is set up yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ещё не настроен ни один маркетплейс.</translation>
     </message>
     <message>
         <location line="+18"/>
         <source>Order #%1 created</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ №%1 создан</translation>
     </message>
     <message>
         <location line="+19"/>
         <source>Imported %1 orders: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Импортировано заказов: %1 — %2</translation>
     </message>
     <message>
         <location line="+19"/>
         <location line="+22"/>
         <source>Export report</source>
-        <translation type="unfinished"></translation>
+        <translation>Экспорт отчёта</translation>
     </message>
     <message>
         <location line="-20"/>
         <source>Excel workbook (*.xlsx);;CSV for Excel (*.csv)</source>
-        <translation type="unfinished"></translation>
+        <translation>Книга Excel (*.xlsx);;CSV для Excel (*.csv)</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Order #%1&apos;s report (%2 units) saved to %3</source>
-        <translation type="unfinished"></translation>
+        <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
     <message>
         <location line="+59"/>
         <source>About</source>
-        <translation type="unfinished"></translation>
+        <translation>О программе</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Buyback console: clients&apos; orders into finished, tracked purchases.
 Database: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Консоль выкупов: от заказов клиентов до выполненных и отслеживаемых покупок.
+База данных: %1</translation>
     </message>
 </context>
 <context>
@@ -712,172 +718,172 @@ Database: %1</source>
     <message>
         <location filename="../new_order.py" line="+177"/>
         <source>New order</source>
-        <translation type="unfinished"></translation>
+        <translation>Новый заказ</translation>
     </message>
     <message>
         <location line="+23"/>
         <source>Who the order is for; type a new name to add a client</source>
-        <translation type="unfinished"></translation>
+        <translation>Клиент, для которого оформляется заказ; при вводе нового имени клиент будет добавлен</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Where the units are bought</source>
-        <translation type="unfinished"></translation>
+        <translation>Маркетплейс, на котором выкупаются единицы</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>How many units of this order one account may buy</source>
-        <translation type="unfinished"></translation>
+        <translation>Сколько единиц этого заказа может выкупить один аккаунт</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>One unit per account per line (default)</source>
-        <translation type="unfinished"></translation>
+        <translation>Одна единица на аккаунт в каждой строке (по умолчанию)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>One unit per account per order</source>
-        <translation type="unfinished"></translation>
+        <translation>Одна единица на аккаунт в заказе</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>No limit</source>
-        <translation type="unfinished"></translation>
+        <translation>Без ограничений</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Start immediately</source>
-        <translation type="unfinished"></translation>
+        <translation>Сразу &amp;запустить</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Unchecked, the order is saved paused and started later by hand</source>
-        <translation type="unfinished"></translation>
+        <translation>Если флажок снят, заказ сохраняется приостановленным и запускается позже вручную</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Client:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Клиент:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Marketplace:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Маркетплейс:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Account &amp;rule:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Правило аккаунтов:</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>&amp;Add line</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Добавить строку</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Add an empty line (Ctrl+Shift+N or Insert)</source>
-        <translation type="unfinished"></translation>
+        <translation>Добавить пустую строку (Ctrl+Shift+N или Insert)</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Re&amp;move line</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Удалить строку</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Remove the selected lines (Delete)</source>
-        <translation type="unfinished"></translation>
+        <translation>Удалить выбранные строки (Delete)</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>&amp;Paste lines</source>
-        <translation type="unfinished"></translation>
+        <translation>Вст&amp;авить строки</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Append lines copied from a spreadsheet or a &apos;;&apos; CSV: article, quantity, pickup point, optional max price (Ctrl+V in the table)</source>
-        <translation type="unfinished"></translation>
+        <translation>Добавить строки, скопированные из электронной таблицы или CSV с разделителем «;»: артикул, количество, пункт выдачи, макс. цена (необязательно) (Ctrl+V в таблице)</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>&amp;Lines:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Строки:</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Article</source>
-        <translation type="unfinished"></translation>
+        <translation>Артикул</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Article number (sku); pick from the list or type it</source>
-        <translation type="unfinished"></translation>
+        <translation>Артикул (SKU): выбрать из списка или ввести вручную</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Quantity</source>
-        <translation type="unfinished"></translation>
+        <translation>Количество</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Units to buy, a whole number</source>
-        <translation type="unfinished"></translation>
+        <translation>Сколько единиц выкупить, целое число</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Pickup point</source>
-        <translation type="unfinished"></translation>
+        <translation>ПВЗ</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Where the units are delivered</source>
-        <translation type="unfinished"></translation>
+        <translation>Пункт выдачи, куда будут доставлены единицы</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Max unit price (₽)</source>
-        <translation type="unfinished"></translation>
+        <translation>Макс. цена за шт. (₽)</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Optional: do not buy above this price</source>
-        <translation type="unfinished"></translation>
+        <translation>Необязательно: не покупать дороже этой цены</translation>
     </message>
     <message>
         <location line="+37"/>
         <source>Create order</source>
-        <translation type="unfinished"></translation>
+        <translation>Создать заказ</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Save the order (Ctrl+Enter)</source>
-        <translation type="unfinished"></translation>
+        <translation>Сохранить заказ (Ctrl+Enter)</translation>
     </message>
     <message>
         <location line="+68"/>
         <source>optional, e.g. 1299.90</source>
-        <translation type="unfinished"></translation>
+        <translation>необязательно, напр. 1299,90</translation>
     </message>
     <message>
         <location line="+135"/>
         <source>Lines: %1  ·  units: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Строк: %1  ·  единиц: %2</translation>
     </message>
     <message>
         <location line="+34"/>
         <source>The order was not saved:</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ не сохранён:</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>The order was not saved: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ не сохранён: %1</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Saving…</source>
-        <translation type="unfinished"></translation>
+        <translation>Сохранение…</translation>
     </message>
 </context>
 <context>
@@ -885,27 +891,27 @@ Database: %1</source>
     <message>
         <location filename="../orders_import.py" line="+10"/>
         <source>A CSV/XLSX list: Клиент; Маркетплейс; Артикул; Количество; ПВЗ; Макс. цена</source>
-        <translation type="unfinished"></translation>
+        <translation>Список CSV/XLSX: Клиент; Маркетплейс; Артикул; Количество; ПВЗ; Макс. цена</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Choose a list to see the orders it holds.</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказы появятся после выбора списка.</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Import orders</source>
-        <translation type="unfinished"></translation>
+        <translation>Импорт заказов</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>%1 orders, %2 units to create.</source>
-        <translation type="unfinished"></translation>
+        <translation>Будет создано заказов: %1, единиц: %2.</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>%1 rows have errors; nothing will be imported until they are fixed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Строк с ошибками: %1. Ничего не будет импортировано, пока они не исправлены.</translation>
     </message>
 </context>
 <context>
@@ -913,12 +919,12 @@ Database: %1</source>
     <message>
         <location line="-66"/>
         <source>order %1, line %2</source>
-        <translation type="unfinished"></translation>
+        <translation>заказ %1, строка %2</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>error</source>
-        <translation type="unfinished"></translation>
+        <translation>ошибка</translation>
     </message>
 </context>
 <context>
@@ -926,7 +932,7 @@ Database: %1</source>
     <message>
         <location filename="../orders_view.py" line="+50"/>
         <source>%1 review</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 на проверке</translation>
     </message>
 </context>
 <context>
@@ -934,27 +940,27 @@ Database: %1</source>
     <message>
         <location filename="../accounts_import.py" line="-64"/>
         <source>add</source>
-        <translation type="unfinished"></translation>
+        <translation>добавить</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>update</source>
-        <translation type="unfinished"></translation>
+        <translation>обновить</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>skip</source>
-        <translation type="unfinished"></translation>
+        <translation>пропустить</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>reject</source>
-        <translation type="unfinished"></translation>
+        <translation>отклонить</translation>
     </message>
     <message>
         <location line="+38"/>
         <source>changes %1</source>
-        <translation type="unfinished"></translation>
+        <translation>изменения: %1</translation>
     </message>
 </context>
 <context>
@@ -962,62 +968,57 @@ Database: %1</source>
     <message>
         <location filename="../settings.py" line="+34"/>
         <source>As the system</source>
-        <translation type="unfinished"></translation>
+        <translation>Как в системе</translation>
     </message>
     <message>
         <location line="+50"/>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Настройки</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Found on the system</source>
-        <translation type="unfinished"></translation>
+        <translation>Найден в системе</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>Обзор…</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source> purchases at once</source>
-        <translation type="unfinished"></translation>
+        <location line="+28"/>
+        <source>Purchases at once:</source>
+        <translation>Покупок одновременно:</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-15"/>
         <source>Open</source>
-        <translation type="unfinished"></translation>
+        <translation>Открыть</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>Browser:</source>
-        <translation type="unfinished"></translation>
+        <translation>Браузер:</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Concurrency:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Data folder:</source>
-        <translation type="unfinished"></translation>
+        <translation>Папка данных:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Language:</source>
-        <translation type="unfinished"></translation>
+        <translation>Язык:</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>The language changes at once; browser and concurrency at the next start of the console.</source>
-        <translation type="unfinished"></translation>
+        <translation>Язык меняется сразу; браузер и параллельность — при следующем запуске консоли.</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>Chrome, Chromium or Edge</source>
-        <translation type="unfinished"></translation>
+        <translation>Chrome, Chromium или Edge</translation>
     </message>
 </context>
 <context>
@@ -1025,122 +1026,122 @@ Database: %1</source>
     <message>
         <location filename="../common.py" line="+128"/>
         <source>pending</source>
-        <translation type="unfinished"></translation>
+        <translation>ожидает</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>waiting for account</source>
-        <translation type="unfinished"></translation>
+        <translation>ждёт аккаунт</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>assigned</source>
-        <translation type="unfinished"></translation>
+        <translation>назначена</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>running</source>
-        <translation type="unfinished"></translation>
+        <translation>выполняется</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>submitting</source>
-        <translation type="unfinished"></translation>
+        <translation>оформляется</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>purchased</source>
-        <translation type="unfinished"></translation>
+        <translation>выкуплено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>delivered</source>
-        <translation type="unfinished"></translation>
+        <translation>доставлено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>retry wait</source>
-        <translation type="unfinished"></translation>
+        <translation>повтор позже</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>ошибка</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>отменено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>needs review</source>
-        <translation type="unfinished"></translation>
+        <translation>на проверке</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>queued</source>
-        <translation type="unfinished"></translation>
+        <translation>в очереди</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>paused</source>
-        <translation type="unfinished"></translation>
+        <translation>приостановлено</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>done</source>
-        <translation type="unfinished"></translation>
+        <translation>готово</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>in transit</source>
-        <translation type="unfinished"></translation>
+        <translation>в пути</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>at pickup point</source>
-        <translation type="unfinished"></translation>
+        <translation>в ПВЗ</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>ordered</source>
-        <translation type="unfinished"></translation>
+        <translation>заказано</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>неизвестно</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>active</source>
-        <translation type="unfinished"></translation>
+        <translation>активен</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>disabled</source>
-        <translation type="unfinished"></translation>
+        <translation>отключён</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>blocked</source>
-        <translation type="unfinished"></translation>
+        <translation>заблокирован</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>valid</source>
-        <translation type="unfinished"></translation>
+        <translation>действует</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>session expired</source>
-        <translation type="unfinished"></translation>
+        <translation>сессия истекла</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>bad credentials</source>
-        <translation type="unfinished"></translation>
+        <translation>неверный логин/пароль</translation>
     </message>
 </context>
 <context>
@@ -1148,107 +1149,107 @@ Database: %1</source>
     <message>
         <location filename="../tasks_view.py" line="+177"/>
         <source>Task %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Задача %1</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Time</source>
-        <translation type="unfinished"></translation>
+        <translation>Время</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>From</source>
-        <translation type="unfinished"></translation>
+        <translation>Было</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>To</source>
-        <translation type="unfinished"></translation>
+        <translation>Стало</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Attempt</source>
-        <translation type="unfinished"></translation>
+        <translation>Попытка</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Detail</source>
-        <translation type="unfinished"></translation>
+        <translation>Подробности</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>It was bought…</source>
-        <translation type="unfinished"></translation>
+        <translation>Выкуплено…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>The order is in the account&apos;s history: record its order number</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ есть в истории аккаунта: указать номер заказа</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Not bought: queue again</source>
-        <translation type="unfinished"></translation>
+        <translation>Не выкуплено: вернуть в очередь</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>History</source>
-        <translation type="unfinished"></translation>
+        <translation>История</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>Record the purchase</source>
-        <translation type="unfinished"></translation>
+        <translation>Отметить покупку</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Marketplace order number:</source>
-        <translation type="unfinished"></translation>
+        <translation>Номер заказа на площадке:</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Review</source>
-        <translation type="unfinished"></translation>
+        <translation>Проверка</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>This task no longer exists.</source>
-        <translation type="unfinished"></translation>
+        <translation>Задача больше не существует.</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Status:</source>
-        <translation type="unfinished"></translation>
+        <translation>Статус:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Article:</source>
-        <translation type="unfinished"></translation>
+        <translation>Артикул:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Account:</source>
-        <translation type="unfinished"></translation>
+        <translation>Аккаунт:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Pickup point:</source>
-        <translation type="unfinished"></translation>
+        <translation>Пункт выдачи:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Order / Job:</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ / позиция:</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Purchase:</source>
-        <translation type="unfinished"></translation>
+        <translation>Покупка:</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Error:</source>
-        <translation type="unfinished"></translation>
+        <translation>Ошибка:</translation>
     </message>
 </context>
 <context>
@@ -1257,45 +1258,45 @@ Database: %1</source>
         <location line="-209"/>
         <location line="+70"/>
         <source>All orders</source>
-        <translation type="unfinished"></translation>
+        <translation>Все заказы</translation>
     </message>
     <message>
         <location line="-68"/>
         <source>All statuses</source>
-        <translation type="unfinished"></translation>
+        <translation>Все статусы</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Active (running, waiting)</source>
-        <translation type="unfinished"></translation>
+        <translation>Активные (выполняются, ожидают)</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Problems (failed, review)</source>
-        <translation type="unfinished"></translation>
+        <translation>Проблемные (ошибки, проверка)</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Search article, account, order no., error…  (Ctrl+F)</source>
-        <translation type="unfinished"></translation>
+        <translation>Поиск: артикул, аккаунт, № заказа, ошибка…  (Ctrl+F)</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Order:</source>
-        <translation type="unfinished"></translation>
+        <translation>Заказ:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Status:</source>
-        <translation type="unfinished"></translation>
+        <translation>Статус:</translation>
     </message>
     <message numerus="yes">
         <location line="+61"/>
         <source>%n task(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n задача</numerusform>
+            <numerusform>%n задачи</numerusform>
+            <numerusform>%n задач</numerusform>
         </translation>
     </message>
 </context>

@@ -1,0 +1,201 @@
+"""The console in the operator's language: Russian or English chosen in Settings (or taken
+from the system), switched at once, with dates, numbers and money in that locale's
+format; and every string of the code translated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from helpers import seed_market
+from PySide6.QtCore import QLocale, QSettings, Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from shiboken6 import isValid
+
+import main
+from app.core.context import EngineSettings
+from app.core.drivers.memory import MemoryDriver
+from app.core.orders import LineSpec, OrderSpec
+from app.core.service import EngineService
+from app.ui import i18n
+from app.ui.i18n import apply_language, local_time, money, number, resolve
+from app.ui.main_window import MainWindow
+from app.ui.settings import console_defaults
+
+SHOTS = Path("/tmp/buyback-shots")
+CYRILLIC = re.compile("[а-яА-ЯёЁ]")
+
+
+@pytest.fixture(autouse=True)
+def settings_in_tmp(tmp_path: Path) -> Iterator[None]:
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
+    yield
+    apply_language("en")  # the other tests read English
+
+
+@pytest.fixture
+def service(db) -> Iterator[EngineService]:
+    seed_market(db, accounts=5)
+    engine = EngineService(
+        db, lambda _m: MemoryDriver(), EngineSettings(concurrency=2, poll_s=0.1, rollup_s=0.1)
+    )
+    engine.start()
+    yield engine
+    if MainWindow.current is not None:
+        MainWindow.current.close()
+    engine.stop()
+
+
+def texts(window: MainWindow) -> dict[str, list[str]]:
+    """What the operator reads: menus, tabs, column headers, status bar."""
+    menus = [a.text() for a in window.menuBar().actions()]
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    model = window.tasks_view.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    orders = window.orders_view.orders
+    order_headers = [
+        orders.headerData(c, Qt.Orientation.Horizontal) for c in range(orders.columnCount())
+    ]
+    return {
+        "menus": menus,
+        "tabs": tabs,
+        "headers": headers,
+        "order_headers": order_headers,
+        "counts": [window.counts_label.text()],
+    }
+
+
+def switch(qtbot, window: MainWindow, language: str) -> MainWindow:
+    """Settings → Language → Save, as the operator does it; returns the window shown."""
+    window.open_settings()
+    dialog = window.settings_dialog
+    dialog.language_box.setCurrentIndex(dialog.language_box.findData(language))
+    with qtbot.waitSignal(window.replaced, timeout=5000) as replaced:
+        dialog.accept()
+    successor = replaced.args[0]
+    qtbot.waitUntil(lambda: bool(successor.counts_label.text()), timeout=5000)
+    return successor
+
+
+def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, service) -> None:
+    order_id = service.submit(
+        OrderSpec("ООО Ромашка", "mem", [LineSpec("A1", 3, "P1", "1299.90")])
+    ).result(10)
+    window = MainWindow(db, service)
+    window.show()
+    qtbot.waitUntil(lambda: bool(window.orders_view.orders.rows), timeout=5000)
+    window.orders_view.selectRow(0)
+    english = texts(window)
+    assert english["menus"] == ["&File", "&Order", "&View", "&Help"]
+
+    russian = switch(qtbot, window, "ru")
+    assert MainWindow.current is russian
+    qtbot.waitUntil(lambda: not isValid(window), timeout=3000)  # the English one is gone
+    shown = texts(russian)
+    assert shown["menus"] == ["&Файл", "&Заказ", "&Вид", "&Справка"]
+    assert shown["tabs"] == ["Задачи", "Аккаунты"]
+    for group in ("headers", "order_headers", "counts"):
+        assert all(CYRILLIC.search(t) for t in shown[group]), (group, shown[group])
+    # The Order picked before the switch stays picked, with its Tasks below.
+    qtbot.waitUntil(lambda: russian.orders_view.current_order() == order_id, timeout=5000)
+
+    # Statuses, counts and dates in Russian and its formats, as the purchases finish.
+    tasks = russian.tasks_view.model
+    status_col = [k for k, _ in tasks_columns()].index("status")
+
+    def bought() -> bool:
+        cells = [tasks.data(tasks.index(n, status_col)) for n in range(tasks.rowCount())]
+        return len(cells) == 3 and all(c == "выкуплено" for c in cells)
+
+    qtbot.waitUntil(bought, timeout=10000)
+    qtbot.waitUntil(lambda: "задач" in russian.tasks_view.count_label.text(), timeout=3000)
+    assert russian.tasks_view.count_label.text() == "3 задачи"
+    created = russian.orders_view.orders.data(russian.orders_view.orders.index(0, 3))
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d", created), created
+    # Qt's own words (standard buttons) follow too.
+    russian.open_settings()
+    box = russian.settings_dialog.findChild(QDialogButtonBox)
+    assert box.button(QDialogButtonBox.StandardButton.Cancel).text() == "Отмена"
+    SHOTS.mkdir(exist_ok=True)
+    russian.grab().save(str(SHOTS / "language-ru.png"))
+    russian.settings_dialog.reject()
+
+    back = switch(qtbot, russian, "en")
+    assert texts(back)["menus"] == english["menus"]
+    assert texts(back)["headers"] == english["headers"]
+    # Saved: the next start of the console speaks the chosen language.
+    assert QSettings().value("ui/language") == "en"
+
+
+def tasks_columns() -> list[tuple[str, str]]:
+    from app.ui.tasks_model import COLUMNS
+
+    return COLUMNS
+
+
+def test_the_language_chosen_in_settings_is_the_one_the_next_start_shows(
+    qtbot, db, service
+) -> None:
+    QSettings().setValue("ui/language", "ru")
+    args = main.build_parser().parse_args(["console"])
+    console_defaults(args)
+    assert args.language == "ru"
+    assert apply_language(args.language) == "ru"
+    window = MainWindow(db, service)
+    window.show()
+    assert window.windowTitle() == "Консоль выкупов"
+    assert window.actions["new_order"].text() == "&Новый заказ…"
+
+    given = main.build_parser().parse_args(["console", "--language", "en"])
+    console_defaults(given)
+    assert given.language == "en"  # the command line wins
+
+
+@pytest.mark.parametrize(
+    ("system", "choice", "language", "locale"),
+    [
+        ("ru_RU", "system", "ru", "ru_RU"),
+        ("de_DE", "system", "en", "de_DE"),  # not spoken: English words, German formats
+        ("en_GB", "system", "en", "en_GB"),
+        ("ru_RU", "en", "en", "en_US"),
+        ("en_GB", "ru", "ru", "ru_RU"),
+        ("ru_KZ", "ru", "ru", "ru_KZ"),  # the system's own variant is kept
+        ("C", "system", "en", "en_US"),
+    ],
+)
+def test_the_language_follows_the_system_unless_chosen(
+    system: str, choice: str, language: str, locale: str
+) -> None:
+    got_language, got_locale = resolve(choice, QLocale(system))
+    assert (got_language, got_locale.name()) == (language, locale)
+
+
+def test_dates_numbers_and_money_are_shown_in_the_locales_format(qapp) -> None:
+    at = datetime(2026, 11, 26, 14, 5, 9, tzinfo=UTC)
+    local = at.astimezone()
+    apply_language("ru")
+    assert money(399050) == "3\u00a0990,50\u00a0₽"
+    assert number(1234567) == "1\u00a0234\u00a0567"
+    assert local_time(at, True) == local.strftime("%d.%m.%Y %H:%M:%S")
+    apply_language("en")
+    assert money(399050) == "₽3,990.50"
+    assert number(1234567) == "1,234,567"
+    assert local_time(at, True) == (
+        f"{local.month}/{local.day}/{local.year} "
+        f"{local.hour % 12 or 12}:{local:%M:%S}\u202f{'AM' if local.hour < 12 else 'PM'}"
+    )
+
+
+def test_every_string_of_the_console_is_translated_and_compiled() -> None:
+    sources = i18n.ts_files()
+    assert [p.name for p in sources] == ["buyback_ru.ts"]
+    for ts in sources:
+        assert i18n.untranslated(ts) == [], f"run `python -m app.ui.i18n update`, translate {ts}"
+        qm = ts.with_suffix(".qm")
+        assert qm.exists() and qm.stat().st_mtime >= ts.stat().st_mtime, (
+            f"{qm} is missing or older than {ts.name}: run `python -m app.ui.i18n build`"
+        )
