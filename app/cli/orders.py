@@ -8,7 +8,7 @@ from app.cli.accounts import add_db_option, add_import_options, print_json
 from app.core.context import EngineSettings
 from app.core.db import Database
 from app.core.order_export import export_order
-from app.core.order_import import OrderImportPlan, plan_orders, write_orders
+from app.core.order_import import OrderImportPlan, describe, plan_orders, write_orders
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def print_plan(plan: OrderImportPlan) -> None:
         print(f"  note: {note}")
     for r in plan.rows:
         outcome = f"order {r.order} line {r.line}" if r.ok else "error"
-        detail = "; ".join(r.errors) or (
+        detail = "; ".join(describe(e) for e in r.errors) or (
             f"{r.client} @ {r.marketplace}: {r.article} × {r.quantity} → {r.pickup_point}"
         )
         print(f"  row {r.row:<6} {outcome:<18} {detail}")

@@ -11,9 +11,18 @@ from sqlalchemy.orm import Session
 
 from app.core.db import Database
 from app.core.errors import KnownError
-from app.core.orders import Catalog, InvalidOrder, LineSpec, OrderSpec, check, load_catalogs
+from app.core.orders import (
+    Catalog,
+    FieldError,
+    InvalidOrder,
+    LineSpec,
+    OrderSpec,
+    check,
+    load_catalogs,
+)
 from app.core.supervisor import create_order
 from app.core.tables import header_cells, map_columns, norm, read_table
+from app.core.text import QT_TRANSLATE_NOOP, say
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {
@@ -63,7 +72,7 @@ class OrderRow:
     max_unit_price: str
     order: int | None = None
     line: int | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)  # line=None: the row is where
 
     @property
     def ok(self) -> bool:
@@ -80,7 +89,7 @@ class OrderRow:
             "max_unit_price": self.max_unit_price,
             "order": self.order,
             "line": self.line,
-            "errors": self.errors,
+            "errors": [describe(e) for e in self.errors],
         }
 
 
@@ -108,7 +117,9 @@ class OrderImportPlan:
 
     def errors(self) -> list[str]:
         """Every problem as 'file, row N, field: message'."""
-        return [f"{self.path.name}, row {r.row}, {e}" for r in self.rows for e in r.errors]
+        return [
+            f"{self.path.name}, row {r.row}, {describe(e)}" for r in self.rows for e in r.errors
+        ]
 
     def units(self) -> int:
         return sum(int(line.quantity) for o in self.orders for line in o.lines)
@@ -185,13 +196,28 @@ def plan_orders(
         )
         rows.append(row)
         if not row.client:
-            row.errors.append("field 'client': empty; fill in the client's name")
+            row.errors.append(
+                FieldError(
+                    None,
+                    "client",
+                    say(QT_TRANSLATE_NOOP("Engine", "empty; fill in the client's name")),
+                )
+            )
         given = row.marketplace or default_marketplace
         cat = markets.get(given.casefold())
         if cat is None:
             row.errors.append(
-                f"field 'marketplace': unknown marketplace '{given}' "
-                f"(set up here: {', '.join(sorted(catalogs)) or 'none'})"
+                FieldError(
+                    None,
+                    "marketplace",
+                    say(
+                        QT_TRANSLATE_NOOP(
+                            "Engine", "unknown marketplace '{code}' (set up here: {known})"
+                        ),
+                        code=given,
+                        known=", ".join(sorted(catalogs)) or "-",
+                    ),
+                )
             )
         else:
             row.marketplace = cat.code
@@ -210,11 +236,16 @@ def plan_orders(
             for e in exc.errors:
                 targets = [members[e.line - 1]] if e.line else members
                 for r in targets:
-                    r.errors.append(f"field '{e.field}': {e.message}")
+                    r.errors.append(FieldError(None, e.field, e.message))
         orders.append(spec)
         for line_no, r in enumerate(members, 1):
             r.order, r.line = len(orders), line_no
     return OrderImportPlan(path, rows, orders, notes)
+
+
+def describe(e: FieldError) -> str:
+    """A row's problem in the import's words: "field 'quantity': must be at least 1"."""
+    return f"field '{e.field}': {e.message}"
 
 
 def write_orders(db: Database, plan: OrderImportPlan, *, max_units_per_line: int) -> list[int]:

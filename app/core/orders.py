@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import KnownError
 from app.core.models import Article, MarketPlace, PickupPoint
 from app.core.states import UnitRule
+from app.core.text import QT_TRANSLATE_NOOP, Message, Refused, say
 
 MAX_PRICE_MINOR = 100_000_000_00  # a hundred million rubles: anything above is a typo
 
@@ -43,11 +44,24 @@ class OrderSpec:
     hold: bool = False  # saved paused: the operator starts it later
 
 
+# The fields a FieldError names, as the console translates them.
+FIELDS = (
+    QT_TRANSLATE_NOOP("Engine", "client"),
+    QT_TRANSLATE_NOOP("Engine", "marketplace"),
+    QT_TRANSLATE_NOOP("Engine", "lines"),
+    QT_TRANSLATE_NOOP("Engine", "batch size"),
+    QT_TRANSLATE_NOOP("Engine", "article"),
+    QT_TRANSLATE_NOOP("Engine", "quantity"),
+    QT_TRANSLATE_NOOP("Engine", "pickup point"),
+    QT_TRANSLATE_NOOP("Engine", "max unit price"),
+)
+
+
 @dataclass(frozen=True)
 class FieldError:
     line: int | None  # 1-based line number, None for order-level fields
-    field: str
-    message: str
+    field: str  # one of FIELDS
+    message: Message
 
     def __str__(self) -> str:
         where = f"Line {self.line}, {self.field}" if self.line else self.field.capitalize()
@@ -88,28 +102,68 @@ def parse_money(value: str | int | Decimal | float) -> int:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"'{value}' is not an amount; enter rubles such as 1299.90") from None
+        raise Refused(
+            say(
+                QT_TRANSLATE_NOOP(
+                    "Engine", "'{value}' is not an amount; enter rubles such as 1299.90"
+                ),
+                value=value,
+            )
+        ) from None
     if not amount.is_finite() or amount <= 0:
-        raise ValueError(f"'{value}' is not a positive amount; enter rubles such as 1299.90")
+        raise Refused(
+            say(
+                QT_TRANSLATE_NOOP(
+                    "Engine", "'{value}' is not a positive amount; enter rubles such as 1299.90"
+                ),
+                value=value,
+            )
+        )
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"'{value}' has more than two decimals (kopecks)")
+        raise Refused(
+            say(
+                QT_TRANSLATE_NOOP("Engine", "'{value}' has more than two decimals (kopecks)"),
+                value=value,
+            )
+        )
     minor = int(amount * 100)
     if minor > MAX_PRICE_MINOR:
-        raise ValueError(f"'{value}' is too large for a unit price; check for a typo")
+        raise Refused(
+            say(
+                QT_TRANSLATE_NOOP(
+                    "Engine", "'{value}' is too large for a unit price; check for a typo"
+                ),
+                value=value,
+            )
+        )
     return minor
 
 
 def parse_quantity(value: int | str, max_units: int) -> int:
     text = str(value).strip()
     if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(f"'{value}' is not a whole number of units; enter e.g. 5")
+        raise Refused(
+            say(
+                QT_TRANSLATE_NOOP(
+                    "Engine", "'{value}' is not a whole number of units; enter e.g. 5"
+                ),
+                value=value,
+            )
+        )
     qty = int(text)
     if qty < 1:
-        raise ValueError(f"must be at least 1 (got {qty})")
+        raise Refused(say(QT_TRANSLATE_NOOP("Engine", "must be at least 1 (got {qty})"), qty=qty))
     if qty > max_units:
-        raise ValueError(
-            f"{qty} units is over the limit of {max_units} per line; "
-            "split it into several lines or raise the limit in settings"
+        raise Refused(
+            say(
+                QT_TRANSLATE_NOOP(
+                    "Engine",
+                    "{qty} units is over the limit of {max_units} per line; "
+                    "split it into several lines or raise the limit in settings",
+                ),
+                qty=qty,
+                max_units=max_units,
+            )
         )
     return qty
 
@@ -159,30 +213,52 @@ def check_line(
     sku = str(line.article).strip()
     article_id = cat.articles.get(sku)
     if not sku:
-        errors.append(FieldError(n, "article", "enter an article number"))
+        errors.append(
+            FieldError(n, "article", say(QT_TRANSLATE_NOOP("Engine", "enter an article number")))
+        )
     elif article_id is None:
         errors.append(
-            FieldError(n, "article", f"'{sku}' is not in {cat.name}'s catalog; check the number")
+            FieldError(
+                n,
+                "article",
+                say(
+                    QT_TRANSLATE_NOOP(
+                        "Engine", "'{sku}' is not in {catalog}'s catalog; check the number"
+                    ),
+                    sku=sku,
+                    catalog=cat.name,
+                ),
+            )
         )
     code = str(line.pickup_point).strip()
     point_id = cat.pickup_points.get(code)
     if not code:
-        errors.append(FieldError(n, "pickup point", "choose a pickup point"))
+        errors.append(
+            FieldError(n, "pickup point", say(QT_TRANSLATE_NOOP("Engine", "choose a pickup point")))
+        )
     elif point_id is None:
         errors.append(
-            FieldError(n, "pickup point", f"'{code}' is not a pickup point of {cat.name}")
+            FieldError(
+                n,
+                "pickup point",
+                say(
+                    QT_TRANSLATE_NOOP("Engine", "'{code}' is not a pickup point of {catalog}"),
+                    code=code,
+                    catalog=cat.name,
+                ),
+            )
         )
     qty = 0
     try:
         qty = parse_quantity(line.quantity, max_units)
-    except ValueError as exc:
-        errors.append(FieldError(n, "quantity", str(exc)))
+    except Refused as exc:
+        errors.append(FieldError(n, "quantity", exc.message))
     price: int | None = None
     if line.max_unit_price not in (None, ""):
         try:
             price = parse_money(line.max_unit_price)  # type: ignore[arg-type]
-        except ValueError as exc:
-            errors.append(FieldError(n, "max unit price", str(exc)))
+        except Refused as exc:
+            errors.append(FieldError(n, "max unit price", exc.message))
     if errors or article_id is None or point_id is None:
         return None, errors
     return ValidLine(n, article_id, point_id, qty, price), []
@@ -194,15 +270,36 @@ def check(spec: OrderSpec, catalogs: dict[str, Catalog], *, max_units_per_line: 
     errors: list[FieldError] = []
     client = spec.client.strip()
     if not client:
-        errors.append(FieldError(None, "client", "enter the client's name"))
+        errors.append(
+            FieldError(None, "client", say(QT_TRANSLATE_NOOP("Engine", "enter the client's name")))
+        )
     cat = catalogs.get(spec.marketplace)
     if cat is None:
-        errors.append(FieldError(None, "marketplace", f"unknown marketplace '{spec.marketplace}'"))
+        errors.append(
+            FieldError(
+                None,
+                "marketplace",
+                say(
+                    QT_TRANSLATE_NOOP("Engine", "unknown marketplace '{code}'"),
+                    code=spec.marketplace,
+                ),
+            )
+        )
         raise InvalidOrder(errors)
     if not spec.lines:
-        errors.append(FieldError(None, "lines", "the order has no lines; add at least one"))
+        errors.append(
+            FieldError(
+                None,
+                "lines",
+                say(QT_TRANSLATE_NOOP("Engine", "the order has no lines; add at least one")),
+            )
+        )
     if spec.batch_size is not None and spec.batch_size < 1:
-        errors.append(FieldError(None, "batch size", "must be at least 1 unit"))
+        errors.append(
+            FieldError(
+                None, "batch size", say(QT_TRANSLATE_NOOP("Engine", "must be at least 1 unit"))
+            )
+        )
     lines: list[ValidLine] = []
     for n, line in enumerate(spec.lines, start=1):
         valid, line_errors = check_line(n, line, cat, max_units_per_line)

@@ -21,6 +21,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from app.core.orders import FieldError
+from app.core.text import CONTEXT, Message
 from app.ui.i18n import local_time, money, number  # noqa: F401  (the views' formats)
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,19 @@ def _deliver(
     on_error: Callable[[BaseException], None] | None,
 ) -> None:
     exc = fut.exception()
-    if exc is None:
-        on_done(fut.result())
-    elif on_error is not None:
-        on_error(exc)
-    else:
-        log.error("background work failed", exc_info=exc)
+    try:
+        if exc is None:
+            on_done(fut.result())
+        elif on_error is not None:
+            on_error(exc)
+        else:
+            log.error("background work failed", exc_info=exc)
+    except RuntimeError as gone:
+        # The widget that asked was destroyed meanwhile (a closed dialog, the window a
+        # language switch replaced): nobody is waiting for this answer any more.
+        if "already deleted" not in str(gone):
+            raise
+        log.debug("dropped a result for a destroyed widget: %s", gone)
 
 
 _relay: _Relay | None = None
@@ -161,6 +170,30 @@ def status_label(status: str) -> str:
     if source is None:
         return status.replace("_", " ")
     return QCoreApplication.translate("Status", source)
+
+
+def say(message: Message | str) -> str:
+    """An engine message (app.core.text) in the operator's language; the English text
+    when its translation does not fit the values."""
+    if isinstance(message, str):
+        return message
+    values = dict(message.values)
+    try:
+        return QCoreApplication.translate(CONTEXT, message.template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        log.warning("translation of %r does not fit its values", message.template)
+        return str(message)
+
+
+def field_error(error: FieldError, *, with_line: bool = True) -> str:
+    """A validation problem as the operator reads it: "Line 2, quantity: must be …"."""
+    name = QCoreApplication.translate(CONTEXT, error.field)
+    if error.line and with_line:
+        where = QCoreApplication.translate("FieldError", "Line %1, %2")
+        where = where.replace("%1", str(error.line)).replace("%2", name)
+    else:
+        where = name[:1].upper() + name[1:]
+    return f"{where}: {say(error.message)}"
 
 
 def column_title(source: str) -> str:

@@ -36,7 +36,9 @@ from PySide6.QtCore import (
 log = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-SOURCES = Path(__file__).resolve().parent  # the .py files whose strings are translated
+# The .py files whose strings are translated: the console's, and the engine's messages
+# marked with app.core.text.QT_TRANSLATE_NOOP.
+SOURCES = Path(__file__).resolve().parents[1]
 ENGLISH = "en"  # the language the code is written in: it needs no translator
 LANGUAGES = ("en", "ru")
 _QT_LANGUAGE = {"en": QLocale.Language.English, "ru": QLocale.Language.Russian}
@@ -187,7 +189,7 @@ def ts_files() -> list[Path]:
 
 
 def source_files() -> list[Path]:
-    return sorted(SOURCES.glob("*.py"))
+    return sorted(SOURCES.rglob("*.py"))
 
 
 def update(ts: list[Path] | None = None) -> None:

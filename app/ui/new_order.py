@@ -41,7 +41,7 @@ from app.core.orders import (
     parse_quantity,
 )
 from app.core.states import UnitRule
-from app.ui.common import number
+from app.ui.common import field_error, number, say
 
 log = logging.getLogger(__name__)
 
@@ -477,14 +477,14 @@ class NewOrderDialog(QDialog):
         self._valid = not errors
         shown = errors if self._touched else []
         self._mark(shown)
-        self._show_messages([str(error) for error in shown])
+        self._show_messages([field_error(error) for error in shown])
         self._update_summary(spec)
         self.ok_button.setEnabled(self._valid and not self._saving)
 
     def _mark(self, errors: list[FieldError]) -> None:
         messages: dict[tuple[int | None, str], list[str]] = defaultdict(list)
         for error in errors:
-            messages[error.line, error.field].append(error.message)
+            messages[error.line, error.field].append(say(error.message))
         self._mark_widget(self.client_box, messages.get((None, "client"), []))
         for row in range(self.table.rowCount()):
             for field, col in _FIELD_COLUMNS.items():
@@ -544,7 +544,7 @@ class NewOrderDialog(QDialog):
             self.ok_button.setEnabled(False)
             self._mark(exc.errors)
             self._show_messages(
-                [self.tr("The order was not saved:"), *(str(error) for error in exc.errors)]
+                [self.tr("The order was not saved:"), *(field_error(e) for e in exc.errors)]
             )
         except Exception as exc:
             if not isinstance(exc, KnownError):

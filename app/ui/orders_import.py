@@ -12,7 +12,14 @@ from PySide6.QtWidgets import QWidget
 from app.core.db import Database
 from app.core.order_import import OrderImportPlan, OrderRow, plan_orders, write_orders
 from app.core.orders import load_catalogs
-from app.ui.common import Index, RowsModel, number, status_background, status_color
+from app.ui.common import (
+    Index,
+    RowsModel,
+    field_error,
+    number,
+    status_background,
+    status_color,
+)
 from app.ui.import_dialog import ImportDialog
 
 LIST_FILTER = QT_TRANSLATE_NOOP(
@@ -54,14 +61,17 @@ class OrderPlanModel(RowsModel):
                 else self.tr("error")
             )
             values = (r.row, r.client, r.marketplace, r.article, r.quantity, r.pickup_point)
-            return [*values, r.max_unit_price, outcome, "; ".join(r.errors)][col]
+            return [*values, r.max_unit_price, outcome, "; ".join(self._errors(r))][col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 7:
             return status_color(style)
         if role == Qt.ItemDataRole.BackgroundRole and not r.ok:
             return status_background(style)
         if role == Qt.ItemDataRole.ToolTipRole and col == 8 and r.errors:
-            return "\n".join(r.errors)
+            return "\n".join(self._errors(r))
         return None
+
+    def _errors(self, r: OrderRow) -> list[str]:
+        return [field_error(e, with_line=False) for e in r.errors]
 
 
 class OrderImportDialog(ImportDialog):

@@ -105,7 +105,7 @@ def test_a_list_with_a_bad_row_cannot_be_imported(qtbot, db, window, tmp_path) -
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=5000)
     model = dialog.model
     assert model.data(model.index(1, 7)) == "error"
-    assert "field 'article'" in model.data(model.index(1, 8))
+    assert "Article: 'ZZZ' is not in" in model.data(model.index(1, 8))
     assert "1 rows have errors" in dialog.summary.text()
     assert not dialog.import_button.isEnabled()
     dialog.import_plan()  # even forced, a plan with errors writes nothing

@@ -23,6 +23,7 @@ from app.core.service import EngineService
 from app.ui import i18n
 from app.ui.i18n import apply_language, local_time, money, number, resolve
 from app.ui.main_window import MainWindow
+from app.ui.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
 from app.ui.settings import console_defaults
 
 SHOTS = Path("/tmp/buyback-shots")
@@ -153,6 +154,26 @@ def test_the_language_chosen_in_settings_is_the_one_the_next_start_shows(
     given = main.build_parser().parse_args(["console", "--language", "en"])
     console_defaults(given)
     assert given.language == "en"  # the command line wins
+
+
+def test_a_new_order_names_its_problems_in_russian(qtbot, catalogs, engine) -> None:
+    apply_language("ru")
+    dialog = NewOrderDialog(catalogs, ["ООО Ромашка"], engine.submit)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.client_box.setEditText("ООО Ромашка")  # QTest types ASCII only
+    for column, value in ((ARTICLE, "999999"), (QUANTITY, "0"), (PICKUP_POINT, "PVZ-001")):
+        qtbot.keyClicks(dialog.cell(0, column), value)
+    qtbot.keyClicks(dialog.cell(0, MAX_PRICE), "12,345")
+    assert dialog.message_label.text().splitlines() == [
+        "Строка 1, артикул: артикула «999999» нет в каталоге Sandbox Market; проверьте номер",
+        "Строка 1, количество: должно быть не меньше 1 (указано 0)",
+        "Строка 1, макс. цена за шт.: в «12,345» больше двух знаков после запятой (копейки)",
+    ]
+    assert dialog.cell(0, QUANTITY).toolTip() == "должно быть не меньше 1 (указано 0)"
+    assert not dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Создать заказ"
+    SHOTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(SHOTS / "new-order-ru.png"))
 
 
 @pytest.mark.parametrize(

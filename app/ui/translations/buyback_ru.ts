@@ -126,7 +126,7 @@
     <message>
         <location line="+1"/>
         <location filename="../accounts_view.py" line="+1"/>
-        <location filename="../orders_import.py" line="+35"/>
+        <location filename="../orders_import.py" line="+42"/>
         <location filename="../orders_view.py" line="+27"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
@@ -320,6 +320,142 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
 </context>
 <context>
+    <name>Engine</name>
+    <message>
+        <location filename="../../core/order_import.py" line="+203"/>
+        <source>empty; fill in the client&apos;s name</source>
+        <translation>пусто; укажите имя клиента</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>unknown marketplace &apos;{code}&apos; (set up here: {known})</source>
+        <translation>неизвестный маркетплейс «{code}» (настроены: {known})</translation>
+    </message>
+    <message>
+        <location filename="../../core/orders.py" line="+49"/>
+        <source>client</source>
+        <translation>клиент</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>marketplace</source>
+        <translation>маркетплейс</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>lines</source>
+        <translation>строки</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>batch size</source>
+        <translation>размер партии</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>article</source>
+        <translation>артикул</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>quantity</source>
+        <translation>количество</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>pickup point</source>
+        <translation>пункт выдачи</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>max unit price</source>
+        <translation>макс. цена за шт.</translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>&apos;{value}&apos; is not an amount; enter rubles such as 1299.90</source>
+        <translation>«{value}» — не сумма; введите рубли, например 1299,90</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&apos;{value}&apos; is not a positive amount; enter rubles such as 1299.90</source>
+        <translation>«{value}» — не положительная сумма; введите рубли, например 1299,90</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&apos;{value}&apos; has more than two decimals (kopecks)</source>
+        <translation>в «{value}» больше двух знаков после запятой (копейки)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&apos;{value}&apos; is too large for a unit price; check for a typo</source>
+        <translation>«{value}» — слишком большая цена за штуку; проверьте, нет ли опечатки</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>&apos;{value}&apos; is not a whole number of units; enter e.g. 5</source>
+        <translation>«{value}» — не целое число штук; введите, например, 5</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>must be at least 1 (got {qty})</source>
+        <translation>должно быть не меньше 1 (указано {qty})</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{qty} units is over the limit of {max_units} per line; split it into several lines or raise the limit in settings</source>
+        <translation>{qty} шт. — больше предела {max_units} на строку; разбейте на несколько строк или поднимите предел в настройках</translation>
+    </message>
+    <message>
+        <location line="+58"/>
+        <source>enter an article number</source>
+        <translation>введите артикул</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&apos;{sku}&apos; is not in {catalog}&apos;s catalog; check the number</source>
+        <translation>артикула «{sku}» нет в каталоге {catalog}; проверьте номер</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>choose a pickup point</source>
+        <translation>выберите пункт выдачи</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&apos;{code}&apos; is not a pickup point of {catalog}</source>
+        <translation>«{code}» — не пункт выдачи {catalog}</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>enter the client&apos;s name</source>
+        <translation>введите имя клиента</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>unknown marketplace &apos;{code}&apos;</source>
+        <translation>неизвестный маркетплейс «{code}»</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>the order has no lines; add at least one</source>
+        <translation>в заказе нет строк; добавьте хотя бы одну</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>must be at least 1 unit</source>
+        <translation>должно быть не меньше 1 шт.</translation>
+    </message>
+</context>
+<context>
+    <name>FieldError</name>
+    <message>
+        <location filename="../common.py" line="+185"/>
+        <source>Line %1, %2</source>
+        <translation>Строка %1, %2</translation>
+    </message>
+</context>
+<context>
     <name>ImportDialog</name>
     <message>
         <location filename="../accounts_import.py" line="-19"/>
@@ -378,7 +514,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Списки заказов (*.csv *.xlsx *.xlsm *.txt *.tsv);;Все файлы (*)</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+62"/>
         <source>Order list</source>
         <translation>Список заказов</translation>
     </message>
@@ -917,7 +1053,7 @@ Database: %1</source>
 <context>
     <name>OrderPlanModel</name>
     <message>
-        <location line="-66"/>
+        <location line="-69"/>
         <source>order %1, line %2</source>
         <translation>заказ %1, строка %2</translation>
     </message>
@@ -1024,7 +1160,7 @@ Database: %1</source>
 <context>
     <name>Status</name>
     <message>
-        <location filename="../common.py" line="+128"/>
+        <location filename="../common.py" line="-55"/>
         <source>pending</source>
         <translation>ожидает</translation>
     </message>
