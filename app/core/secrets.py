@@ -14,6 +14,7 @@ import platformdirs
 from cryptography.fernet import Fernet, InvalidToken
 
 from app.core.errors import KnownError
+from app.core.text import QT_TRANSLATE_NOOP, Message, say
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Vault:
             nothing): a key file instead of the keyring.
     """
 
-    def __init__(self, key: bytes, source: str, notice: str = ""):
+    def __init__(self, key: bytes, source: str, notice: Message | str = ""):
         self._fernet = Fernet(key)
         self.source = source
         self.notice = notice
@@ -127,12 +128,16 @@ def load_vault() -> Vault:
     if key is not None:
         return Vault(key, "keyring")
     path = default_key_file()
-    notice = (
-        f"No OS keyring is available, so the key that encrypts account passwords and "
-        f"sessions is kept in {path} (readable by this user only). Back it up: without it "
-        "the stored secrets cannot be read."
+    notice = say(
+        QT_TRANSLATE_NOOP(
+            "Engine",
+            "No OS keyring is available, so the key that encrypts account passwords and "
+            "sessions is kept in {path} (readable by this user only). Back it up: without "
+            "it the stored secrets cannot be read.",
+        ),
+        path=path,
     )
-    log.warning(notice)
+    log.warning("%s", notice)
     return Vault(_file_key(path), str(path), notice)
 
 

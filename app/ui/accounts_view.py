@@ -30,6 +30,7 @@ from app.ui.common import (
     in_background,
     local_time,
     number,
+    say,
     status_color,
     status_label,
     when_done,
@@ -150,7 +151,7 @@ class AccountsView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, width in enumerate((140, 110, 90, 120, 65, 105, 135, 80, 135, 40, 135)):
+        for col, width in enumerate((140, 110, 90, 120, 80, 105, 135, 105, 135, 55, 150)):
             header.resizeSection(col, width)
 
         bar = QToolBar()
@@ -182,7 +183,7 @@ class AccountsView(QWidget):
         self._checking = False
         self._update_actions()
         # Loading the key may ask the OS keyring (D-Bus): never on the GUI thread.
-        in_background(get_vault, lambda vault: self._say(vault.notice))
+        in_background(get_vault, lambda vault: self._say(say(vault.notice)))
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})

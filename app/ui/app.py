@@ -97,7 +97,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
     """Runs the demo console offscreen and saves PNGs of its views once the demo Order
     is bought."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.i18n import apply_language
@@ -109,9 +109,11 @@ def take_screenshots(args: argparse.Namespace) -> int:
     suffix = "" if language == "en" else f"-{language}"
     saved: list[str] = []
     with ExitStack() as stack:
-        args.db = args.db or str(
-            Path(stack.enter_context(tempfile.TemporaryDirectory())) / "console.sqlite3"
-        )
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        args.db = args.db or str(tmp / "console.sqlite3")
+        # A fresh layout (not the operator's saved one), and none saved over theirs.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp))
         window, _service = open_console(stack, args, demo=True)
         window.resize(1400, 860)
 

@@ -120,7 +120,7 @@ class OrdersView(QTableView):
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((60, 180, 120, 140, 60, 150, 150, 70, 100)):
+        for col, width in enumerate((60, 180, 120, 165, 60, 150, 150, 75, 100)):
             header.resizeSection(col, width)
 
     def current_order(self) -> int | None:

@@ -99,7 +99,7 @@ class TasksView(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, width in enumerate((60, 55, 50, 80, 110, 90, 110, 70, 75, 160, 200)):
+        for col, width in enumerate((70, 60, 70, 80, 110, 90, 120, 70, 80, 170, 200)):
             header.resizeSection(col, width)
         self.table.doubleClicked.connect(self._open_detail)
 

@@ -56,9 +56,9 @@ def test_without_a_keyring_the_key_file_is_used_and_said_once(
         keyring.set_keyring(previous)
     path = tmp_path / "config" / "BuybackConsole" / "secrets.key"
     assert vault.source == str(path)
-    assert str(path) in vault.notice
+    assert str(path) in str(vault.notice)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [r.message for r in caplog.records] == [vault.notice]
+    assert [r.getMessage() for r in caplog.records] == [str(vault.notice)]
 
 
 def test_a_wrong_key_is_a_clear_error_without_the_secret(tmp_path, monkeypatch) -> None:

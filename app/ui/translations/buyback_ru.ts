@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../accounts_view.py" line="+81"/>
+        <location filename="../accounts_view.py" line="+82"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -446,11 +446,16 @@ Send that file along when you report the problem. The console keeps running; if 
         <source>must be at least 1 unit</source>
         <translation>должно быть не меньше 1 шт.</translation>
     </message>
+    <message>
+        <location filename="../../core/secrets.py" line="+132"/>
+        <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
+        <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
+    </message>
 </context>
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+185"/>
+        <location filename="../common.py" line="+192"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
