@@ -276,21 +276,29 @@ async def test_expired_sessions_are_transient_and_place_no_order(
     assert knobs.ledger.orders(account.login) == []
 
 
+def _is_browser_main(p: psutil.Process) -> bool:
+    """A browser's main process; one that exits while being looked at is not counted."""
+    try:
+        parent = p.parent()
+        return "chrom" in p.name().lower() and not (parent and "chrom" in parent.name().lower())
+    except psutil.NoSuchProcess:
+        return False
+
+
 @browser_test
 async def test_crashed_browser_is_relaunched(
     driver: SandboxDriver, shop: SandboxServer, account: AccountRef
 ) -> None:
     # Browsers' main processes (their renderers and helpers die with them); a browser
     # another test left closing may be among them.
-    browsers = [
-        p
-        for p in psutil.Process().children(recursive=True)
-        if "chrom" in p.name().lower() and "chrom" not in p.parent().name().lower()
-    ]
+    browsers = [p for p in psutil.Process().children(recursive=True) if _is_browser_main(p)]
     assert browsers
     for browser in browsers:
-        browser.kill()
-        browser.wait(timeout=10)
+        try:
+            browser.kill()
+            browser.wait(timeout=10)
+        except psutil.NoSuchProcess:
+            pass  # it was already on its way out
 
     receipt = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
 
