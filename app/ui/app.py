@@ -80,9 +80,11 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
         try:
             open_console(stack, args, demo=demo)
         except KnownError as exc:
+            from PySide6.QtCore import QCoreApplication
             from PySide6.QtWidgets import QMessageBox
 
-            QMessageBox.critical(None, "Buyback console", str(exc))
+            title = QCoreApplication.translate("MainWindow", "Buyback console")
+            QMessageBox.critical(None, title, str(exc))
             return 2
         return app.exec()  # type: ignore[attr-defined]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -194,6 +195,20 @@ def field_error(error: FieldError, *, with_line: bool = True) -> str:
     else:
         where = name[:1].upper() + name[1:]
     return f"{where}: {say(error.message)}"
+
+
+_PLACEHOLDER = re.compile(r"%(\d)")
+
+
+def fill(template: str, *values: object) -> str:
+    """Qt's %1…%9 filled in one pass, so that a value holding "%2" (a client's name, an
+    error text) stays as it is; a translation may put the placeholders in any order."""
+
+    def value(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return str(values[n - 1]) if 0 < n <= len(values) else m.group(0)
+
+    return _PLACEHOLDER.sub(value, template)
 
 
 def column_title(source: str) -> str:

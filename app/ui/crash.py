@@ -11,6 +11,8 @@ from types import TracebackType
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.ui.common import fill
+
 log = logging.getLogger(__name__)
 
 
@@ -29,15 +31,15 @@ def report_unexpected(
         if log_path
         else QCoreApplication.translate("Crash", "the terminal (no log file could be opened)")
     )
-    text = (
+    text = fill(
         QCoreApplication.translate(
             "Crash",
             "Something went wrong inside the console: %1\n\nThe details are in the log: %2\n"
             "Send that file along when you report the problem. The console keeps running; "
             "if it misbehaves, restart it.",
-        )
-        .replace("%1", f"{kind.__name__}: {exc}")
-        .replace("%2", where)
+        ),
+        f"{kind.__name__}: {exc}",
+        where,
     )
     QMessageBox.critical(None, QCoreApplication.translate("Crash", "Unexpected error"), text)
 

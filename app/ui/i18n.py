@@ -49,20 +49,20 @@ def resolve(choice: str, system: QLocale | None = None) -> tuple[str, QLocale]:
     """The language to show and the locale whose formats to use, for a Settings choice
     ("system", "en" or "ru").
 
-    "system" takes the first of the system's preferred languages that the console speaks
-    (English if none) and keeps the system's formats (en_US's where no locale is set).
-    A chosen language keeps the system's formats when the system speaks it too (en_GB
-    stays en_GB), else takes that language's usual ones (ru_RU, en_US).
+    The language is the one chosen, or for "system" the first of the system's preferred
+    languages that the console speaks (English if none). Formats are the system's
+    regional ones whatever the language (as on Windows, where display language and
+    regional format are separate settings): an operator in Russia who reads English
+    still sees 26.11.2026 and 3 990,50 ₽. Only where the system sets no locale at all
+    ("C") do they follow the language (ru_RU, en_US).
     """
     system = system or QLocale.system()
     if choice not in LANGUAGES:
         preferred = [tag.replace("_", "-").split("-")[0].lower() for tag in system.uiLanguages()]
         choice = next((lang for lang in preferred if lang in LANGUAGES), ENGLISH)
-        if system.language() != QLocale.Language.C:  # "C": no locale set at all
-            return choice, system
-    if system.language() == _QT_LANGUAGE[choice]:
-        return choice, system
-    return choice, QLocale(_QT_LANGUAGE[choice], _DEFAULT_TERRITORY[choice])
+    if system.language() == QLocale.Language.C:
+        return choice, QLocale(_QT_LANGUAGE[choice], _DEFAULT_TERRITORY[choice])
+    return choice, system
 
 
 def qm_file(language: str) -> Path:
@@ -78,41 +78,60 @@ def loadable() -> list[str]:
 
 
 _installed: list[QTranslator] = []
+_applied = "system"
+
+
+def applied_choice() -> str:
+    """The Settings choice the console shows now ("system", "en" or "ru")."""
+    return _applied
 
 
 def apply_language(choice: str, system: QLocale | None = None) -> str:
     """Installs the translators for `choice` into the running application (replacing
     earlier ones) and makes its locale the default for formats; returns the language
-    now shown. Widgets built afterwards speak it; the main window rebuilds itself."""
+    now shown. Widgets built afterwards speak it; the main window rebuilds itself.
+
+    A language whose compiled translation is missing (a source checkout that skipped
+    the build) falls back to English, words and formats alike, with a warning in the
+    log; Settings offers only the languages that load."""
+    global _applied
     language, locale = resolve(choice, system)
     app = QCoreApplication.instance()
     for translator in _installed:
         if app is not None:
             app.removeTranslator(translator)
+        translator.deleteLater()
     _installed.clear()
+    _applied = choice
+    if language != ENGLISH and app is not None and not _install(app, language):
+        log.warning(
+            "no compiled translation for %r in %s; run `python -m app.ui.i18n build`",
+            language,
+            TRANSLATIONS,
+        )
+        language, locale = resolve(ENGLISH, system)
     QLocale.setDefault(locale)
     set_formats(locale)
-    if language == ENGLISH or app is None:
-        return language
+    return language
+
+
+def _install(app: QCoreApplication, language: str) -> bool:
+    """The console's translation and Qt's own (standard buttons, dialogs); False if the
+    console's is missing (Qt's is optional)."""
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    for name, folder in (
-        (f"buyback_{language}", str(TRANSLATIONS)),
-        (f"qtbase_{language}", qt_dir),
+    for name, folder, required in (
+        (f"buyback_{language}", str(TRANSLATIONS), True),
+        (f"qtbase_{language}", qt_dir, False),
     ):
         translator = QTranslator(app)
         if translator.load(name, folder):
             app.installTranslator(translator)
             _installed.append(translator)
-        elif name.startswith("buyback"):
-            # A source checkout that skipped the build: say so rather than silently
-            # showing English to someone who chose Russian.
-            log.warning(
-                "no compiled translation %s in %s; run `python -m app.ui.i18n build`",
-                name,
-                folder,
-            )
-            return ENGLISH
-    return language
+        else:
+            translator.deleteLater()
+            if required:
+                return False
+    return True
 
 
 # -- formats -----------------------------------------------------------------------------

@@ -36,11 +36,12 @@ from app.core.queries import (
 from app.core.service import EngineService
 from app.core.states import OrderStatus, TaskStatus
 from app.ui.accounts_view import AccountsView
-from app.ui.common import in_background, number, status_label, when_done
+from app.ui.common import fill, in_background, number, status_label, when_done
 from app.ui.i18n import apply_language
 from app.ui.orders_view import OrdersView
 from app.ui.tasks_view import TaskDetailDialog, TasksView
 
+LAYOUT = "2"  # the saved column layout's version: another one is not restored
 PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
 REFRESH_MS = 2000  # shared state (other workstations, accounts) is re-read this often
 MIN_REFRESH_S = 0.5  # progress events re-read the Orders at most this often
@@ -67,13 +68,23 @@ class MainWindow(QMainWindow):
     notified = Signal(str, str)
     replaced = Signal(object)
 
-    def __init__(self, db: Database, engine: EngineService, parent: QWidget | None = None):
+    def __init__(
+        self,
+        db: Database,
+        engine: EngineService,
+        parent: QWidget | None = None,
+        *,
+        events: Subscription | None = None,
+    ):
         super().__init__(parent)
         self.db = db
         self.engine = engine
         self.setWindowTitle(self.tr("Buyback console"))
         self.resize(1280, 800)
-        self.events: Subscription = engine.bus.subscribe()
+        # A successor (language switch) takes over its predecessor's subscription, and
+        # with it the events not yet shown.
+        self.events: Subscription = events or engine.bus.subscribe()
+        self._handed_over = False
 
         self.orders_view = OrdersView()
         self.tasks_view = TasksView(db)
@@ -330,11 +341,14 @@ class MainWindow(QMainWindow):
         )
         self.notify(
             title,
-            text.replace("%1", str(e.order_id))
-            .replace("%2", row.client if row else self.tr("a client"))
-            .replace("%3", number(e.purchased))
-            .replace("%4", number(e.total))
-            .replace("%5", status_label(e.status)),
+            fill(
+                text,
+                e.order_id,
+                row.client if row else self.tr("a client"),
+                number(e.purchased),
+                number(e.total),
+                status_label(e.status),
+            ),
         )
 
     def notify(self, title: str, message: str) -> None:
@@ -452,14 +466,17 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             self.tr("Cancel order"),
-            self.tr(
-                "Cancel order #%1 for %2?\n\n%3 of %4 units are bought and stay bought. Units not "
-                "started are cancelled; a purchase already being placed finishes and is recorded."
-            )
-            .replace("%1", str(row.id))
-            .replace("%2", row.client)
-            .replace("%3", number(row.purchased))
-            .replace("%4", number(row.total)),
+            fill(
+                self.tr(
+                    "Cancel order #%1 for %2?\n\n%3 of %4 units are bought and stay bought. "
+                    "Units not started are cancelled; a purchase already being placed finishes "
+                    "and is recorded."
+                ),
+                row.id,
+                row.client,
+                number(row.purchased),
+                number(row.total),
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -583,9 +600,9 @@ class MainWindow(QMainWindow):
         and the running purchases are not touched."""
         apply_language(choice)
         self.save_layout()
-        successor = MainWindow(self.db, self.engine)
-        successor.tabs.setCurrentIndex(self.tabs.currentIndex())
-        successor.select_order_when_shown(self.orders_view.current_order())
+        self._handed_over = True
+        successor = MainWindow(self.db, self.engine, events=self.events)
+        successor.take_over(self)
         successor.setWindowState(self.windowState())
         successor.show()
         self.replaced.emit(successor)
@@ -593,8 +610,20 @@ class MainWindow(QMainWindow):
         self.deleteLater()
         return successor
 
-    def select_order_when_shown(self, order_id: int | None) -> None:
-        self._select_pending = order_id
+    def take_over(self, old: MainWindow) -> None:
+        """What the operator had in front of them in `old`: tab, selected Order, the
+        Tasks filter and sort, what was already notified, an engine error being shown."""
+        self.tabs.setCurrentIndex(old.tabs.currentIndex())
+        self._select_pending = old.orders_view.current_order()
+        self._notified = dict(old._notified)
+        tasks, before = self.tasks_view, old.tasks_view
+        tasks.status_box.setCurrentIndex(before.status_box.currentIndex())
+        tasks.search.setText(before.search.text())
+        header = before.table.horizontalHeader()
+        tasks.table.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        if old.error_box is not None and old.error_box.isVisible():
+            for message in old.error_box.text().split("\n\n"):
+                self._show_error(message)
 
     def open_log_folder(self) -> None:
         folder = log_dir()
@@ -628,19 +657,26 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         s = self._settings()
-        for key, restore in (
+        restorers = [
             ("window/geometry", self.restoreGeometry),
             ("window/state", self.restoreState),
             ("window/splitter", self.splitter.restoreState),
-            ("window/tasks_header", self.tasks_view.table.horizontalHeader().restoreState),
-            ("window/orders_header", self.orders_view.horizontalHeader().restoreState),
-        ):
+        ]
+        if str(s.value("window/layout", "")) == LAYOUT:
+            # Column widths saved by an older console are dropped: its columns were
+            # narrower than the Russian headers need.
+            restorers += [
+                ("window/tasks_header", self.tasks_view.table.horizontalHeader().restoreState),
+                ("window/orders_header", self.orders_view.horizontalHeader().restoreState),
+            ]
+        for key, restore in restorers:
             value = s.value(key)
             if isinstance(value, QByteArray):
                 restore(value)
 
     def save_layout(self) -> None:
         s = self._settings()
+        s.setValue("window/layout", LAYOUT)
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
@@ -651,5 +687,6 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self._pump.stop()
         self._refresh.stop()
-        self.events.close()
+        if not self._handed_over:
+            self.events.close()
         super().closeEvent(event)

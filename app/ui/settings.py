@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.i18n import applied_choice, loadable
+
 BROWSER = "engine/browser"
 CONCURRENCY = "engine/concurrency"
 LANGUAGE = "ui/language"
@@ -69,15 +71,17 @@ def folder_of(db_url: str) -> Path | None:
 
 
 class SettingsDialog(QDialog):
-    language_changed = Signal(str)
-
     """Attributes:
-    browser_edit, concurrency_box, language_box: the stored choices.
-Signals:
-    language_changed(str): Save changed the language ("system", "en" or "ru").
-    data_edit, open_data_button: where the database lives (read-only) and a button
-        to open that folder.
+        browser_edit, concurrency_box, language_box: the stored choices (the languages
+            offered are those whose translation this installation has).
+        data_edit, open_data_button: where the database lives (read-only) and a button
+            to open that folder.
+    Signals:
+        language_changed(str): Save chose a language other than the one on screen
+            ("system", "en" or "ru").
     """
+
+    language_changed = Signal(str)
 
     def __init__(self, db_url: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,10 +112,13 @@ Signals:
         data_row.addWidget(self.open_data_button)
 
         self.language_box = QComboBox()
+        shown = loadable()
         for code, name in LANGUAGES:
-            self.language_box.addItem(self.tr(name) if code == "system" else name, code)
-        self._language = stored_language(s)
-        self.language_box.setCurrentIndex(max(self.language_box.findData(self._language), 0))
+            if code == "system":
+                self.language_box.addItem(self.tr(name), code)
+            elif code in shown:
+                self.language_box.addItem(name, code)
+        self.language_box.setCurrentIndex(max(self.language_box.findData(stored_language(s)), 0))
 
         form = QFormLayout()
         form.addRow(self.tr("Browser:"), browser_row)
@@ -152,5 +159,5 @@ Signals:
         s.setValue(LANGUAGE, self.language_box.currentData())
         s.sync()
         super().accept()
-        if self.language_box.currentData() != self._language:
+        if self.language_box.currentData() != applied_choice():
             self.language_changed.emit(self.language_box.currentData())

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any QApplication exists
+# The system locale the tests assume: none set ("C"), whatever the developer's machine has
+# (the language tests pass the locales they are about explicitly).
+os.environ["LC_ALL"] = "C.UTF-8"
+os.environ.pop("LANGUAGE", None)
 
 import concurrent.futures
 import threading

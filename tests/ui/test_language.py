@@ -11,20 +11,21 @@ from pathlib import Path
 
 import pytest
 from helpers import seed_market
-from PySide6.QtCore import QLocale, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTranslator
 from PySide6.QtWidgets import QDialogButtonBox
 from shiboken6 import isValid
 
 import main
 from app.core.context import EngineSettings
 from app.core.drivers.memory import MemoryDriver
+from app.core.events import OrderProgress, TaskChanged
 from app.core.orders import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.ui import i18n
 from app.ui.i18n import apply_language, local_time, money, number, resolve
 from app.ui.main_window import MainWindow
 from app.ui.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
-from app.ui.settings import console_defaults
+from app.ui.settings import SettingsDialog, console_defaults
 
 SHOTS = Path("/tmp/buyback-shots")
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
@@ -125,9 +126,34 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
     russian.grab().save(str(SHOTS / "language-ru.png"))
     russian.settings_dialog.reject()
 
+    # What the operator has in front of them survives a switch: filters, sort, an
+    # Order already notified, and engine events not yet shown.
+    qtbot.waitUntil(lambda: russian._notified.get(order_id) == "purchased", timeout=5000)
+    russian.tasks_view.search.setText("A1")
+    russian.tasks_view.status_box.setCurrentIndex(3)  # problems
+    russian.tasks_view.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+    seen: list[tuple[str, str]] = []
+    russian.replaced.connect(lambda new: new.notified.connect(lambda *a: seen.append(a)))
+    review = TaskChanged(1, order_id, 1, "needs_review", datetime.now(UTC), error="check it")
+    russian.engine.bus.publish(review)  # queued for the window being replaced
     back = switch(qtbot, russian, "en")
     assert texts(back)["menus"] == english["menus"]
     assert texts(back)["headers"] == english["headers"]
+    qtbot.waitUntil(lambda: [t for t, _ in seen] == ["Needs review"], timeout=3000)
+    bought = OrderProgress(order_id, "purchased", 3, {"purchased": 3})
+    back.engine.bus.publish(bought)  # told before the switches: not a second message
+    qtbot.wait(400)
+    assert [t for t, _ in seen] == ["Needs review"]
+    assert back.tasks_view.search.text() == "A1"
+    assert back.tasks_view.status_box.currentIndex() == 3
+    header = back.tasks_view.table.horizontalHeader()
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+        4,
+        Qt.SortOrder.DescendingOrder,
+    )
+    # The translators replaced on each switch are freed, not piled up.
+    app = QCoreApplication.instance()
+    qtbot.waitUntil(lambda: not app.findChildren(QTranslator), timeout=3000)
     # Saved: the next start of the console speaks the chosen language.
     assert QSettings().value("ui/language") == "en"
 
@@ -180,12 +206,16 @@ def test_a_new_order_names_its_problems_in_russian(qtbot, catalogs, engine) -> N
     ("system", "choice", "language", "locale"),
     [
         ("ru_RU", "system", "ru", "ru_RU"),
+        ("ru_KZ", "system", "ru", "ru_KZ"),
         ("de_DE", "system", "en", "de_DE"),  # not spoken: English words, German formats
+        ("uk_UA", "system", "en", "uk_UA"),
         ("en_GB", "system", "en", "en_GB"),
-        ("ru_RU", "en", "en", "en_US"),
-        ("en_GB", "ru", "ru", "ru_RU"),
-        ("ru_KZ", "ru", "ru", "ru_KZ"),  # the system's own variant is kept
+        # A chosen language changes the words; the formats stay the region's.
+        ("ru_RU", "en", "en", "ru_RU"),
+        ("en_GB", "ru", "ru", "en_GB"),
+        # No locale set at all: the formats follow the language.
         ("C", "system", "en", "en_US"),
+        ("C", "ru", "ru", "ru_RU"),
     ],
 )
 def test_the_language_follows_the_system_unless_chosen(
@@ -198,17 +228,48 @@ def test_the_language_follows_the_system_unless_chosen(
 def test_dates_numbers_and_money_are_shown_in_the_locales_format(qapp) -> None:
     at = datetime(2026, 11, 26, 14, 5, 9, tzinfo=UTC)
     local = at.astimezone()
-    apply_language("ru")
+    apply_language("ru", QLocale("C"))
     assert money(399050) == "3\u00a0990,50\u00a0₽"
     assert number(1234567) == "1\u00a0234\u00a0567"
     assert local_time(at, True) == local.strftime("%d.%m.%Y %H:%M:%S")
-    apply_language("en")
+    # English words on a Russian system keep the Russian formats.
+    assert apply_language("en", QLocale("ru_RU")) == "en"
+    assert money(399050) == "3\u00a0990,50\u00a0₽"
+    apply_language("en", QLocale("C"))
     assert money(399050) == "₽3,990.50"
     assert number(1234567) == "1,234,567"
     assert local_time(at, True) == (
         f"{local.month}/{local.day}/{local.year} "
         f"{local.hour % 12 or 12}:{local:%M:%S}\u202f{'AM' if local.hour < 12 else 'PM'}"
     )
+
+
+def test_without_its_compiled_translation_a_language_falls_back_to_english(
+    qtbot, db, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)  # a checkout that skipped the build
+    assert apply_language("ru") == "en"
+    assert money(399050) == "₽3,990.50"  # English formats too, not a mix
+    assert i18n.loadable() == ["en"]
+    dialog = SettingsDialog(db.url)
+    qtbot.addWidget(dialog)
+    offered = [dialog.language_box.itemData(i) for i in range(dialog.language_box.count())]
+    assert offered == ["system", "en"]
+
+
+def test_a_layout_saved_by_an_older_console_keeps_the_new_column_widths(qtbot, db, service) -> None:
+    old = QSettings()
+    narrow = MainWindow(db, service)
+    narrow.tasks_view.table.horizontalHeader().resizeSection(0, 20)
+    narrow.close()  # saves the narrow column
+    old.remove("window/layout")  # as written before the layout had a version
+
+    window = MainWindow(db, service)
+    assert window.tasks_view.table.horizontalHeader().sectionSize(0) == 70
+    window.tasks_view.table.horizontalHeader().resizeSection(0, 90)
+    window.close()  # saves this layout, with its version
+    again = MainWindow(db, service)
+    assert again.tasks_view.table.horizontalHeader().sectionSize(0) == 90
 
 
 def test_every_string_of_the_console_is_translated_and_compiled() -> None:

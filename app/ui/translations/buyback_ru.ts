@@ -298,7 +298,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../crash.py" line="+30"/>
+        <location filename="../crash.py" line="+32"/>
         <source>the terminal (no log file could be opened)</source>
         <translation>терминал (не удалось открыть файл журнала)</translation>
     </message>
@@ -455,7 +455,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+192"/>
+        <location filename="../common.py" line="+193"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -527,12 +527,13 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="+74"/>
+        <location filename="../app.py" line="+86"/>
+        <location filename="../main_window.py" line="+82"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location filename="../main_window.py" line="+11"/>
         <source>Tasks</source>
         <translation>Задачи</translation>
     </message>
@@ -752,12 +753,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Заказ №%1 для %2 — %5: выкуплено %3 из %4 шт.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>a client</source>
         <translation>клиента</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+43"/>
         <source>Running %1 · Queued %2 · Purchased %3 · Failed %4</source>
         <translation>Выполняется: %1 · В очереди: %2 · Выкуплено: %3 · Ошибки: %4</translation>
     </message>
@@ -787,7 +788,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Отмена заказа</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Cancel order #%1 for %2?
 
 %3 of %4 units are bought and stay bought. Units not started are cancelled; a purchase already being placed finishes and is recorded.</source>
@@ -796,7 +797,7 @@ Send that file along when you report the problem. The console keeps running; if 
 Выкуплено %3 из %4 шт. — эти покупки сохранятся. Не начатые единицы будут отменены; покупка, которая уже оформляется, будет завершена и учтена.</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>Order #%1 cancelled</source>
         <translation>Заказ №%1 отменён</translation>
     </message>
@@ -842,7 +843,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+71"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
@@ -1107,12 +1108,12 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings.py" line="+34"/>
+        <location filename="../settings.py" line="+36"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+52"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -1127,17 +1128,17 @@ Database: %1</source>
         <translation>Обзор…</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+31"/>
         <source>Purchases at once:</source>
         <translation>Покупок одновременно:</translation>
     </message>
     <message>
-        <location line="-15"/>
+        <location line="-18"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+17"/>
         <source>Browser:</source>
         <translation>Браузер:</translation>
     </message>
