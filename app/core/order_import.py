@@ -22,7 +22,7 @@ from app.core.orders import (
 )
 from app.core.supervisor import create_order
 from app.core.tables import header_cells, map_columns, norm, read_table
-from app.core.text import QT_TRANSLATE_NOOP, say
+from app.core.text import QT_TRANSLATE_NOOP
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {
@@ -197,26 +197,22 @@ def plan_orders(
         rows.append(row)
         if not row.client:
             row.errors.append(
-                FieldError(
-                    None,
-                    "client",
-                    say(QT_TRANSLATE_NOOP("Engine", "empty; fill in the client's name")),
+                FieldError.of(
+                    None, "client", QT_TRANSLATE_NOOP("Engine", "empty; fill in the client's name")
                 )
             )
         given = row.marketplace or default_marketplace
         cat = markets.get(given.casefold())
         if cat is None:
             row.errors.append(
-                FieldError(
+                FieldError.of(
                     None,
                     "marketplace",
-                    say(
-                        QT_TRANSLATE_NOOP(
-                            "Engine", "unknown marketplace '{code}' (set up here: {known})"
-                        ),
-                        code=given,
-                        known=", ".join(sorted(catalogs)) or "-",
+                    QT_TRANSLATE_NOOP(
+                        "Engine", "unknown marketplace '{code}' (set up here: {known})"
                     ),
+                    code=given,
+                    known=", ".join(sorted(catalogs)) or "-",
                 )
             )
         else:

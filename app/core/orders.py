@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,6 +64,11 @@ class FieldError:
     field: str  # one of FIELDS
     message: Message
 
+    @classmethod
+    def of(cls, line: int | None, field: str, template: str, **values: Any) -> FieldError:
+        """A problem from a template marked with QT_TRANSLATE_NOOP("Engine", ...)."""
+        return cls(line, field, say(template, **values))
+
     def __str__(self) -> str:
         where = f"Line {self.line}, {self.field}" if self.line else self.field.capitalize()
         return f"{where}: {self.message}"
@@ -103,38 +109,28 @@ def parse_money(value: str | int | Decimal | float) -> int:
         amount = Decimal(text)
     except InvalidOperation:
         raise Refused(
-            say(
-                QT_TRANSLATE_NOOP(
-                    "Engine", "'{value}' is not an amount; enter rubles such as 1299.90"
-                ),
-                value=value,
-            )
+            QT_TRANSLATE_NOOP("Engine", "'{value}' is not an amount; enter rubles such as 1299.90"),
+            value=value,
         ) from None
     if not amount.is_finite() or amount <= 0:
         raise Refused(
-            say(
-                QT_TRANSLATE_NOOP(
-                    "Engine", "'{value}' is not a positive amount; enter rubles such as 1299.90"
-                ),
-                value=value,
-            )
+            QT_TRANSLATE_NOOP(
+                "Engine", "'{value}' is not a positive amount; enter rubles such as 1299.90"
+            ),
+            value=value,
         )
     if amount != amount.quantize(Decimal("0.01")):
         raise Refused(
-            say(
-                QT_TRANSLATE_NOOP("Engine", "'{value}' has more than two decimals (kopecks)"),
-                value=value,
-            )
+            QT_TRANSLATE_NOOP("Engine", "'{value}' has more than two decimals (kopecks)"),
+            value=value,
         )
     minor = int(amount * 100)
     if minor > MAX_PRICE_MINOR:
         raise Refused(
-            say(
-                QT_TRANSLATE_NOOP(
-                    "Engine", "'{value}' is too large for a unit price; check for a typo"
-                ),
-                value=value,
-            )
+            QT_TRANSLATE_NOOP(
+                "Engine", "'{value}' is too large for a unit price; check for a typo"
+            ),
+            value=value,
         )
     return minor
 
@@ -143,27 +139,21 @@ def parse_quantity(value: int | str, max_units: int) -> int:
     text = str(value).strip()
     if not re.fullmatch(r"[+-]?\d+", text):
         raise Refused(
-            say(
-                QT_TRANSLATE_NOOP(
-                    "Engine", "'{value}' is not a whole number of units; enter e.g. 5"
-                ),
-                value=value,
-            )
+            QT_TRANSLATE_NOOP("Engine", "'{value}' is not a whole number of units; enter e.g. 5"),
+            value=value,
         )
     qty = int(text)
     if qty < 1:
-        raise Refused(say(QT_TRANSLATE_NOOP("Engine", "must be at least 1 (got {qty})"), qty=qty))
+        raise Refused(QT_TRANSLATE_NOOP("Engine", "must be at least 1 (got {qty})"), qty=qty)
     if qty > max_units:
         raise Refused(
-            say(
-                QT_TRANSLATE_NOOP(
-                    "Engine",
-                    "{qty} units is over the limit of {max_units} per line; "
-                    "split it into several lines or raise the limit in settings",
-                ),
-                qty=qty,
-                max_units=max_units,
-            )
+            QT_TRANSLATE_NOOP(
+                "Engine",
+                "{qty} units is over the limit of {max_units} per line; "
+                "split it into several lines or raise the limit in settings",
+            ),
+            qty=qty,
+            max_units=max_units,
         )
     return qty
 
@@ -214,38 +204,34 @@ def check_line(
     article_id = cat.articles.get(sku)
     if not sku:
         errors.append(
-            FieldError(n, "article", say(QT_TRANSLATE_NOOP("Engine", "enter an article number")))
+            FieldError.of(n, "article", QT_TRANSLATE_NOOP("Engine", "enter an article number"))
         )
     elif article_id is None:
         errors.append(
-            FieldError(
+            FieldError.of(
                 n,
                 "article",
-                say(
-                    QT_TRANSLATE_NOOP(
-                        "Engine", "'{sku}' is not in {catalog}'s catalog; check the number"
-                    ),
-                    sku=sku,
-                    catalog=cat.name,
+                QT_TRANSLATE_NOOP(
+                    "Engine", "'{sku}' is not in {catalog}'s catalog; check the number"
                 ),
+                sku=sku,
+                catalog=cat.name,
             )
         )
     code = str(line.pickup_point).strip()
     point_id = cat.pickup_points.get(code)
     if not code:
         errors.append(
-            FieldError(n, "pickup point", say(QT_TRANSLATE_NOOP("Engine", "choose a pickup point")))
+            FieldError.of(n, "pickup point", QT_TRANSLATE_NOOP("Engine", "choose a pickup point"))
         )
     elif point_id is None:
         errors.append(
-            FieldError(
+            FieldError.of(
                 n,
                 "pickup point",
-                say(
-                    QT_TRANSLATE_NOOP("Engine", "'{code}' is not a pickup point of {catalog}"),
-                    code=code,
-                    catalog=cat.name,
-                ),
+                QT_TRANSLATE_NOOP("Engine", "'{code}' is not a pickup point of {catalog}"),
+                code=code,
+                catalog=cat.name,
             )
         )
     qty = 0
@@ -271,33 +257,31 @@ def check(spec: OrderSpec, catalogs: dict[str, Catalog], *, max_units_per_line: 
     client = spec.client.strip()
     if not client:
         errors.append(
-            FieldError(None, "client", say(QT_TRANSLATE_NOOP("Engine", "enter the client's name")))
+            FieldError.of(None, "client", QT_TRANSLATE_NOOP("Engine", "enter the client's name"))
         )
     cat = catalogs.get(spec.marketplace)
     if cat is None:
         errors.append(
-            FieldError(
+            FieldError.of(
                 None,
                 "marketplace",
-                say(
-                    QT_TRANSLATE_NOOP("Engine", "unknown marketplace '{code}'"),
-                    code=spec.marketplace,
-                ),
+                QT_TRANSLATE_NOOP("Engine", "unknown marketplace '{code}'"),
+                code=spec.marketplace,
             )
         )
         raise InvalidOrder(errors)
     if not spec.lines:
         errors.append(
-            FieldError(
+            FieldError.of(
                 None,
                 "lines",
-                say(QT_TRANSLATE_NOOP("Engine", "the order has no lines; add at least one")),
+                QT_TRANSLATE_NOOP("Engine", "the order has no lines; add at least one"),
             )
         )
     if spec.batch_size is not None and spec.batch_size < 1:
         errors.append(
-            FieldError(
-                None, "batch size", say(QT_TRANSLATE_NOOP("Engine", "must be at least 1 unit"))
+            FieldError.of(
+                None, "batch size", QT_TRANSLATE_NOOP("Engine", "must be at least 1 unit")
             )
         )
     lines: list[ValidLine] = []

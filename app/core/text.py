@@ -32,8 +32,9 @@ def say(template: str, **values: Any) -> Message:
 
 
 class Refused(ValueError):
-    """A ValueError whose message the console can translate."""
+    """A ValueError whose message the console can translate: raised with a template
+    marked with QT_TRANSLATE_NOOP("Engine", ...) and its values."""
 
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
+    def __init__(self, template: str, **values: Any):
+        self.message = say(template, **values)
+        super().__init__(str(self.message))

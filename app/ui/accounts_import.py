@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.account_import import ImportPlan, ImportRow, Outcome, apply_import, plan_import
 from app.core.db import Database
 from app.core.models import MarketPlace
-from app.ui.common import Index, RowsModel, number, status_background, status_color
+from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
 from app.ui.import_dialog import ImportDialog
 
 # Outcomes in the Task status palette: add like a purchase, update like running work.
@@ -59,7 +59,7 @@ class PlanModel(RowsModel):
         style = OUTCOME_STYLE[r.outcome]
         if role == Qt.ItemDataRole.DisplayRole:
             details = r.reason or (
-                self.tr("changes %1").replace("%1", ", ".join(r.changes)) if r.changes else ""
+                fill(self.tr("changes %1"), ", ".join(r.changes)) if r.changes else ""
             )
             outcome = self.tr(OUTCOME_LABELS[r.outcome])
             return [r.where or r.source, r.login, r.marketplace, outcome, details][col]
@@ -109,11 +109,13 @@ class AccountImportDialog(ImportDialog):
         self.model.set_rows([_Line(n, r) for n, r in enumerate(plan.rows)])
         c = plan.counts()
         self.show_summary(
-            self.tr("%1 to add, %2 to update, %3 skipped, %4 rejected.")
-            .replace("%1", number(c["add"]))
-            .replace("%2", number(c["update"]))
-            .replace("%3", number(c["skip"]))
-            .replace("%4", number(c["reject"])),
+            fill(
+                self.tr("%1 to add, %2 to update, %3 skipped, %4 rejected."),
+                number(c["add"]),
+                number(c["update"]),
+                number(c["skip"]),
+                number(c["reject"]),
+            ),
             plan.notes,
         )
         self.import_button.setEnabled(bool(plan.accepted()))

@@ -27,6 +27,7 @@ from app.core.secrets import get_vault
 from app.ui.common import (
     Index,
     RowsModel,
+    fill,
     in_background,
     local_time,
     number,
@@ -81,7 +82,7 @@ class AccountsModel(RowsModel):
                 if r.has_session:
                     lines.append(self.tr("Stored browser session"))
                 if r.profile_dir:
-                    lines.append(self.tr("Browser profile: %1").replace("%1", r.profile_dir))
+                    lines.append(fill(self.tr("Browser profile: %1"), r.profile_dir))
                 return "\n".join(lines) or None
         return None
 
@@ -223,7 +224,7 @@ class AccountsView(QWidget):
 
         def done(n: int) -> None:
             text = self.tr("%1 accounts enabled") if enabled else self.tr("%1 accounts disabled")
-            self._say(text.replace("%1", number(n)))
+            self._say(fill(text, number(n)))
             self.reload()
             self.changed.emit()
 
@@ -241,9 +242,11 @@ class AccountsView(QWidget):
         self._update_actions()
         counts = Counter(_health(r.health) for r in results)
         self._say(
-            self.tr("Checked %1 accounts: %2")
-            .replace("%1", number(len(results)))
-            .replace("%2", ", ".join(f"{k} {number(v)}" for k, v in counts.items()) or "-")
+            fill(
+                self.tr("Checked %1 accounts: %2"),
+                number(len(results)),
+                ", ".join(f"{k} {number(v)}" for k, v in counts.items()) or "-",
+            )
         )
         self.reload()
         self.changed.emit()
@@ -264,9 +267,11 @@ class AccountsView(QWidget):
 
     def _imported(self, counts: dict[str, int]) -> None:
         self._say(
-            self.tr("Imported: %1 added, %2 updated")
-            .replace("%1", number(counts["add"]))
-            .replace("%2", number(counts["update"]))
+            fill(
+                self.tr("Imported: %1 added, %2 updated"),
+                number(counts["add"]),
+                number(counts["update"]),
+            )
         )
         self.reload()
         self.changed.emit()

@@ -190,8 +190,7 @@ def field_error(error: FieldError, *, with_line: bool = True) -> str:
     """A validation problem as the operator reads it: "Line 2, quantity: must be …"."""
     name = QCoreApplication.translate(CONTEXT, error.field)
     if error.line and with_line:
-        where = QCoreApplication.translate("FieldError", "Line %1, %2")
-        where = where.replace("%1", str(error.line)).replace("%2", name)
+        where = fill(QCoreApplication.translate("FieldError", "Line %1, %2"), error.line, name)
     else:
         where = name[:1].upper() + name[1:]
     return f"{where}: {say(error.message)}"

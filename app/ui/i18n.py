@@ -13,7 +13,6 @@ the build compiles into `.qm` files next to them:
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import subprocess
 import sys
@@ -41,6 +40,7 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 SOURCES = Path(__file__).resolve().parents[1]
 ENGLISH = "en"  # the language the code is written in: it needs no translator
 LANGUAGES = ("en", "ru")
+NAMES = {"en": "English", "ru": "Русский"}  # each in itself: anyone finds their own
 _QT_LANGUAGE = {"en": QLocale.Language.English, "ru": QLocale.Language.Russian}
 _DEFAULT_TERRITORY = {"en": QLocale.Country.UnitedStates, "ru": QLocale.Country.Russia}
 
@@ -159,10 +159,8 @@ _formats = _formats_for(resolve("system")[1])  # until apply_language says other
 def set_formats(locale: QLocale) -> None:
     global _formats
     _formats = _formats_for(locale)
-    local_time.cache_clear()
 
 
-@functools.lru_cache(maxsize=4096)  # the Tasks table shows the same instants many times
 def local_time(value: datetime | None, with_date: bool = False) -> str:
     """A UTC instant in the operator's time zone and locale: time with seconds, or date
     and time."""
@@ -182,11 +180,9 @@ def money(minor: int | None) -> str:
     return _formats.locale.toCurrencyString(minor / 100, "₽", 2)
 
 
-def number(value: int | float, decimals: int = 0) -> str:
-    """A count or rate with the locale's digit grouping and decimal sign."""
-    if decimals == 0:
-        return _formats.locale.toString(int(value))
-    return _formats.locale.toString(float(value), "f", decimals)
+def number(value: int) -> str:
+    """A count with the locale's digit grouping: 1 234 567, 1,234,567."""
+    return _formats.locale.toString(value)
 
 
 # -- the build ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.db import Database
-from app.ui.common import RowsModel, in_background, status_color
+from app.ui.common import RowsModel, fill, in_background, status_color
 
 
 def _translated(source: str) -> str:
@@ -169,7 +169,7 @@ class ImportDialog(QDialog):
         self.plan = None
         self.import_button.setEnabled(False)
         self.summary.setStyleSheet("")
-        self.summary.setText(self.tr("Reading %1…").replace("%1", path))
+        self.summary.setText(fill(self.tr("Reading %1…"), path))
 
         def show(plan: Any) -> None:
             if request == self._request:  # else the operator chose another source meanwhile

@@ -299,9 +299,11 @@ class MainWindow(QMainWindow):
             elif isinstance(e, TaskChanged) and e.status == TaskStatus.NEEDS_REVIEW:
                 self.notify(
                     self.tr("Needs review"),
-                    self.tr("A unit of order #%1 needs review: %2")
-                    .replace("%1", str(e.order_id))
-                    .replace("%2", e.error or self.tr("check it in the Tasks table")),
+                    fill(
+                        self.tr("A unit of order #%1 needs review: %2"),
+                        str(e.order_id),
+                        e.error or self.tr("check it in the Tasks table"),
+                    ),
                 )
         if self._orders_dirty and self._refresh_due():
             self._orders_dirty = False
@@ -387,13 +389,15 @@ class MainWindow(QMainWindow):
         running = sum(counts.get(s, 0) for s in ("assigned", "running", "submitting"))
         waiting = sum(counts.get(s, 0) for s in ("pending", "waiting_account", "retry_wait"))
         self.counts_label.setText(
-            self.tr("Running %1 · Queued %2 · Purchased %3 · Failed %4")
-            .replace("%1", number(running))
-            .replace("%2", number(waiting))
-            .replace("%3", number(counts.get("purchased", 0) + counts.get("delivered", 0)))
-            .replace("%4", number(counts.get("failed", 0) + counts.get("needs_review", 0)))
+            fill(
+                self.tr("Running %1 · Queued %2 · Purchased %3 · Failed %4"),
+                number(running),
+                number(waiting),
+                number(counts.get("purchased", 0) + counts.get("delivered", 0)),
+                number(counts.get("failed", 0) + counts.get("needs_review", 0)),
+            )
         )
-        self.rate_label.setText(self.tr("%1 purchases/min").replace("%1", number(per_minute)))
+        self.rate_label.setText(fill(self.tr("%1 purchases/min"), number(per_minute)))
         self.accounts_view.accounts.set_rows(accounts)
 
     def _reload_orders(self) -> None:
@@ -449,14 +453,14 @@ class MainWindow(QMainWindow):
         if (order_id := self.orders_view.current_order()) is not None:
             self._command(
                 self.engine.resume(order_id),
-                self.tr("Order #%1 started").replace("%1", str(order_id)),
+                fill(self.tr("Order #%1 started"), str(order_id)),
             )
 
     def pause_order(self) -> None:
         if (order_id := self.orders_view.current_order()) is not None:
             self._command(
                 self.engine.pause(order_id),
-                self.tr("Order #%1 paused").replace("%1", str(order_id)),
+                fill(self.tr("Order #%1 paused"), str(order_id)),
             )
 
     def cancel_order(self) -> None:
@@ -483,7 +487,7 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self._command(
                 self.engine.cancel(row.id),
-                self.tr("Order #%1 cancelled").replace("%1", str(row.id)),
+                fill(self.tr("Order #%1 cancelled"), str(row.id)),
             )
 
     def retry_failed(self) -> None:
@@ -520,9 +524,7 @@ class MainWindow(QMainWindow):
         in_background(read, show)
 
     def _order_created(self, order_id: int | None) -> None:
-        self.statusBar().showMessage(
-            self.tr("Order #%1 created").replace("%1", str(order_id)), 5000
-        )
+        self.statusBar().showMessage(fill(self.tr("Order #%1 created"), str(order_id)), 5000)
         self.tasks_view.model.reload()
         self._reload_orders()
 
@@ -540,9 +542,9 @@ class MainWindow(QMainWindow):
 
     def _orders_imported(self, ids: list[int]) -> None:
         self.statusBar().showMessage(
-            self.tr("Imported %1 orders: %2")
-            .replace("%1", number(len(ids)))
-            .replace("%2", ", ".join(f"#{i}" for i in ids)),
+            fill(
+                self.tr("Imported %1 orders: %2"), number(len(ids)), ", ".join(f"#{i}" for i in ids)
+            ),
             10000,
         )
         self.tasks_view.model.reload()
@@ -573,10 +575,12 @@ class MainWindow(QMainWindow):
 
         def done(units: int) -> None:
             self.statusBar().showMessage(
-                self.tr("Order #%1's report (%2 units) saved to %3")
-                .replace("%1", str(order_id))
-                .replace("%2", number(units))
-                .replace("%3", path),
+                fill(
+                    self.tr("Order #%1's report (%2 units) saved to %3"),
+                    str(order_id),
+                    number(units),
+                    path,
+                ),
                 10000,
             )
 
@@ -645,9 +649,13 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             self.tr("About"),
-            self.tr(
-                "Buyback console: clients' orders into finished, tracked purchases.\nDatabase: %1"
-            ).replace("%1", self.db.url),
+            fill(
+                self.tr(
+                    "Buyback console: clients' orders into finished, tracked purchases."
+                    "\nDatabase: %1"
+                ),
+                self.db.url,
+            ),
         )
 
     # -- layout memory -----------------------------------------------------------------

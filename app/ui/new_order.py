@@ -41,7 +41,7 @@ from app.core.orders import (
     parse_quantity,
 )
 from app.core.states import UnitRule
-from app.ui.common import field_error, number, say
+from app.ui.common import field_error, fill, number, say
 
 log = logging.getLogger(__name__)
 
@@ -510,9 +510,7 @@ class NewOrderDialog(QDialog):
             except ValueError:
                 pass  # listed among the problems; it adds no units
         self.summary_label.setText(
-            self.tr("Lines: %1  ·  units: %2")
-            .replace("%1", number(len(spec.lines)))
-            .replace("%2", number(units))
+            fill(self.tr("Lines: %1  ·  units: %2"), number(len(spec.lines)), number(units))
         )
 
     # -- submitting ----------------------------------------------------------------------
@@ -550,7 +548,7 @@ class NewOrderDialog(QDialog):
             if not isinstance(exc, KnownError):
                 log.error("Saving an order failed", exc_info=exc)
             reason = str(exc) or type(exc).__name__
-            self._show_messages([self.tr("The order was not saved: %1").replace("%1", reason)])
+            self._show_messages([fill(self.tr("The order was not saved: %1"), reason)])
         else:
             self.order_id = order_id
             self.accept()

@@ -16,6 +16,7 @@ from app.ui.common import (
     Index,
     RowsModel,
     field_error,
+    fill,
     number,
     status_background,
     status_color,
@@ -56,7 +57,7 @@ class OrderPlanModel(RowsModel):
         style = "purchased" if r.ok else "failed"
         if role == Qt.ItemDataRole.DisplayRole:
             outcome = (
-                self.tr("order %1, line %2").replace("%1", str(r.order)).replace("%2", str(r.line))
+                fill(self.tr("order %1, line %2"), str(r.order), str(r.line))
                 if r.ok
                 else self.tr("error")
             )
@@ -116,17 +117,20 @@ class OrderImportDialog(ImportDialog):
         self.model.set_rows([_Line(n, r) for n, r in enumerate(plan.rows)])
         if plan.ok:
             self.show_summary(
-                self.tr("%1 orders, %2 units to create.")
-                .replace("%1", number(len(plan.orders)))
-                .replace("%2", number(plan.units())),
+                fill(
+                    self.tr("%1 orders, %2 units to create."),
+                    number(len(plan.orders)),
+                    number(plan.units()),
+                ),
                 plan.notes,
             )
         else:
             bad = sum(1 for r in plan.rows if not r.ok)
             self.show_error(
-                self.tr(
-                    "%1 rows have errors; nothing will be imported until they are fixed."
-                ).replace("%1", number(bad))
+                fill(
+                    self.tr("%1 rows have errors; nothing will be imported until they are fixed."),
+                    number(bad),
+                )
             )
         self.import_button.setEnabled(plan.ok)
 

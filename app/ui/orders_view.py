@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.queries import OrderRow
-from app.ui.common import Index, RowsModel, local_time, number, status_color, status_label
+from app.ui.common import Index, RowsModel, fill, local_time, number, status_color, status_label
 
 COLUMNS = [
     QT_TRANSLATE_NOOP("Column", "Order"),
@@ -78,9 +78,7 @@ def _problems(r: OrderRow) -> str:
     """Failed units, and those waiting for the operator's review."""
     parts = [number(r.failed)] if r.failed else []
     if r.review:
-        parts.append(
-            QCoreApplication.translate("OrdersModel", "%1 review").replace("%1", number(r.review))
-        )
+        parts.append(fill(QCoreApplication.translate("OrdersModel", "%1 review"), number(r.review)))
     return " + ".join(parts)
 
 

@@ -23,25 +23,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.i18n import applied_choice, loadable
+from app.ui.i18n import LANGUAGES, NAMES, applied_choice, loadable
 
 BROWSER = "engine/browser"
 CONCURRENCY = "engine/concurrency"
 LANGUAGE = "ui/language"
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 32
-# Stored codes and their names: each language named in itself, so that an operator who
-# cannot read the current one still finds theirs.
-LANGUAGES = (
-    ("system", QT_TRANSLATE_NOOP("SettingsDialog", "As the system")),
-    ("en", "English"),
-    ("ru", "Русский"),
-)
+SYSTEM = "system"  # the stored choice "as the system", besides i18n.LANGUAGES
+SYSTEM_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "As the system")
 
 
 def stored_language(settings: QSettings | None = None) -> str:
-    value = str((settings or QSettings()).value(LANGUAGE, "system") or "system")
-    return value if value in {code for code, _ in LANGUAGES} else "system"
+    value = str((settings or QSettings()).value(LANGUAGE, SYSTEM) or SYSTEM)
+    return value if value in LANGUAGES else SYSTEM
 
 
 def stored_concurrency(settings: QSettings) -> int | None:
@@ -112,12 +107,9 @@ class SettingsDialog(QDialog):
         data_row.addWidget(self.open_data_button)
 
         self.language_box = QComboBox()
-        shown = loadable()
-        for code, name in LANGUAGES:
-            if code == "system":
-                self.language_box.addItem(self.tr(name), code)
-            elif code in shown:
-                self.language_box.addItem(name, code)
+        self.language_box.addItem(self.tr(SYSTEM_NAME), SYSTEM)
+        for code in loadable():
+            self.language_box.addItem(NAMES[code], code)
         self.language_box.setCurrentIndex(max(self.language_box.findData(stored_language(s)), 0))
 
         form = QFormLayout()

@@ -32,6 +32,7 @@ from app.core.db import Database
 from app.core.queries import TaskDetail, TaskFilter, task_detail
 from app.core.states import TaskStatus
 from app.ui.common import (
+    fill,
     in_background,
     local_time,
     money,
@@ -174,7 +175,7 @@ class TaskDetailDialog(QDialog):
         super().__init__(parent)
         self.task_id = task_id
         self._resolve = resolve
-        self.setWindowTitle(self.tr("Task %1").replace("%1", str(task_id)))
+        self.setWindowTitle(fill(self.tr("Task %1"), str(task_id)))
         self.resize(760, 520)
         self.summary = QFormLayout()
         self.history = QTableWidget(0, 5)

@@ -26,6 +26,7 @@ from app.ui.i18n import apply_language, local_time, money, number, resolve
 from app.ui.main_window import MainWindow
 from app.ui.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
 from app.ui.settings import SettingsDialog, console_defaults
+from app.ui.tasks_model import STATUS_COLUMN
 
 SHOTS = Path("/tmp/buyback-shots")
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
@@ -107,10 +108,9 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
 
     # Statuses, counts and dates in Russian and its formats, as the purchases finish.
     tasks = russian.tasks_view.model
-    status_col = [k for k, _ in tasks_columns()].index("status")
 
     def bought() -> bool:
-        cells = [tasks.data(tasks.index(n, status_col)) for n in range(tasks.rowCount())]
+        cells = [tasks.data(tasks.index(n, STATUS_COLUMN)) for n in range(tasks.rowCount())]
         return len(cells) == 3 and all(c == "выкуплено" for c in cells)
 
     qtbot.waitUntil(bought, timeout=10000)
@@ -156,12 +156,6 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
     qtbot.waitUntil(lambda: not app.findChildren(QTranslator), timeout=3000)
     # Saved: the next start of the console speaks the chosen language.
     assert QSettings().value("ui/language") == "en"
-
-
-def tasks_columns() -> list[tuple[str, str]]:
-    from app.ui.tasks_model import COLUMNS
-
-    return COLUMNS
 
 
 def test_the_language_chosen_in_settings_is_the_one_the_next_start_shows(

@@ -19,7 +19,7 @@
         <translation>Импорт аккаунтов</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>%1 to add, %2 to update, %3 skipped, %4 rejected.</source>
         <translation>Будет добавлено: %1, обновлено: %2, пропущено: %3, отклонено: %4.</translation>
     </message>
@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../accounts_view.py" line="+82"/>
+        <location filename="../accounts_view.py" line="+83"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -100,12 +100,12 @@
         <translation>Проверка аккаунтов…</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Checked %1 accounts: %2</source>
         <translation>Проверено аккаунтов: %1 — %2</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Imported: %1 added, %2 updated</source>
         <translation>Импорт завершён: добавлено %1, обновлено %2</translation>
     </message>
@@ -113,20 +113,20 @@
 <context>
     <name>Column</name>
     <message>
-        <location filename="../accounts_import.py" line="-65"/>
+        <location filename="../accounts_import.py" line="-66"/>
         <source>Row / file</source>
         <translation>Строка / файл</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../accounts_view.py" line="-227"/>
+        <location filename="../accounts_view.py" line="-230"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../accounts_view.py" line="+1"/>
-        <location filename="../orders_import.py" line="+42"/>
+        <location filename="../orders_import.py" line="+43"/>
         <location filename="../orders_view.py" line="+27"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
@@ -322,17 +322,17 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>Engine</name>
     <message>
-        <location filename="../../core/order_import.py" line="+203"/>
+        <location filename="../../core/order_import.py" line="+201"/>
         <source>empty; fill in the client&apos;s name</source>
         <translation>пусто; укажите имя клиента</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+10"/>
         <source>unknown marketplace &apos;{code}&apos; (set up here: {known})</source>
         <translation>неизвестный маркетплейс «{code}» (настроены: {known})</translation>
     </message>
     <message>
-        <location filename="../../core/orders.py" line="+49"/>
+        <location filename="../../core/orders.py" line="+50"/>
         <source>client</source>
         <translation>клиент</translation>
     </message>
@@ -372,72 +372,72 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>макс. цена за шт.</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+55"/>
         <source>&apos;{value}&apos; is not an amount; enter rubles such as 1299.90</source>
         <translation>«{value}» — не сумма; введите рубли, например 1299,90</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+5"/>
         <source>&apos;{value}&apos; is not a positive amount; enter rubles such as 1299.90</source>
         <translation>«{value}» — не положительная сумма; введите рубли, например 1299,90</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>&apos;{value}&apos; has more than two decimals (kopecks)</source>
         <translation>в «{value}» больше двух знаков после запятой (копейки)</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+6"/>
         <source>&apos;{value}&apos; is too large for a unit price; check for a typo</source>
         <translation>«{value}» — слишком большая цена за штуку; проверьте, нет ли опечатки</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+12"/>
         <source>&apos;{value}&apos; is not a whole number of units; enter e.g. 5</source>
         <translation>«{value}» — не целое число штук; введите, например, 5</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+5"/>
         <source>must be at least 1 (got {qty})</source>
         <translation>должно быть не меньше 1 (указано {qty})</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>{qty} units is over the limit of {max_units} per line; split it into several lines or raise the limit in settings</source>
         <translation>{qty} шт. — больше предела {max_units} на строку; разбейте на несколько строк или поднимите предел в настройках</translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+57"/>
         <source>enter an article number</source>
         <translation>введите артикул</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>&apos;{sku}&apos; is not in {catalog}&apos;s catalog; check the number</source>
         <translation>артикула «{sku}» нет в каталоге {catalog}; проверьте номер</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
         <source>choose a pickup point</source>
         <translation>выберите пункт выдачи</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>&apos;{code}&apos; is not a pickup point of {catalog}</source>
         <translation>«{code}» — не пункт выдачи {catalog}</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+28"/>
         <source>enter the client&apos;s name</source>
         <translation>введите имя клиента</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+8"/>
         <source>unknown marketplace &apos;{code}&apos;</source>
         <translation>неизвестный маркетплейс «{code}»</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+10"/>
         <source>the order has no lines; add at least one</source>
         <translation>в заказе нет строк; добавьте хотя бы одну</translation>
     </message>
@@ -718,7 +718,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Требуется проверка</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>A unit of order #%1 needs review: %2</source>
         <translation>Единица заказа №%1 требует проверки: %2</translation>
     </message>
@@ -728,7 +728,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>см. таблицу «Задачи»</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Engine</source>
         <translation>Движок</translation>
     </message>
@@ -758,12 +758,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>клиента</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+44"/>
         <source>Running %1 · Queued %2 · Purchased %3 · Failed %4</source>
         <translation>Выполняется: %1 · В очереди: %2 · Выкуплено: %3 · Ошибки: %4</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>%1 purchases/min</source>
         <translation>Покупок/мин: %1</translation>
     </message>
@@ -817,7 +817,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Ещё не настроен ни один маркетплейс.</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>Order #%1 created</source>
         <translation>Заказ №%1 создан</translation>
     </message>
@@ -827,28 +827,28 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Импортировано заказов: %1 — %2</translation>
     </message>
     <message>
-        <location line="+19"/>
-        <location line="+22"/>
+        <location line="+18"/>
+        <location line="+24"/>
         <source>Export report</source>
         <translation>Экспорт отчёта</translation>
     </message>
     <message>
-        <location line="-20"/>
+        <location line="-22"/>
         <source>Excel workbook (*.xlsx);;CSV for Excel (*.csv)</source>
         <translation>Книга Excel (*.xlsx);;CSV для Excel (*.csv)</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
         <source>Order #%1&apos;s report (%2 units) saved to %3</source>
         <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+72"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Buyback console: clients&apos; orders into finished, tracked purchases.
 Database: %1</source>
         <translation>Консоль выкупов: от заказов клиентов до выполненных и отслеживаемых покупок.
@@ -1013,7 +1013,7 @@ Database: %1</source>
         <translation>Строк: %1  ·  единиц: %2</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+32"/>
         <source>The order was not saved:</source>
         <translation>Заказ не сохранён:</translation>
     </message>
@@ -1046,12 +1046,12 @@ Database: %1</source>
         <translation>Импорт заказов</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>%1 orders, %2 units to create.</source>
         <translation>Будет создано заказов: %1, единиц: %2.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>%1 rows have errors; nothing will be imported until they are fixed.</source>
         <translation>Строк с ошибками: %1. Ничего не будет импортировано, пока они не исправлены.</translation>
     </message>
@@ -1059,7 +1059,7 @@ Database: %1</source>
 <context>
     <name>OrderPlanModel</name>
     <message>
-        <location line="-69"/>
+        <location line="-71"/>
         <source>order %1, line %2</source>
         <translation>заказ %1, строка %2</translation>
     </message>
@@ -1072,7 +1072,7 @@ Database: %1</source>
 <context>
     <name>OrdersModel</name>
     <message>
-        <location filename="../orders_view.py" line="+50"/>
+        <location filename="../orders_view.py" line="+49"/>
         <source>%1 review</source>
         <translation>%1 на проверке</translation>
     </message>
@@ -1108,12 +1108,12 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings.py" line="+36"/>
+        <location filename="../settings.py" line="+34"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+49"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -1128,17 +1128,17 @@ Database: %1</source>
         <translation>Обзор…</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+28"/>
         <source>Purchases at once:</source>
         <translation>Покупок одновременно:</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-15"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+14"/>
         <source>Browser:</source>
         <translation>Браузер:</translation>
     </message>
@@ -1289,7 +1289,7 @@ Database: %1</source>
 <context>
     <name>TaskDetailDialog</name>
     <message>
-        <location filename="../tasks_view.py" line="+177"/>
+        <location filename="../tasks_view.py" line="+178"/>
         <source>Task %1</source>
         <translation>Задача %1</translation>
     </message>
