@@ -65,8 +65,8 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.core.errors import KnownError
-    from app.core.logs import setup_logging
+    from app.core.support.errors import KnownError
+    from app.core.support.logs import setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import psutil
 
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor, order_progress
 from app.sandbox.process import SandboxProcess
 from bench.common import report

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.core.db import Database
-from app.core.models import Article, BuyBack, Job, OrderLine, PickupPoint, Task
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
-from app.core.states import SETTLED
+from app.core.domain.models import Article, BuyBack, Job, OrderLine, PickupPoint, Task
+from app.core.domain.states import SETTLED
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.sandbox import seed
 from app.sandbox.process import ROOT, SandboxProcess

@@ -8,8 +8,8 @@ from typing import Any
 
 import psutil
 
-from app.core.catalog import upsert_accounts, upsert_marketplace
-from app.core.db import Database
+from app.core.orders.catalog import upsert_accounts, upsert_marketplace
+from app.core.storage.db import Database
 
 
 def report(result: dict[str, Any], as_json: bool) -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.core.context import EngineSettings
-from app.core.db import Database
+from app.core.domain.models import BuyBack, TaskEvent
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import BuyBack, TaskEvent
-from app.core.orders import LineSpec, OrderSpec
+from app.core.engine.context import EngineSettings
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor, order_progress
 from bench.common import report, rss_mb, seed_memory_market
 

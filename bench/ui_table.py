@@ -25,13 +25,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from sqlalchemy import update
 
-from app.core.db import Database
+from app.core.domain.models import Order
+from app.core.domain.states import OrderStatus
 from app.core.drivers.memory import MemoryDriver
-from app.core.events import TaskChanged
-from app.core.models import Order
-from app.core.orders import LineSpec, OrderSpec
+from app.core.engine.events import TaskChanged
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
-from app.core.states import OrderStatus
+from app.core.storage.db import Database
 from app.core.supervisor import create_order
 from bench.common import report, rss_mb, seed_memory_market
 

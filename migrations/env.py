@@ -1,10 +1,10 @@
-"""Alembic environment: migrates the engine handed over by app.core.db, or the URL in
+"""Alembic environment: migrates the engine handed over by app.core.storage.db, or the URL in
 alembic.ini / $BUYBACK_DB when run from the command line."""
 
 from alembic import context
 
-from app.core.db import make_engine, url_for
-from app.core.models import Base, UTCDateTime
+from app.core.domain.models import Base, UTCDateTime
+from app.core.storage.db import make_engine, url_for
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import Market, seed_market
 
-from app.core.db import Database
-from app.core.secrets import KEY_FILE_ENV, get_vault
+from app.core.storage.db import Database
+from app.core.support.secrets import KEY_FILE_ENV, get_vault
 
 
 @pytest.fixture(autouse=True)

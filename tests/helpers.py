@@ -9,12 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.core.catalog import upsert_accounts, upsert_marketplace
-from app.core.context import EngineSettings
-from app.core.db import Database
+from app.core.domain.models import Base
 from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import Base
+from app.core.engine.context import EngineSettings
+from app.core.orders.catalog import upsert_accounts, upsert_marketplace
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.core.task import RetryPolicy
 
@@ -66,7 +66,7 @@ def row_counts(db: Database) -> dict[str, int]:
 
 def tasks(db: Database, order_id: int | None = None) -> list:
     """(id, job_id, status, account login, attempts, last_error) of every Task."""
-    from app.core.models import MarketPlaceAccount, Task
+    from app.core.domain.models import MarketPlaceAccount, Task
 
     with db.session() as s:
         q = (
@@ -88,7 +88,7 @@ def tasks(db: Database, order_id: int | None = None) -> list:
 
 def history(db: Database, task_id: int) -> list[str]:
     """The Task's states in order, from its TaskEvents."""
-    from app.core.models import TaskEvent
+    from app.core.domain.models import TaskEvent
 
     with db.session() as s:
         return list(

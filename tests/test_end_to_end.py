@@ -15,10 +15,10 @@ import pytest
 from helpers import ROOT
 from sqlalchemy import select
 
-from app.core.db import Database
-from app.core.models import BuyBack, Job, MarketPlaceAccount, OrderLine, PickupPoint, Task
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.domain.models import BuyBack, Job, MarketPlaceAccount, OrderLine, PickupPoint, Task
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.sandbox.process import SandboxProcess
 
@@ -107,7 +107,7 @@ def test_sigterm_lets_running_purchases_finish_and_be_recorded(tmp_path: Path) -
     import signal
     import time
 
-    from app.core.states import ACTIVE
+    from app.core.domain.states import ACTIVE
 
     with SandboxProcess(tmp_path / "ledger.sqlite3", "--latency-ms", "300") as shop:
         db_path = tmp_path / "console.sqlite3"

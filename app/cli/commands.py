@@ -17,14 +17,20 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.cli.progress import TerminalProgress
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.errors import KnownError
-from app.core.models import BuyBack, MarketPlaceAccount, Task
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox, start_sandbox
-from app.core.states import QUEUED, UnitRule
+from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
+from app.core.domain.states import QUEUED, UnitRule
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import (
+    DriverOptions,
+    data_dir,
+    driver_factory,
+    seed_sandbox,
+    start_sandbox,
+)
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor, order_progress
+from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
 

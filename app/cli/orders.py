@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from app.cli.accounts import add_db_option, add_import_options, print_json
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.order_export import export_order
-from app.core.order_import import OrderImportPlan, describe, plan_orders, write_orders
+from app.core.engine.context import EngineSettings
+from app.core.orders.imports import OrderImportPlan, describe, plan_orders, write_orders
+from app.core.orders.report import export_order
+from app.core.storage.db import Database
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

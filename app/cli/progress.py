@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.core.events import EngineNotice, OrderProgress, Subscription, TaskChanged
+from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
 
 STATUS_STYLE = {
     "purchased": "green",

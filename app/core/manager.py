@@ -12,13 +12,13 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from app.core import accounts
-from app.core.context import EngineContext, Signal
+from app.core.accounts import pool as accounts
+from app.core.domain.models import JobBatch, Task, utcnow
+from app.core.domain.states import QUEUED, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef, PurchaseDriver
-from app.core.events import EngineNotice
-from app.core.journal import LostTask, bulk_events, transition
-from app.core.models import JobBatch, Task, utcnow
-from app.core.states import QUEUED, TaskStatus, UnitRule
+from app.core.engine.context import EngineContext, Signal
+from app.core.engine.events import EngineNotice
+from app.core.storage.journal import LostTask, bulk_events, transition
 from app.core.task import Outcome, TaskRunner, Unit
 
 log = logging.getLogger(__name__)

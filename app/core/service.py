@@ -10,11 +10,11 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from app.core.account_admin import CheckResult, check_accounts
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.events import EngineNotice, EventBus
-from app.core.orders import OrderSpec
+from app.core.accounts.health import CheckResult, check_accounts
+from app.core.engine.context import EngineSettings
+from app.core.engine.events import EngineNotice, EventBus
+from app.core.orders.spec import OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import DriverFactory, Supervisor
 
 log = logging.getLogger(__name__)

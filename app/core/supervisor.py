@@ -13,14 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.core.context import EngineContext, EngineSettings, Signal
-from app.core.db import Database
-from app.core.drivers.base import PurchaseDriver, Receipt
-from app.core.errors import KnownError
-from app.core.events import EngineNotice, EventBus, OrderProgress
-from app.core.journal import bulk_events, transition
-from app.core.manager import JobPlan, TaskManager, create_tasks
-from app.core.models import (
+from app.core.domain.models import (
     Article,
     Client,
     Job,
@@ -32,9 +25,7 @@ from app.core.models import (
     Task,
     utcnow,
 )
-from app.core.orders import OrderSpec, ValidOrder, validate
-from app.core.recovery import LIVE_WORKERS, RecoveryReport, recover
-from app.core.states import (
+from app.core.domain.states import (
     ORDER_OPEN,
     QUEUED,
     OrderStatus,
@@ -42,8 +33,17 @@ from app.core.states import (
     UnitRule,
     rollup,
 )
+from app.core.drivers.base import PurchaseDriver, Receipt
+from app.core.engine.context import EngineContext, EngineSettings, Signal
+from app.core.engine.events import EngineNotice, EventBus, OrderProgress
+from app.core.engine.recovery import LIVE_WORKERS, RecoveryReport, recover
+from app.core.engine.tracking import track_due
+from app.core.manager import JobPlan, TaskManager, create_tasks
+from app.core.orders.spec import OrderSpec, ValidOrder, validate
+from app.core.storage.db import Database
+from app.core.storage.journal import bulk_events, transition
+from app.core.support.errors import KnownError
 from app.core.task import record_purchase
-from app.core.tracking import track_due
 
 log = logging.getLogger(__name__)
 T = TaskStatus
@@ -445,7 +445,7 @@ class Supervisor:
             LIVE_WORKERS.discard(ctx.worker_id)
 
     async def recover(self) -> RecoveryReport:
-        """Settles Tasks that dead workers left mid-purchase (see app.core.recovery)."""
+        """Settles Tasks that dead workers left mid-purchase (see app.core.engine.recovery)."""
         report = await recover(self.db, self._driver_for, self.ctx.worker_id)
         if report:
             self.ctx.dirty.update(report.orders)

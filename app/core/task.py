@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
 
-from app.core import accounts
-from app.core.db import Database
+from app.core.accounts import pool as accounts
+from app.core.domain.models import BuyBack, utcnow
+from app.core.domain.states import TaskStatus
 from app.core.drivers.base import (
     AccountRef,
     BusinessError,
@@ -23,13 +24,12 @@ from app.core.drivers.base import (
     Receipt,
     TransientError,
 )
-from app.core.events import TaskChanged
-from app.core.journal import transition
-from app.core.models import BuyBack, utcnow
-from app.core.states import TaskStatus
+from app.core.engine.events import TaskChanged
+from app.core.storage.db import Database
+from app.core.storage.journal import transition
 
 if TYPE_CHECKING:
-    from app.core.context import EngineContext
+    from app.core.engine.context import EngineContext
 
 log = logging.getLogger(__name__)
 T = TaskStatus

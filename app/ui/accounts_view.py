@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.account_admin import CheckResult, set_enabled
-from app.core.db import Database
-from app.core.queries import AccountRow, account_rows
-from app.core.secrets import get_vault
+from app.core.accounts.health import CheckResult, set_enabled
+from app.core.storage.db import Database
+from app.core.storage.queries import AccountRow, account_rows
+from app.core.support.secrets import get_vault
 from app.ui.common import (
     Index,
     RowsModel,

@@ -11,11 +11,17 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.errors import KnownError
-from app.core.runtime import DriverOptions, data_dir, driver_factory, seed_sandbox, start_sandbox
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import (
+    DriverOptions,
+    data_dir,
+    driver_factory,
+    seed_sandbox,
+    start_sandbox,
+)
 from app.core.service import EngineService
+from app.core.storage.db import Database
+from app.core.support.errors import KnownError
 
 ORGANIZATION = "BuybackConsole"
 
@@ -67,7 +73,7 @@ def open_console(
 
 
 def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
-    from app.core.logs import log_file
+    from app.core.support.logs import log_file
     from app.ui.crash import install_excepthook
     from app.ui.i18n import apply_language
     from app.ui.settings import console_defaults
@@ -165,7 +171,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
             if dialog is None:
                 QApplication.quit()
                 return
-            from app.core.orders import LineSpec
+            from app.core.orders.spec import LineSpec
 
             dialog.client_box.setEditText("ООО Ромашка")
             dialog.add_line(LineSpec("100002", "5", "PVZ-001", "3990"))

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from app.core.orders import FieldError
-from app.core.text import CONTEXT, Message
+from app.core.orders.spec import FieldError
+from app.core.support.text import CONTEXT, Message
 from app.ui.i18n import local_time, money, number  # noqa: F401  (the views' formats)
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def status_label(status: str) -> str:
 
 
 def say(message: Message | str) -> str:
-    """An engine message (app.core.text) in the operator's language; the English text
+    """An engine message (app.core.support.text) in the operator's language; the English text
     when its translation does not fit the values."""
     if isinstance(message, str):
         return message

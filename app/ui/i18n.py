@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # The .py files whose strings are translated: the console's, and the engine's messages
-# marked with app.core.text.QT_TRANSLATE_NOOP.
+# marked with app.core.support.text.QT_TRANSLATE_NOOP.
 SOURCES = Path(__file__).resolve().parents[1]
 ENGLISH = "en"  # the language the code is written in: it needs no translator
 LANGUAGES = ("en", "ru")

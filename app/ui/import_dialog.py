@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.db import Database
+from app.core.storage.db import Database
 from app.ui.common import RowsModel, fill, in_background, status_color
 
 

@@ -21,20 +21,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.db import Database
-from app.core.events import EngineNotice, OrderProgress, Subscription, TaskChanged
-from app.core.logs import log_dir
-from app.core.models import utcnow
-from app.core.orders import load_catalogs
-from app.core.queries import (
+from app.core.domain.models import utcnow
+from app.core.domain.states import OrderStatus, TaskStatus
+from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
+from app.core.orders.spec import load_catalogs
+from app.core.service import EngineService
+from app.core.storage.db import Database
+from app.core.storage.queries import (
     account_rows,
     client_names,
     order_rows,
     purchases_since,
     status_counts,
 )
-from app.core.service import EngineService
-from app.core.states import OrderStatus, TaskStatus
+from app.core.support.logs import log_dir
 from app.ui.accounts_view import AccountsView
 from app.ui.common import fill, in_background, number, status_label, when_done
 from app.ui.i18n import apply_language
@@ -553,7 +553,7 @@ class MainWindow(QMainWindow):
     def export_report(self, path: str | None = None) -> None:
         """Asks where (unless given), then writes the selected Order's report off the GUI
         thread."""
-        from app.core.order_export import export_order
+        from app.core.orders.report import export_order
 
         row = self.orders_view.current_row()
         if row is None:

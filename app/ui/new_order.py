@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import KnownError
-from app.core.orders import (
+from app.core.domain.states import UnitRule
+from app.core.orders.spec import (
     Catalog,
     FieldError,
     InvalidOrder,
@@ -40,13 +40,13 @@ from app.core.orders import (
     check,
     parse_quantity,
 )
-from app.core.states import UnitRule
+from app.core.support.errors import KnownError
 from app.ui.common import field_error, fill, number, say
 
 log = logging.getLogger(__name__)
 
 ARTICLE, QUANTITY, PICKUP_POINT, MAX_PRICE = range(4)
-# The column of each line field, by the name app.core.orders gives it in a FieldError.
+# The column of each line field, by the name app.core.orders.spec gives it in a FieldError.
 _FIELD_COLUMNS = {
     "article": ARTICLE,
     "quantity": QUANTITY,
@@ -137,7 +137,7 @@ def _number_edit(tip: str, placeholder: str) -> QLineEdit:
 
 class NewOrderDialog(QDialog):
     """The operator's form for a new Order: client, marketplace, account rule, whether to
-    start it at once, and its lines; validated on every edit with app.core.orders.check.
+    start it at once, and its lines; validated on every edit with app.core.orders.spec.check.
 
     Attributes:
         order_id: the id of the created Order once the dialog is accepted, else None.

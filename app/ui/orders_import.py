@@ -9,9 +9,9 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from app.core.db import Database
-from app.core.order_import import OrderImportPlan, OrderRow, plan_orders, write_orders
-from app.core.orders import load_catalogs
+from app.core.orders.imports import OrderImportPlan, OrderRow, plan_orders, write_orders
+from app.core.orders.spec import load_catalogs
+from app.core.storage.db import Database
 from app.ui.common import (
     Index,
     RowsModel,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.queries import OrderRow
+from app.core.storage.queries import OrderRow
 from app.ui.common import Index, RowsModel, fill, local_time, number, status_color, status_label
 
 COLUMNS = [

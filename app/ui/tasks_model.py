@@ -21,9 +21,9 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app.core.db import Database
-from app.core.events import TaskChanged
-from app.core.queries import TaskFilter, TaskRow, task_ids, task_rows
+from app.core.engine.events import TaskChanged
+from app.core.storage.db import Database
+from app.core.storage.queries import TaskFilter, TaskRow, task_ids, task_rows
 from app.ui.common import (
     column_title,
     in_background,
@@ -35,7 +35,7 @@ from app.ui.common import (
 
 Index = QModelIndex | QPersistentModelIndex
 
-# (key, header, sort key in app.core.queries.TASK_SORT)
+# (key, header, sort key in app.core.storage.queries.TASK_SORT)
 COLUMNS: list[tuple[str, str]] = [
     ("id", QT_TRANSLATE_NOOP("Column", "Task")),
     ("order", QT_TRANSLATE_NOOP("Column", "Order")),

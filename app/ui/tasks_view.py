@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.db import Database
-from app.core.queries import TaskDetail, TaskFilter, task_detail
-from app.core.states import TaskStatus
+from app.core.domain.states import TaskStatus
+from app.core.storage.db import Database
+from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
 from app.ui.common import (
     fill,
     in_background,

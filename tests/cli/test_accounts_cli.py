@@ -14,8 +14,8 @@ import pytest
 from helpers import ROOT, row_counts
 from sqlalchemy import select
 
-from app.core.models import MarketPlaceAccount as A
-from app.core.runtime import seed_sandbox
+from app.core.domain.models import MarketPlaceAccount as A
+from app.core.engine.market_drivers import seed_sandbox
 from app.sandbox.process import SandboxProcess
 
 

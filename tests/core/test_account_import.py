@@ -12,12 +12,12 @@ import pytest
 from helpers import row_counts, seed_market
 from sqlalchemy import select
 
-from app.core.account_import import ImportPlan, apply_import, plan_import
-from app.core.accounts import DbSessionStore, account_refs
-from app.core.catalog import upsert_accounts
-from app.core.errors import KnownError
-from app.core.models import MarketPlaceAccount as A
-from app.core.tables import MAX_BYTES
+from app.core.accounts.imports import ImportPlan, apply_import, plan_import
+from app.core.accounts.pool import DbSessionStore, account_refs
+from app.core.domain.models import MarketPlaceAccount as A
+from app.core.orders.catalog import upsert_accounts
+from app.core.support.errors import KnownError
+from app.core.support.tables import MAX_BYTES
 
 RU_HEADER = "Логин;Пароль;Телефон;Маркетплейс;Примечание;Лимит в день"
 

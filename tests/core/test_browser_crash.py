@@ -11,9 +11,9 @@ import psutil
 import pytest
 from helpers import tasks
 
-from app.core.context import EngineSettings
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.supervisor import Supervisor
 from app.core.task import RetryPolicy
 from app.sandbox.process import ledger_orders

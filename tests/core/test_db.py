@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy import insert, select, text
 
-from app.core.db import Database
-from app.core.errors import KnownError
-from app.core.models import Client
+from app.core.domain.models import Client
+from app.core.storage.db import Database
+from app.core.support.errors import KnownError
 
 
 def test_sqlite_file_uses_wal_and_foreign_keys(db: Database) -> None:
@@ -55,8 +55,8 @@ def test_path_or_url_is_accepted(tmp_path) -> None:
 def test_a_database_from_the_first_release_is_upgraded_keeping_its_rows(tmp_path) -> None:
     from alembic import command
 
-    from app.core.db import _alembic_config, make_engine
-    from app.core.models import MarketPlaceAccount
+    from app.core.domain.models import MarketPlaceAccount
+    from app.core.storage.db import _alembic_config, make_engine
 
     path = tmp_path / "old.sqlite3"
     engine = make_engine(f"sqlite:///{path}")

@@ -10,11 +10,11 @@ from collections import Counter
 from helpers import make_supervisor, seed_market, tasks
 from sqlalchemy import update
 
+from app.core.domain.models import MarketPlaceAccount
+from app.core.domain.states import UnitRule
 from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import MarketPlaceAccount
-from app.core.orders import LineSpec, OrderSpec
-from app.core.states import UnitRule
+from app.core.orders.spec import LineSpec, OrderSpec
 
 
 async def test_each_unit_of_a_job_is_bought_by_a_different_account(db, market) -> None:
@@ -112,7 +112,7 @@ async def test_only_active_accounts_of_the_right_marketplace_are_used(db, market
 async def test_an_expired_lease_of_a_dead_worker_frees_the_account(db) -> None:
     from datetime import timedelta
 
-    from app.core.models import utcnow
+    from app.core.domain.models import utcnow
 
     seed_market(db, accounts=1)
     with db.session() as s:

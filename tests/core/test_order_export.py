@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from helpers import make_supervisor, tasks
 
+from app.core.domain.models import BuyBack
 from app.core.drivers.memory import MemoryDriver
-from app.core.errors import KnownError
-from app.core.models import BuyBack
-from app.core.order_export import COLUMNS, export_order
-from app.core.orders import LineSpec, OrderSpec
+from app.core.orders.report import COLUMNS, export_order
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.support.errors import KnownError
 
 CLIENT = "ООО «Ромашка»"
 

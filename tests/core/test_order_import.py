@@ -10,9 +10,9 @@ import pytest
 from helpers import row_counts
 from sqlalchemy import select
 
-from app.core.errors import KnownError
-from app.core.models import Article, Client, Order, OrderLine, PickupPoint, Task
-from app.core.order_import import plan_orders, write_orders
+from app.core.domain.models import Article, Client, Order, OrderLine, PickupPoint, Task
+from app.core.orders.imports import plan_orders, write_orders
+from app.core.support.errors import KnownError
 
 LIMIT = 1000
 RU_HEADER = "Клиент;Маркетплейс;Артикул;Кол-во;ПВЗ;Макс. цена"

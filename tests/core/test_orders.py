@@ -7,7 +7,7 @@ import pytest
 from helpers import make_supervisor, row_counts
 
 from app.core.drivers.memory import MemoryDriver
-from app.core.orders import InvalidOrder, LineSpec, OrderSpec, parse_money
+from app.core.orders.spec import InvalidOrder, LineSpec, OrderSpec, parse_money
 
 
 @pytest.mark.parametrize(

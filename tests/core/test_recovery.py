@@ -12,14 +12,14 @@ import pytest
 from helpers import history, tasks
 from sqlalchemy import select, update
 
-from app.core.accounts import DbSessionStore, account_refs
-from app.core.context import EngineSettings
-from app.core.db import Database
+from app.core.accounts.pool import DbSessionStore, account_refs
+from app.core.domain.models import BuyBack, MarketPlaceAccount, Task, TaskEvent, utcnow
 from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.sandbox import SandboxDriver
-from app.core.models import BuyBack, MarketPlaceAccount, Task, TaskEvent, utcnow
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.sandbox.server import SandboxOptions, SandboxServer
 

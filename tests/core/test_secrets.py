@@ -13,12 +13,12 @@ import pytest
 from helpers import make_supervisor, seed_market
 from keyring.backends import fail
 
-from app.core.account_import import apply_import, plan_import
-from app.core.accounts import DbSessionStore
+from app.core.accounts.imports import apply_import, plan_import
+from app.core.accounts.pool import DbSessionStore
 from app.core.drivers.memory import MemoryDriver
-from app.core.errors import KnownError
-from app.core.orders import LineSpec, OrderSpec
-from app.core.secrets import KEY_FILE_ENV, PREFIX, Vault, get_vault, load_vault
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.support.errors import KnownError
+from app.core.support.secrets import KEY_FILE_ENV, PREFIX, Vault, get_vault, load_vault
 
 PASSWORD = "Pa55-Зебра-7781"
 COOKIE = "cookie-value-5e1f9a"

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from app.core.states import (
+from app.core.domain.states import (
     TASK_TRANSITIONS,
     IllegalTransition,
     JobStatus,

@@ -10,12 +10,12 @@ import pytest
 from helpers import make_supervisor, seed_market, tasks
 from sqlalchemy import event, select
 
-from app.core.db import Database
+from app.core.domain.models import BuyBack
 from app.core.drivers.memory import MemoryDriver
-from app.core.errors import KnownError
-from app.core.events import EngineNotice
-from app.core.models import BuyBack
-from app.core.orders import LineSpec, OrderSpec
+from app.core.engine.events import EngineNotice
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
+from app.core.support.errors import KnownError
 
 
 def fill_the_disk_soon(db: Database, spare_pages: int) -> None:

@@ -8,11 +8,11 @@ import asyncio
 from helpers import GatedDriver, make_supervisor, tasks
 from sqlalchemy import select, update
 
+from app.core.domain.models import BuyBack, Job, JobBatch, Order, Task
+from app.core.domain.states import JobStatus, OrderStatus
 from app.core.drivers.base import BusinessError, PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import BuyBack, Job, JobBatch, Order, Task
-from app.core.orders import LineSpec, OrderSpec
-from app.core.states import JobStatus, OrderStatus
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.supervisor import split
 
 
@@ -203,8 +203,8 @@ async def test_retrying_failed_units_of_a_paused_order_keeps_it_paused(db, marke
 async def test_a_marketplace_whose_driver_cannot_start_does_not_stop_the_others(db, market) -> None:
     from helpers import seed_market
 
-    from app.core.errors import KnownError
-    from app.core.events import EngineNotice
+    from app.core.engine.events import EngineNotice
+    from app.core.support.errors import KnownError
 
     seed_market(db, accounts=3, code="nobrowser")
     good = MemoryDriver()

@@ -10,10 +10,10 @@ import pytest
 from helpers import history, make_supervisor, tasks
 from sqlalchemy import select
 
+from app.core.domain.models import BuyBack, MarketPlaceAccount
 from app.core.drivers.base import BusinessError, PurchaseRequest, TransientError
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import BuyBack, MarketPlaceAccount
-from app.core.orders import LineSpec, OrderSpec
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.task import RetryPolicy
 
 

@@ -12,12 +12,12 @@ import pytest
 from helpers import tasks
 from sqlalchemy import select
 
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.models import BuyBack, Order
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
-from app.core.states import OrderStatus
+from app.core.domain.models import BuyBack, Order
+from app.core.domain.states import OrderStatus
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.sandbox.process import ledger_orders
 from app.sandbox.server import SandboxOptions, SandboxServer

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from app.core.orders import Catalog, OrderSpec
+from app.core.orders.spec import Catalog, OrderSpec
 
 
 class FakeEngine:

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from sqlalchemy import select
 
+from app.core.domain.models import MarketPlaceAccount as A
 from app.core.drivers.memory import MemoryDriver
-from app.core.models import MarketPlaceAccount as A
 from app.core.service import EngineService
 from app.ui.accounts_view import AccountsView
 from app.ui.common import status_color

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import select, update
 from test_new_order import type_line
 
-from app.core.context import EngineSettings
-from app.core.db import Database
-from app.core.models import BuyBack, MarketPlaceAccount, Task
-from app.core.orders import LineSpec, OrderSpec
-from app.core.runtime import DriverOptions, driver_factory, seed_sandbox
+from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
+from app.core.engine.context import EngineSettings
+from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
+from app.core.storage.db import Database
 from app.sandbox.server import SandboxOptions, SandboxServer
 from app.ui.main_window import MainWindow
 
@@ -241,7 +241,7 @@ def test_task_detail_shows_history_error_and_the_failure_screenshot(qtbot, db, t
 
 
 def test_engine_errors_share_one_box_that_does_not_block(qtbot, db) -> None:
-    from app.core.events import EngineNotice
+    from app.core.engine.events import EngineNotice
 
     seed_market(db, accounts=1)
     window, service = open_window(qtbot, db, lambda _m: GatedDriver())

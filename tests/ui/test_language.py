@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 from shiboken6 import isValid
 
 import main
-from app.core.context import EngineSettings
 from app.core.drivers.memory import MemoryDriver
-from app.core.events import OrderProgress, TaskChanged
-from app.core.orders import LineSpec, OrderSpec
+from app.core.engine.context import EngineSettings
+from app.core.engine.events import OrderProgress, TaskChanged
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.ui import i18n
 from app.ui.i18n import apply_language, local_time, money, number, resolve

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.core.orders import FieldError, InvalidOrder, LineSpec, OrderSpec
-from app.core.states import UnitRule
+from app.core.domain.states import UnitRule
+from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
 from app.ui.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
 
 CLIENTS = ["ООО Ромашка", "ИП Петров"]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.core.domain.models import utcnow
 from app.core.drivers.base import (
     AccountRef,
     BeforeSubmit,
@@ -17,7 +18,6 @@ from app.core.drivers.base import (
     PurchaseRequest,
     Receipt,
 )
-from app.core.models import utcnow
 
 # A fault plan: called with (request, phase) where phase is "before" (ahead of the
 # place-order step) or "after" (the order is placed, before the answer); it may raise a

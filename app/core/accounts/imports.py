@@ -14,10 +14,10 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.errors import KnownError
-from app.core.models import MarketPlace, MarketPlaceAccount
-from app.core.secrets import get_vault
-from app.core.tables import (
+from app.core.domain.models import MarketPlace, MarketPlaceAccount
+from app.core.support.errors import KnownError
+from app.core.support.secrets import get_vault
+from app.core.support.tables import (
     EXCEL_SUFFIXES,
     LIST_SUFFIXES,
     Unreadable,

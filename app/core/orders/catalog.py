@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.models import Article, MarketPlace, MarketPlaceAccount, PickupPoint
-from app.core.secrets import PREFIX, get_vault
+from app.core.domain.models import Article, MarketPlace, MarketPlaceAccount, PickupPoint
+from app.core.support.secrets import PREFIX, get_vault
 
 
 def upsert_marketplace(

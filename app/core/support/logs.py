@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import platformdirs
 
-from app.core.db import APP_NAME
+from app.core.storage.db import APP_NAME
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MAX_BYTES = 2 * 2**20

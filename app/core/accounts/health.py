@@ -11,13 +11,13 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from app.core.accounts import account_refs
-from app.core.db import Database
+from app.core.accounts.pool import account_refs
+from app.core.domain.models import MarketPlace, MarketPlaceAccount, utcnow
 from app.core.drivers.base import AccountRef, DriverError, Health
 from app.core.drivers.browser import BrowserNotFound
-from app.core.errors import KnownError
-from app.core.models import MarketPlace, MarketPlaceAccount, utcnow
+from app.core.storage.db import Database
 from app.core.supervisor import DriverFactory, MarketInfo
+from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
 A = MarketPlaceAccount

@@ -10,10 +10,10 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
-from app.core.accounts import PoolRules
-from app.core.db import Database
-from app.core.events import EngineNotice, EventBus, TaskChanged
-from app.core.models import utcnow
+from app.core.accounts.pool import PoolRules
+from app.core.domain.models import utcnow
+from app.core.engine.events import EngineNotice, EventBus, TaskChanged
+from app.core.storage.db import Database
 from app.core.task import RetryPolicy
 
 

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.core import accounts
-from app.core.db import Database
+from app.core.accounts import pool as accounts
+from app.core.domain.models import BuyBack, Order, Task, utcnow
+from app.core.domain.states import TaskStatus
 from app.core.drivers.base import AccountRef, DeliveryStatus
-from app.core.events import EventBus, TaskChanged
-from app.core.journal import LostTask, transition
-from app.core.models import BuyBack, Order, Task, utcnow
-from app.core.recovery import DriverFor
-from app.core.states import TaskStatus
+from app.core.engine.events import EventBus, TaskChanged
+from app.core.engine.recovery import DriverFor
+from app.core.storage.db import Database
+from app.core.storage.journal import LostTask, transition
 
 log = logging.getLogger(__name__)
 T = TaskStatus

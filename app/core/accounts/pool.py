@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.core.domain.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
+from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
-from app.core.journal import LostTask, transition
-from app.core.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
-from app.core.secrets import get_vault
-from app.core.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
+from app.core.storage.journal import LostTask, transition
+from app.core.support.secrets import get_vault
 
 A = MarketPlaceAccount
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.core.states import JobStatus, OrderStatus, TaskStatus, UnitRule
+from app.core.domain.states import JobStatus, OrderStatus, TaskStatus, UnitRule
 
 
 def utcnow() -> datetime:
@@ -94,7 +94,7 @@ class MarketPlaceAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
     login: Mapped[str] = mapped_column(String(200))
-    password: Mapped[str] = mapped_column(String(500), default="")  # encrypted (app.core.secrets)
+    password: Mapped[str] = mapped_column(String(500), default="")  # encrypted (support.secrets)
     phone: Mapped[str] = mapped_column(String(50), default="")
     label: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="active")  # active|disabled|blocked

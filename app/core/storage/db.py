@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.errors import KnownError
+from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ R = TypeVar("R")
 
 APP_NAME = "BuybackConsole"
 DB_ENV = "BUYBACK_DB"
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
 def default_url() -> str:

@@ -9,9 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.db import Database
-from app.core.errors import KnownError
-from app.core.orders import (
+from app.core.orders.spec import (
     Catalog,
     FieldError,
     InvalidOrder,
@@ -20,9 +18,11 @@ from app.core.orders import (
     check,
     load_catalogs,
 )
+from app.core.storage.db import Database
 from app.core.supervisor import create_order
-from app.core.tables import header_cells, map_columns, norm, read_table
-from app.core.text import QT_TRANSLATE_NOOP
+from app.core.support.errors import KnownError
+from app.core.support.tables import header_cells, map_columns, norm, read_table
+from app.core.support.text import QT_TRANSLATE_NOOP
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {

@@ -12,8 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.errors import KnownError
-from app.core.models import (
+from app.core.domain.models import (
     Article,
     BuyBack,
     Client,
@@ -24,6 +23,7 @@ from app.core.models import (
     PickupPoint,
     Task,
 )
+from app.core.support.errors import KnownError
 
 COLUMNS = (
     "Order",

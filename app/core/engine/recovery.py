@@ -15,11 +15,8 @@ import psutil
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
 
-from app.core import accounts
-from app.core.db import Database
-from app.core.drivers.base import AccountRef, PurchaseDriver, Receipt
-from app.core.journal import LostTask, transition
-from app.core.models import (
+from app.core.accounts import pool as accounts
+from app.core.domain.models import (
     Article,
     Job,
     MarketPlaceAccount,
@@ -28,7 +25,10 @@ from app.core.models import (
     Task,
     utcnow,
 )
-from app.core.states import ACTIVE, TaskStatus
+from app.core.domain.states import ACTIVE, TaskStatus
+from app.core.drivers.base import AccountRef, PurchaseDriver, Receipt
+from app.core.storage.db import Database
+from app.core.storage.journal import LostTask, transition
 from app.core.task import look_for_purchase, record_purchase
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, insert, update
 
-from app.core.db import defer_insert
-from app.core.models import Task, TaskEvent
-from app.core.states import TaskStatus, check_transition
+from app.core.domain.models import Task, TaskEvent
+from app.core.domain.states import TaskStatus, check_transition
+from app.core.storage.db import defer_insert
 
 _INSERT_EVENT = insert(TaskEvent)
 

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.errors import KnownError
-from app.core.models import Article, MarketPlace, PickupPoint
-from app.core.states import UnitRule
-from app.core.text import QT_TRANSLATE_NOOP, Message, Refused, say
+from app.core.domain.models import Article, MarketPlace, PickupPoint
+from app.core.domain.states import UnitRule
+from app.core.support.errors import KnownError
+from app.core.support.text import QT_TRANSLATE_NOOP, Message, Refused, say
 
 MAX_PRICE_MINOR = 100_000_000_00  # a hundred million rubles: anything above is a typo
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import platformdirs
 from cryptography.fernet import Fernet, InvalidToken
 
-from app.core.errors import KnownError
-from app.core.text import QT_TRANSLATE_NOOP, Message, say
+from app.core.support.errors import KnownError
+from app.core.support.text import QT_TRANSLATE_NOOP, Message, say
 
 log = logging.getLogger(__name__)
 

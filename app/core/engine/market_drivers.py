@@ -10,12 +10,12 @@ from pathlib import Path
 
 import platformdirs
 
-from app.core.accounts import DbSessionStore
-from app.core.catalog import upsert_accounts, upsert_marketplace
-from app.core.db import APP_NAME, Database
+from app.core.accounts.pool import DbSessionStore
 from app.core.drivers.base import PurchaseDriver
-from app.core.errors import KnownError
+from app.core.orders.catalog import upsert_accounts, upsert_marketplace
+from app.core.storage.db import APP_NAME, Database
 from app.core.supervisor import DriverFactory, MarketInfo
+from app.core.support.errors import KnownError
 
 
 def data_dir() -> Path:

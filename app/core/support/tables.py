@@ -13,7 +13,7 @@ from typing import Any
 
 import charset_normalizer
 
-from app.core.errors import KnownError
+from app.core.support.errors import KnownError
 
 MAX_BYTES = 50 * 2**20
 LIST_SUFFIXES = (".csv", ".txt", ".tsv")

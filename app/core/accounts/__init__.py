@@ -1,0 +1,1 @@
+"""Marketplace accounts: the pool and its leases, stored sessions, import, health checks."""

@@ -1,0 +1,1 @@
+"""The domain: typed models, states and their enums; imports nothing of the app but support."""

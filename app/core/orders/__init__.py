@@ -1,0 +1,1 @@
+"""Orders: spec and validation, marketplaces' catalogs, creation, import and reports."""
