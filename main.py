@@ -1,10 +1,13 @@
-"""Entry point: `python main.py` opens the console; subcommands run without a window."""
+"""Entry point: `python main.py` opens the console; subcommands run without a window.
+The only place that wires the command line, the console and the demo together."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+
+from app.core.support.errors import KnownError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser("demo", help="run a demo Order on the bundled sandbox marketplace")
     commands.add_demo_arguments(demo)
-    demo.set_defaults(func=commands.cmd_demo)
+    demo.set_defaults(func=_demo)
     run = sub.add_parser("run", help="process the queued Orders in the database")
     commands.add_run_arguments(run)
     run.set_defaults(func=commands.cmd_run)
@@ -31,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     selftest.add_argument("--browser", help="path to Chromium/Chrome/Edge")
     selftest.add_argument("--json", action="store_true", help="print a JSON summary last")
-    selftest.set_defaults(func=commands.cmd_selftest)
+    selftest.set_defaults(func=_selftest)
     sandbox = sub.add_parser("sandbox", help="serve the sandbox marketplace on its own")
     server.add_arguments(sandbox)
     sandbox.set_defaults(func=server.run_from_args)
@@ -58,6 +61,35 @@ def _console(args: argparse.Namespace) -> int:
     return run_console(args)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """The demo in the console window (--gui) or with terminal progress."""
+    from app.cli import commands
+
+    if args.units < 1:
+        raise KnownError("--units must be at least 1")
+    if args.gui:
+        from app.ui.app import run_console
+
+        return run_console(args, demo=True)
+    return commands.cmd_demo(args)
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    """One real purchase on the bundled shop, and every console language loads."""
+    from app.cli import commands
+
+    code = commands.cmd_selftest(args)
+    try:
+        from app.ui.i18n import languages_installed
+    except ImportError:  # installed without the console (no PySide6): nothing to check
+        print("Console languages: the console is not installed", file=sys.stderr)
+    else:
+        if not languages_installed():
+            code = code or 1
+    print("selftest: passed" if code == 0 else "selftest: FAILED", file=sys.stderr)
+    return code
+
+
 def _screenshots(args: argparse.Namespace) -> int:
     from app.ui.app import take_screenshots
 
@@ -65,7 +97,6 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.core.support.errors import KnownError
     from app.core.support.logs import setup_logging
 
     parser = build_parser()

@@ -19,11 +19,13 @@ from pathlib import Path
 
 import psutil
 
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.rollup import order_progress
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
-from app.core.supervisor import Supervisor, order_progress
+from app.core.supervisor import Supervisor
+from app.demo import seed_sandbox
 from app.sandbox.process import SandboxProcess
 from bench.common import report
 

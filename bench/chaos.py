@@ -28,10 +28,11 @@ from sqlalchemy import select
 
 from app.core.domain.models import Article, BuyBack, Job, OrderLine, PickupPoint, Task
 from app.core.domain.states import SETTLED
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
+from app.demo import seed_sandbox
 from app.sandbox import seed
 from app.sandbox.process import ROOT, SandboxProcess
 from bench.common import report

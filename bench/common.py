@@ -8,7 +8,8 @@ from typing import Any
 
 import psutil
 
-from app.core.orders.catalog import upsert_accounts, upsert_marketplace
+from app.core.accounts.admin import upsert_accounts
+from app.core.orders.catalog import upsert_marketplace
 from app.core.storage.db import Database
 
 

@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 
 from app.core.domain.models import BuyBack, TaskEvent
 from app.core.drivers.memory import MemoryDriver
-from app.core.engine.context import EngineSettings
+from app.core.engine.rollup import order_progress
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
-from app.core.supervisor import Supervisor, order_progress
+from app.core.supervisor import Supervisor
 from bench.common import report, rss_mb, seed_memory_market
 
 

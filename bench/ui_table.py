@@ -29,10 +29,10 @@ from app.core.domain.models import Order
 from app.core.domain.states import OrderStatus
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.events import TaskChanged
+from app.core.orders.create import create_order
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.core.storage.db import Database
-from app.core.supervisor import create_order
 from bench.common import report, rss_mb, seed_memory_market
 
 STATUSES = ["assigned", "running", "submitting", "purchased", "retry_wait", "failed"]

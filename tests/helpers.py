@@ -9,14 +9,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.core.accounts.admin import upsert_accounts
 from app.core.domain.models import Base
 from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
-from app.core.engine.context import EngineSettings
-from app.core.orders.catalog import upsert_accounts, upsert_marketplace
+from app.core.engine.settings import EngineSettings, RetryPolicy
+from app.core.orders.catalog import upsert_marketplace
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
-from app.core.task import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,3 +119,30 @@ class GatedDriver(MemoryDriver):
             return await super().purchase(request, before_submit)
         finally:
             self.now -= 1
+
+
+async def wait_for(condition, timeout: float = 10.0, interval: float = 0.01, *, what: str = ""):
+    """Polls `condition()` (a plain or async function) every `interval` seconds until it
+    returns something true, and returns that. At the deadline it fails with an
+    AssertionError naming what was awaited (`what`, else the condition's source line) and
+    what it last returned. For asyncio tests; Qt tests use `qtbot.waitUntil`."""
+    import inspect
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() >= deadline:
+            if not what:
+                try:
+                    what = inspect.getsource(condition).strip()
+                except (OSError, TypeError):
+                    what = getattr(condition, "__qualname__", repr(condition))
+            raise AssertionError(
+                f"not reached within {timeout:g} s: {what} (last returned {value!r})"
+            )
+        await asyncio.sleep(interval)

@@ -16,10 +16,11 @@ from helpers import ROOT
 from sqlalchemy import select
 
 from app.core.domain.models import BuyBack, Job, MarketPlaceAccount, OrderLine, PickupPoint, Task
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
+from app.demo import seed_sandbox
 from app.sandbox.process import SandboxProcess
 
 pytestmark = pytest.mark.browser

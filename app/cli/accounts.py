@@ -12,10 +12,10 @@ from typing import Any
 
 from app.core.accounts.health import CheckResult, check_accounts
 from app.core.accounts.imports import ImportPlan, Outcome, apply_import, plan_import
+from app.core.drivers.base import DriverFactory
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.storage.db import Database
 from app.core.storage.queries import account_rows
-from app.core.supervisor import DriverFactory
 from app.sandbox.seed import MARKETPLACE_CODE
 
 

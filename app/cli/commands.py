@@ -18,19 +18,15 @@ from sqlalchemy import func, select
 
 from app.cli.progress import TerminalProgress
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
-from app.core.domain.states import QUEUED, UnitRule
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import (
-    DriverOptions,
-    data_dir,
-    driver_factory,
-    seed_sandbox,
-    start_sandbox,
-)
-from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.domain.states import QUEUED
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.rollup import order_progress
+from app.core.engine.settings import EngineSettings
 from app.core.storage.db import Database
-from app.core.supervisor import Supervisor, order_progress
+from app.core.supervisor import Supervisor
 from app.core.support.errors import KnownError
+from app.core.support.text import LANGUAGES
+from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +41,7 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
 def add_language_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--language",
-        choices=("system", "en", "ru"),
+        choices=("system", *LANGUAGES),
         help="the console's language (default: as in Settings, else the system's)",
     )
 
@@ -69,24 +65,6 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--until-idle", action="store_true", help="exit once nothing queued can make progress"
     )
-
-
-def demo_order(units: int) -> OrderSpec:
-    """The sample Order: the units spread over up to three lines (Articles and pickup
-    points), each with a price cap a little above the shop's price."""
-    from app.sandbox import seed
-
-    n_lines = min(3, units)
-    lines = []
-    for i in range(n_lines):
-        qty = units // n_lines + (1 if i < units % n_lines else 0)
-        article = seed.ARTICLES[i]
-        cap = article.price_minor * 12 // 10
-        lines.append(
-            LineSpec(article.sku, qty, seed.PICKUP_POINTS[i].code, f"{cap // 100}.{cap % 100:02d}")
-        )
-    # Every unit by a different account, so that the demo shows the pool at work.
-    return OrderSpec("Demo client", seed.MARKETPLACE_CODE, lines, unit_rule=UnitRule.PER_ORDER)
 
 
 @dataclass
@@ -153,13 +131,9 @@ def stop_gently_on_signals(sup: Supervisor) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.units < 1:
         raise KnownError("--units must be at least 1")
-    if args.gui:
-        from app.ui.app import run_console
-
-        return run_console(args, demo=True)
     with ExitStack() as stack:
         url = args.marketplace_url or start_sandbox(stack, args.accounts)
-        db = Database(args.db or str(data_dir() / "demo.sqlite3"))
+        db = Database(args.db or str(demo_db_path()))
         stack.callback(db.close)
         seed_sandbox(db, url.rstrip("/"), args.accounts)
         result = asyncio.run(_demo(db, args))
@@ -182,26 +156,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
             browser=args.browser,
             show_browsers=False,
         )
-        code = cmd_demo(demo)
-    if not _console_languages_ok():
-        code = code or 1
-    print("selftest: passed" if code == 0 else "selftest: FAILED", file=sys.stderr)
-    return code
-
-
-def _console_languages_ok() -> bool:
-    """Every language of the console loads (its compiled translation is installed)."""
-    try:
-        from app.ui.i18n import LANGUAGES, loadable
-    except ImportError:  # installed without the console (no PySide6): nothing to check
-        print("Console languages: the console is not installed", file=sys.stderr)
-        return True
-    found = loadable()
-    print(f"Console languages: {', '.join(found)}", file=sys.stderr)
-    missing = sorted(set(LANGUAGES) - set(found))
-    if missing:
-        print(f"selftest: no compiled translation for {', '.join(missing)}", file=sys.stderr)
-    return not missing
+        return cmd_demo(demo)
 
 
 async def _demo(db: Database, args: argparse.Namespace) -> RunResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.accounts import add_db_option, add_import_options, print_json
-from app.core.engine.context import EngineSettings
+from app.core.engine.settings import EngineSettings
 from app.core.orders.imports import OrderImportPlan, describe, plan_orders, write_orders
 from app.core.orders.report import export_order
 from app.core.storage.db import Database

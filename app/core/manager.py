@@ -9,60 +9,22 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from app.core.accounts import pool as accounts
-from app.core.domain.models import JobBatch, Task, utcnow
-from app.core.domain.states import QUEUED, TaskStatus, UnitRule
+from app.core.domain.clock import utcnow
+from app.core.domain.models import JobBatch, Task
+from app.core.domain.states import QUEUED, TaskStatus
 from app.core.drivers.base import AccountRef, PurchaseDriver
 from app.core.engine.context import EngineContext, Signal
-from app.core.engine.events import EngineNotice
-from app.core.storage.journal import LostTask, bulk_events, transition
+from app.core.engine.plans import JobPlan
+from app.core.storage.errors import classify
+from app.core.storage.journal import LostTask, transition
 from app.core.task import Outcome, TaskRunner, Unit
 
 log = logging.getLogger(__name__)
 T = TaskStatus
-
-
-@dataclass(frozen=True)
-class JobPlan:
-    """What a TaskManager needs to know about its Job."""
-
-    job_id: int
-    order_id: int
-    marketplace_id: int
-    unit_rule: UnitRule
-    article: str
-    pickup_point: str
-    max_price_minor: int | None
-
-
-def create_tasks(
-    conn: Connection, *, order_id: int, job_id: int, batches: list[tuple[int, int]], now: datetime
-) -> list[int]:
-    """One pending Task per unit of the Job, in its batches [(batch id, size)]."""
-    rows = []
-    unit_no = 0
-    for batch_id, size in batches:
-        for _ in range(size):
-            unit_no += 1
-            rows.append(
-                {
-                    "order_id": order_id,
-                    "job_id": job_id,
-                    "batch_id": batch_id,
-                    "unit_no": unit_no,
-                    "status": T.PENDING,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-    ids = list(
-        conn.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).scalars()
-    )
-    bulk_events(conn, ((i, None, T.PENDING, None) for i in ids), now=now, detail="created")
-    return ids
 
 
 @dataclass(order=True)
@@ -100,7 +62,7 @@ class TaskManager:
                 await Signal.wait(token, ctx.settings.poll_s)
                 continue
             starved = await self._dispatch()
-            if starved and ctx.until_idle and ctx.running == 0 and not await self._may_free_up():
+            if starved and ctx.until_idle and ctx.slots.busy == 0 and not await self._may_free_up():
                 log.info("job %s: no account can become free; leaving", self.plan.job_id)
                 left, self._queue = self._queue, []
                 await self._mark_waiting(left, utcnow())  # all of them wait for an account
@@ -115,8 +77,8 @@ class TaskManager:
     async def _load(self) -> None:
         job_id = self.plan.job_id
 
-        def query(s: object) -> list[_Queued]:
-            rows = s.execute(  # type: ignore[attr-defined]
+        def query(s: Session) -> list[_Queued]:
+            rows = s.execute(
                 select(
                     Task.id, Task.status, Task.attempts, Task.next_attempt_at, JobBatch.not_before
                 )
@@ -227,7 +189,10 @@ class TaskManager:
                     continue
                 q.status, q.attempts = state
                 if q.status is T.WAITING_ACCOUNT:
-                    self.ctx.publish_task(q.task_id, self.plan, q.status, q.attempts)
+                    p = self.plan
+                    self.ctx.bus.task_changed(
+                        q.task_id, p.order_id, p.job_id, q.status, attempts=q.attempts
+                    )
             heapq.heappush(self._queue, q)
 
     def _start(self, q: _Queued, account: AccountRef) -> None:
@@ -244,7 +209,6 @@ class TaskManager:
             p.max_price_minor,
         )
         runner = asyncio.create_task(TaskRunner(unit, self.driver, self.ctx).run())
-        self.ctx.running += 1
         self.ctx.dirty.add(p.order_id)  # the Order is now running
         self.running.add(runner)
         runner.add_done_callback(lambda t, q=q: self._done(t, q))
@@ -252,7 +216,6 @@ class TaskManager:
     def _done(self, runner: asyncio.Task[Outcome], q: _Queued) -> None:
         ctx = self.ctx
         self.running.discard(runner)
-        ctx.running -= 1
         ctx.slots.give()
         ctx.dirty.add(self.plan.order_id)
         ctx.changed.fire()
@@ -260,18 +223,16 @@ class TaskManager:
             return
         exc = runner.exception()
         if exc is not None:
-            # The runner records every outcome itself; reaching here means a write failed.
-            # The Task stays as last recorded, and recovery settles it with the marketplace.
+            # The runner records every outcome itself; reaching here means a write failed
+            # or a defect. The Task stays as last recorded and is not retried in this run;
+            # recovery settles it with the marketplace at the next start.
+            fault = None if isinstance(exc, LostTask) else classify(exc)
             if isinstance(exc, LostTask):
                 log.info("task %s was moved by someone else: %s", q.task_id, exc)
-            elif isinstance(exc, DBAPIError):
-                log.error("task %s: could not record its outcome: %s", q.task_id, exc)
-                ctx.report_fault(exc)
+            elif fault is not None:
+                ctx.report_fault(fault)
             else:
-                log.error("task %s stopped on an internal error", q.task_id, exc_info=exc)
-                ctx.bus.publish(
-                    EngineNotice("error", f"Task {q.task_id} stopped on an internal error: {exc}")
-                )
+                ctx.report_defect(f"Task {q.task_id}", exc)
             return
         outcome = runner.result()
         if outcome.status in (T.RETRY_WAIT, T.PENDING):

@@ -11,14 +11,28 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from app.core.accounts.health import CheckResult, check_accounts
-from app.core.engine.context import EngineSettings
+from app.core.drivers.base import DriverFactory
 from app.core.engine.events import EngineNotice, EventBus
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
-from app.core.supervisor import DriverFactory, Supervisor
+from app.core.storage.errors import StorageFault, classify
+from app.core.supervisor import Supervisor
+from app.core.support.errors import BugError, KnownError, internal_error
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+
+class EngineStopped(KnownError):
+    """A command given after the engine stopped (a storage fault, or the console is
+    closing): said in one line, with the reason when there is one."""
+
+    def __init__(self, fault: StorageFault | None = None):
+        reason = f" ({fault})" if fault is not None else ""
+        super().__init__(
+            f"The engine has stopped{reason}; nothing was done. Start the console again."
+        )
 
 
 class EngineService:
@@ -69,23 +83,41 @@ class EngineService:
                 await self.supervisor.run()
                 return
             except Exception as exc:  # keep the console alive; tell the operator
+                fault = classify(exc)
+                if fault is not None:
+                    self.supervisor.ctx.report_fault(fault)
                 if self.supervisor.ctx.fault is not None:
                     return  # storage fault: said once; the operator restarts after fixing it
                 log.exception("engine run loop failed; restarting it in %.0f s", delay)
                 if str(exc) != last:  # a repeating error is said once
                     last = str(exc)
                     self.bus.publish(
-                        EngineNotice("error", f"The engine hit an error and restarts: {exc}")
+                        EngineNotice("error", f"The engine restarts after an {internal_error(exc)}")
                     )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._done.done()
+
     def call(
         self, fn: Callable[[Supervisor], Coroutine[Any, Any, R]]
     ) -> concurrent.futures.Future[R]:
-        """Schedules `fn(supervisor)` on the engine's loop; the future resolves there."""
-        assert self._loop is not None, "start() first"
-        return asyncio.run_coroutine_threadsafe(fn(self.supervisor), self._loop)
+        """Schedules `fn(supervisor)` on the engine's loop; the future resolves there. Once
+        the engine has stopped, the future holds EngineStopped, saying why."""
+        loop = self._loop
+        if loop is None:
+            raise BugError("EngineService.call() before start()")
+        if self.running and not loop.is_closed():
+            coro = fn(self.supervisor)
+            try:
+                return asyncio.run_coroutine_threadsafe(coro, loop)
+            except RuntimeError:  # the loop closed in between
+                coro.close()
+        stopped: concurrent.futures.Future[R] = concurrent.futures.Future()
+        stopped.set_exception(EngineStopped(self.supervisor.ctx.fault))
+        return stopped
 
     def submit(self, spec: OrderSpec) -> concurrent.futures.Future[int]:
         return self.call(lambda s: s.submit(spec))

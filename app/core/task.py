@@ -3,17 +3,15 @@ step, so that a purchase is never made twice and never lost."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from app.core.accounts import pool as accounts
-from app.core.domain.models import BuyBack, utcnow
+from app.core.domain.clock import utcnow
+from app.core.domain.codes import NOTHING_PLACED, ErrorCode, account_status_after
 from app.core.domain.states import TaskStatus
 from app.core.drivers.base import (
     AccountRef,
@@ -24,113 +22,12 @@ from app.core.drivers.base import (
     Receipt,
     TransientError,
 )
-from app.core.engine.events import TaskChanged
-from app.core.storage.db import Database
+from app.core.engine.context import EngineContext
+from app.core.engine.purchases import look_for_purchase, record_purchase
 from app.core.storage.journal import transition
-
-if TYPE_CHECKING:
-    from app.core.engine.context import EngineContext
 
 log = logging.getLogger(__name__)
 T = TaskStatus
-
-# Errors that are the account's, not the unit's: the account is taken out of the pool
-# and the unit goes back to the queue for another account.
-_INSERT_BUYBACK = insert(BuyBack)
-
-# Business answers that prove the place-order step placed nothing.
-NOTHING_PLACED = frozenset({"out_of_stock"})
-
-ACCOUNT_ERRORS = {"account_blocked": "blocked", "bad_credentials": "disabled"}
-
-
-def record_purchase(
-    conn: Connection,
-    task_id: int,
-    frm: TaskStatus,
-    receipt: Receipt,
-    *,
-    now: datetime,
-    attempt: int,
-    account_id: int,
-    marketplace_id: int,
-    owner: str,
-    detail: str = "",
-) -> None:
-    """The unit is bought: the Task becomes `purchased`, its BuyBack is stored and the
-    account's lease ends, in one transaction."""
-    transition(
-        conn,
-        task_id,
-        frm,
-        T.PURCHASED,
-        now=now,
-        attempt=attempt,
-        account_id=account_id,
-        detail=detail or f"order {receipt.order_number}",
-        values={"last_error": None, "error_code": None},
-    )
-    conn.execute(
-        _INSERT_BUYBACK,
-        {
-            "task_id": task_id,
-            "marketplace_id": marketplace_id,
-            "account_id": account_id,
-            "order_number": receipt.order_number,
-            "price_minor": receipt.price_minor,
-            "purchased_at": receipt.placed_at,
-            "delivery_status": str(receipt.status),
-        },
-    )
-    accounts.release_after_purchase(conn, account_id, owner)
-
-
-async def look_for_purchase(
-    db: Database,
-    driver: PurchaseDriver,
-    account: AccountRef,
-    article: str,
-    started: datetime,
-    *,
-    tries: int = 3,
-) -> Receipt | None:
-    """The order the account placed for the article since the attempt started, if the
-    marketplace has one the console has not recorded yet. A hiccup while looking is tried
-    again (an unanswered question costs the operator a review); raises if it persists."""
-    known = await db.read(
-        lambda s: frozenset(
-            s.scalars(select(BuyBack.order_number).where(BuyBack.account_id == account.id))
-        )
-    )
-    # A little slack for clocks: the shop stamps the order, we stamped the start.
-    since = started - timedelta(seconds=5)
-    for attempt in range(1, tries + 1):
-        try:
-            return await driver.find_purchase(account, article, since, known)
-        except TransientError:
-            if attempt == tries:
-                raise
-            await asyncio.sleep(0.5 * 2 ** (attempt - 1))
-    return None  # not reached: the loop returns or raises
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter for TransientError, bounded in attempts."""
-
-    max_attempts: int = 5
-    base_delay_s: float = 2.0
-    factor: float = 2.0
-    max_delay_s: float = 120.0
-    jitter: float = 0.25
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        raw = min(self.max_delay_s, self.base_delay_s * self.factor ** (attempt - 1))
-        return raw * (1 + rng.uniform(-self.jitter, self.jitter))
-
-    def gives_up(self, attempt: int) -> bool:
-        return attempt >= self.max_attempts
 
 
 @dataclass
@@ -198,8 +95,8 @@ class TaskRunner:
             log.exception("task %s: unexpected error", u.task_id)
             reason = f"internal error: {type(exc).__name__}: {exc}"
             if self.submitted:
-                return await self._finish(T.NEEDS_REVIEW, reason, code="internal")
-            return await self._finish(T.FAILED, reason, code="internal")
+                return await self._finish(T.NEEDS_REVIEW, reason, code=ErrorCode.INTERNAL)
+            return await self._finish(T.FAILED, reason, code=ErrorCode.INTERNAL)
         return await self._purchased(receipt, "")
 
     async def _before_submit(self) -> None:
@@ -215,7 +112,8 @@ class TaskRunner:
         return T.SUBMITTING if self.submitted else T.RUNNING
 
     async def _business_error(self, exc: BusinessError) -> Outcome:
-        new_status = ACCOUNT_ERRORS.get(exc.code)
+        # An answer about the account: it leaves the pool and another account buys the unit.
+        new_status = account_status_after(exc.code)
         if new_status:
             account_id = self.unit.account.id
             await self.ctx.db.write(
@@ -235,7 +133,7 @@ class TaskRunner:
         return await self._retry_or_fail(exc)
 
     async def _retry_or_fail(self, exc: TransientError) -> Outcome:
-        policy = self.ctx.retry
+        policy = self.ctx.settings.retry
         if policy.gives_up(self.attempt):
             reason = f"gave up after {self.attempt} attempts: {exc.reason}"
             return await self._finish(
@@ -263,13 +161,15 @@ class TaskRunner:
                 f"{exc.reason}; the order may have been placed and the check failed "
                 f"({check_exc}): look at the account's order history"
             )
-            return await self._finish(T.NEEDS_REVIEW, reason, code="uncertain", account_failed=True)
+            return await self._finish(
+                T.NEEDS_REVIEW, reason, code=ErrorCode.UNCERTAIN, account_failed=True
+            )
         if found is not None:
             return await self._purchased(found, f"found in the order history after: {exc.reason}")
         # Confirmed absent: no order was placed, so a retry cannot buy twice.
         if isinstance(exc, TransientError):
             return await self._retry_or_fail(exc)
-        if exc.code in ACCOUNT_ERRORS:  # another account will buy it
+        if account_status_after(exc.code):  # another account will buy it
             return await self._finish(T.RETRY_WAIT, exc.reason, code=exc.code, due=utcnow())
         return await self._finish(T.FAILED, exc.reason, code=exc.code, shot=exc.screenshot)
 
@@ -298,7 +198,7 @@ class TaskRunner:
         to: TaskStatus,
         reason: str,
         *,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         shot: str | None = None,
         due: datetime | None = None,
         account_failed: bool = False,
@@ -326,7 +226,12 @@ class TaskRunner:
             )
             if account_failed:
                 accounts.release_after_failure(
-                    conn, u.account.id, self.ctx.worker_id, reason, now=now, rules=self.ctx.pool
+                    conn,
+                    u.account.id,
+                    self.ctx.worker_id,
+                    reason,
+                    now=now,
+                    rules=self.ctx.settings.pool,
                 )
             else:
                 accounts.release(conn, u.account.id, self.ctx.worker_id, error=reason)
@@ -354,15 +259,12 @@ class TaskRunner:
 
     def _publish(self, status: TaskStatus, **extra: str | None) -> None:
         u = self.unit
-        self.ctx.bus.publish(
-            TaskChanged(
-                u.task_id,
-                u.order_id,
-                u.job_id,
-                str(status),
-                utcnow(),
-                account_id=u.account.id,
-                attempts=self.attempt,
-                **extra,
-            )
+        self.ctx.bus.task_changed(
+            u.task_id,
+            u.order_id,
+            u.job_id,
+            status,
+            account_id=u.account.id,
+            attempts=self.attempt,
+            **extra,
         )

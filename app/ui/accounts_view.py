@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.accounts.health import CheckResult, set_enabled
+from app.core.accounts.admin import set_enabled
+from app.core.accounts.health import CheckResult
 from app.core.storage.db import Database
 from app.core.storage.queries import AccountRow, account_rows
 from app.core.support.secrets import get_vault

@@ -11,17 +11,12 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import (
-    DriverOptions,
-    data_dir,
-    driver_factory,
-    seed_sandbox,
-    start_sandbox,
-)
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.core.storage.db import Database
 from app.core.support.errors import KnownError
+from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
 
 ORGANIZATION = "BuybackConsole"
 
@@ -50,12 +45,10 @@ def open_console(
     Order) and shows the main window; everything is undone by `stack`."""
     from app.ui.main_window import MainWindow
 
-    db_arg = args.db or (str(data_dir() / "demo.sqlite3") if demo else None)
+    db_arg = args.db or (str(demo_db_path()) if demo else None)
     db = Database(db_arg)
     stack.callback(db.close)
     if demo:
-        from app.cli.commands import demo_order
-
         url = args.marketplace_url or start_sandbox(stack, args.accounts)
         seed_sandbox(db, url.rstrip("/"), args.accounts)
     options = DriverOptions(args.browser, headless=not args.show_browsers)
@@ -93,12 +86,6 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
             QMessageBox.critical(None, title, str(exc))
             return 2
         return app.exec()  # type: ignore[attr-defined]
-
-
-def add_console_arguments(p: argparse.ArgumentParser) -> None:
-    from app.cli.commands import add_engine_arguments
-
-    add_engine_arguments(p)
 
 
 def take_screenshots(args: argparse.Namespace) -> int:

@@ -32,6 +32,8 @@ from PySide6.QtCore import (
     QTranslator,
 )
 
+from app.core.support.text import LANGUAGES
+
 log = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -39,7 +41,6 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # marked with app.core.support.text.QT_TRANSLATE_NOOP.
 SOURCES = Path(__file__).resolve().parents[1]
 ENGLISH = "en"  # the language the code is written in: it needs no translator
-LANGUAGES = ("en", "ru")
 NAMES = {"en": "English", "ru": "Русский"}  # each in itself: anyone finds their own
 _QT_LANGUAGE = {"en": QLocale.Language.English, "ru": QLocale.Language.Russian}
 _DEFAULT_TERRITORY = {"en": QLocale.Country.UnitedStates, "ru": QLocale.Country.Russia}
@@ -75,6 +76,17 @@ def loadable() -> list[str]:
     return [ENGLISH] + [
         lang for lang in LANGUAGES if lang != ENGLISH and QTranslator().load(str(qm_file(lang)))
     ]
+
+
+def languages_installed() -> bool:
+    """Says (on stderr) which console languages load; False when one is missing: the
+    selftest's check of the package."""
+    found = loadable()
+    print(f"Console languages: {', '.join(found)}", file=sys.stderr)
+    missing = sorted(set(LANGUAGES) - set(found))
+    if missing:
+        print(f"selftest: no compiled translation for {', '.join(missing)}", file=sys.stderr)
+    return not missing
 
 
 _installed: list[QTranslator] = []

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.domain.models import utcnow
+from app.core.domain.clock import utcnow
 from app.core.domain.states import OrderStatus, TaskStatus
 from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
-from app.core.orders.spec import load_catalogs
+from app.core.orders.catalog import load_catalogs
 from app.core.service import EngineService
 from app.core.storage.db import Database
 from app.core.storage.queries import (
@@ -34,7 +34,7 @@ from app.core.storage.queries import (
     purchases_since,
     status_counts,
 )
-from app.core.support.logs import log_dir
+from app.core.support.paths import log_dir
 from app.ui.accounts_view import AccountsView
 from app.ui.common import fill, in_background, number, status_label, when_done
 from app.ui.i18n import apply_language

@@ -31,15 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.domain.states import UnitRule
-from app.core.orders.spec import (
-    Catalog,
-    FieldError,
-    InvalidOrder,
-    LineSpec,
-    OrderSpec,
-    check,
-    parse_quantity,
-)
+from app.core.orders.catalog import Catalog
+from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec, parse_quantity
+from app.core.orders.validation import check
 from app.core.support.errors import KnownError
 from app.ui.common import field_error, fill, number, say
 

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from app.core.orders.catalog import load_catalogs
 from app.core.orders.imports import OrderImportPlan, OrderRow, plan_orders, write_orders
-from app.core.orders.spec import load_catalogs
 from app.core.storage.db import Database
 from app.ui.common import (
     Index,

@@ -15,7 +15,7 @@ from helpers import ROOT, row_counts
 from sqlalchemy import select
 
 from app.core.domain.models import MarketPlaceAccount as A
-from app.core.engine.market_drivers import seed_sandbox
+from app.demo import seed_sandbox
 from app.sandbox.process import SandboxProcess
 
 

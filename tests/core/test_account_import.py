@@ -12,10 +12,11 @@ import pytest
 from helpers import row_counts, seed_market
 from sqlalchemy import select
 
+from app.core.accounts.admin import upsert_accounts
 from app.core.accounts.imports import ImportPlan, apply_import, plan_import
-from app.core.accounts.pool import DbSessionStore, account_refs
+from app.core.accounts.pool import account_refs
+from app.core.accounts.sessions import DbSessionStore
 from app.core.domain.models import MarketPlaceAccount as A
-from app.core.orders.catalog import upsert_accounts
 from app.core.support.errors import KnownError
 from app.core.support.tables import MAX_BYTES
 

@@ -10,12 +10,13 @@ from datetime import timedelta
 from helpers import make_supervisor, seed_market, tasks
 from sqlalchemy import select, update
 
-from app.core.accounts.pool import PoolRules, day_start
-from app.core.domain.models import BuyBack, MarketPlaceAccount, utcnow
+from app.core.accounts.pool import PoolRules
+from app.core.domain.clock import day_start, utcnow
+from app.core.domain.models import BuyBack, MarketPlaceAccount
 from app.core.domain.states import UnitRule
 from app.core.drivers.base import PurchaseRequest, TransientError
 from app.core.drivers.memory import MemoryDriver
-from app.core.engine.context import EngineSettings
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor

@@ -11,11 +11,11 @@ import psutil
 import pytest
 from helpers import tasks
 
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.settings import EngineSettings, RetryPolicy
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.supervisor import Supervisor
-from app.core.task import RetryPolicy
+from app.demo import seed_sandbox
 from app.sandbox.process import ledger_orders
 from app.sandbox.server import SandboxOptions, SandboxServer
 

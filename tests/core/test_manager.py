@@ -112,7 +112,7 @@ async def test_only_active_accounts_of_the_right_marketplace_are_used(db, market
 async def test_an_expired_lease_of_a_dead_worker_frees_the_account(db) -> None:
     from datetime import timedelta
 
-    from app.core.domain.models import utcnow
+    from app.core.domain.clock import utcnow
 
     seed_market(db, accounts=1)
     with db.session() as s:

@@ -12,15 +12,18 @@ import pytest
 from helpers import history, tasks
 from sqlalchemy import select, update
 
-from app.core.accounts.pool import DbSessionStore, account_refs
-from app.core.domain.models import BuyBack, MarketPlaceAccount, Task, TaskEvent, utcnow
+from app.core.accounts.pool import account_refs
+from app.core.accounts.sessions import DbSessionStore
+from app.core.domain.clock import utcnow
+from app.core.domain.models import BuyBack, MarketPlaceAccount, Task, TaskEvent
 from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.sandbox import SandboxDriver
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
+from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from helpers import make_supervisor, seed_market
 from keyring.backends import fail
 
 from app.core.accounts.imports import apply_import, plan_import
-from app.core.accounts.pool import DbSessionStore
+from app.core.accounts.sessions import DbSessionStore
 from app.core.drivers.memory import MemoryDriver
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.support.errors import KnownError

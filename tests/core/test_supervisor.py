@@ -4,16 +4,18 @@ status roll-up, and the operator's pause, resume, cancel and retry."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
-from helpers import GatedDriver, make_supervisor, tasks
+from helpers import GatedDriver, make_supervisor, tasks, wait_for
 from sqlalchemy import select, update
 
 from app.core.domain.models import BuyBack, Job, JobBatch, Order, Task
-from app.core.domain.states import JobStatus, OrderStatus
+from app.core.domain.states import JobStatus, OrderIntent, OrderStatus, shown_status
 from app.core.drivers.base import BusinessError, PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
+from app.core.manager import TaskManager
+from app.core.orders.create import split
 from app.core.orders.spec import LineSpec, OrderSpec
-from app.core.supervisor import split
 
 
 def test_split_into_batches() -> None:
@@ -60,15 +62,16 @@ async def test_run_buys_every_unit_and_rolls_status_up(db, market) -> None:
     assert numbers == {r.order_number for _, _, r in driver.ledger}
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
+async def test_concurrency_is_bounded_across_all_orders(db, market, monkeypatch) -> None:
+    looked: Counter[int] = Counter()  # Job id -> times its TaskManager looked for work
+    dispatch = TaskManager._dispatch
 
+    async def counted(self: TaskManager) -> bool:
+        starved = await dispatch(self)
+        looked[self.plan.job_id] += 1
+        return starved
 
-async def test_concurrency_is_bounded_across_all_orders(db, market) -> None:
+    monkeypatch.setattr(TaskManager, "_dispatch", counted)
     driver = GatedDriver()
     sup = make_supervisor(db, driver, concurrency=3)
     for _ in range(2):
@@ -77,7 +80,10 @@ async def test_concurrency_is_bounded_across_all_orders(db, market) -> None:
         )
     runner = asyncio.create_task(sup.run(until_idle=True))
     await wait_for(lambda: driver.started == 3)
-    await asyncio.sleep(0.2)  # give the engine every chance to over-start
+    # Every chance to over-start: each of the four Jobs' TaskManagers has looked for work
+    # twice since the three purchases started (they look again every poll).
+    looked.clear()
+    await wait_for(lambda: len(looked) == 4 and min(looked.values()) >= 2)
     assert driver.now == 3
     driver.gate.set()
     await runner
@@ -94,18 +100,28 @@ async def test_pause_stops_new_purchases_and_resume_continues(db, market) -> Non
     await sup.pause(order_id)
     driver.gate.set()
     await wait_for(lambda: driver.now == 0)
-    await asyncio.sleep(0.3)
-    assert driver.started == 2  # nothing new started while paused
+    # The engine's chance to start more: another Order, placed while this one is paused,
+    # gets the free slots and is bought in full.
+    other = await sup.submit(OrderSpec("Other", "mem", [LineSpec("A2", 2, "P2")]))
+    await wait_for(lambda: [r.status for r in tasks(db, other)] == ["purchased"] * 2)
+    assert bought(driver, "A1") == 2  # nothing new started while paused
     statuses = [r.status for r in tasks(db, order_id)]
     assert statuses.count("purchased") == 2 and statuses.count("pending") == 4
     with db.session() as s:
-        assert s.get(Order, order_id).status == OrderStatus.PAUSED
+        order = s.get(Order, order_id)
+        assert order.intent == OrderIntent.PAUSED  # the operator's pause, apart from progress
+        assert shown_status(order.intent, order.status) == OrderStatus.PAUSED
     await sup.resume(order_id)
-    await wait_for(lambda: len(driver.ledger) == 6)
+    await wait_for(lambda: bought(driver, "A1") == 6)
     sup.stop()
     await runner
     with db.session() as s:
         assert s.get(Order, order_id).status == OrderStatus.PURCHASED
+
+
+def bought(driver: MemoryDriver, article: str) -> int:
+    """Units of the article the marketplace sold."""
+    return sum(1 for _login, art, _receipt in driver.ledger if art == article)
 
 
 async def test_cancel_cancels_queued_units_and_lets_started_ones_finish(db, market) -> None:
@@ -141,7 +157,7 @@ async def test_cancel_never_interrupts_a_submitting_unit(db, market) -> None:
             return await super().purchase(request, submit_then_cancel)
 
     driver = CancelDuringSubmit()
-    sup._driver_factory = lambda _m: driver
+    sup.drivers._factory = lambda _m: driver
     await sup.run(until_idle=True)
     statuses = [r.status for r in tasks(db, order_id)]
     assert statuses == ["purchased", "cancelled", "cancelled"]
@@ -197,7 +213,9 @@ async def test_retrying_failed_units_of_a_paused_order_keeps_it_paused(db, marke
 
     assert [r.status for r in tasks(db, order_id)] == ["pending"] * 4  # nothing bought
     with db.session() as s:
-        assert s.get(Order, order_id).status == OrderStatus.PAUSED  # not resumed by a retry
+        order = s.get(Order, order_id)
+        assert order.intent == OrderIntent.PAUSED  # not resumed by a retry
+        assert shown_status(order.intent, order.status) == OrderStatus.PAUSED
 
 
 async def test_a_marketplace_whose_driver_cannot_start_does_not_stop_the_others(db, market) -> None:
@@ -215,7 +233,7 @@ async def test_a_marketplace_whose_driver_cannot_start_does_not_stop_the_others(
         return good
 
     sup = make_supervisor(db, good)
-    sup._driver_factory = drivers
+    sup.drivers._factory = drivers
     notices = sup.bus.subscribe()
     ok = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")]))
     stuck = await sup.submit(OrderSpec("C", "nobrowser", [LineSpec("A1", 2, "P1")]))

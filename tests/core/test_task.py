@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.core.domain.models import BuyBack, MarketPlaceAccount
 from app.core.drivers.base import BusinessError, PurchaseRequest, TransientError
 from app.core.drivers.memory import MemoryDriver
+from app.core.engine.settings import RetryPolicy
 from app.core.orders.spec import LineSpec, OrderSpec
-from app.core.task import RetryPolicy
 
 
 def test_backoff_grows_exponentially_within_jitter_and_cap() -> None:

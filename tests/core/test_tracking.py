@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from app.core.domain.models import BuyBack, Order
 from app.core.domain.states import OrderStatus
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
+from app.demo import seed_sandbox
 from app.sandbox.process import ledger_orders
 from app.sandbox.server import SandboxOptions, SandboxServer
 

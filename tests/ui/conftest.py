@@ -15,7 +15,8 @@ import threading
 
 import pytest
 
-from app.core.orders.spec import Catalog, OrderSpec
+from app.core.orders.catalog import Catalog
+from app.core.orders.spec import OrderSpec
 
 
 class FakeEngine:

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QDialog
 
 import main
 from app.core.drivers.memory import MemoryDriver
-from app.core.engine.context import EngineSettings
 from app.core.engine.events import OrderProgress, TaskChanged
+from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.ui import crash
 from app.ui.main_window import MainWindow

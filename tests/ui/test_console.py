@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from test_new_order import type_line
 
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
-from app.core.engine.context import EngineSettings
-from app.core.engine.market_drivers import DriverOptions, driver_factory, seed_sandbox
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.core.storage.db import Database
+from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
 from app.ui.main_window import MainWindow
 
@@ -56,6 +57,11 @@ def open_window(
 def shown_rows(window: MainWindow) -> list:
     model = window.tasks_view.model
     return [model.row(n) for n in range(model.rowCount())]
+
+
+def order_row(window: MainWindow, order_id: int):
+    """The Orders table's row of this Order, or None while it is not shown."""
+    return next((r for r in window.orders_view.orders.rows if r.id == order_id), None)
 
 
 @pytest.mark.browser
@@ -147,15 +153,26 @@ def test_pause_stops_new_purchases_and_cancel_cancels_the_rest(qtbot, db, monkey
         assert window.actions["start"].isEnabled() and not window.actions["pause"].isEnabled()
 
         service.call(release).result(5)
-        qtbot.waitUntil(lambda: window.orders_view.orders.rows[0].purchased == 2, timeout=5000)
-        qtbot.wait(500)  # a paused Order must not start anything in this time
-        assert driver.started == 2
+        qtbot.waitUntil(lambda: order_row(window, order_id).purchased == 2, timeout=5000)
+        # The engine's chance to start more: another Order, placed while this one is
+        # paused, gets the free slots and is bought in full; the paused one buys nothing.
+        other = service.submit(OrderSpec("Other", "mem", [LineSpec("A2", 2, "P2")])).result(10)
+        qtbot.waitUntil(
+            lambda: (
+                order_row(window, other) is not None
+                and (order_row(window, other).purchased, order_row(window, other).status)
+                == (2, "purchased")
+            ),
+            timeout=10000,
+        )
+        assert [article for _login, article, _r in driver.ledger].count("A1") == 2
+        assert driver.started == 4  # two of the paused Order, two of the other
+        assert order_row(window, order_id).status == "paused"
+        assert window.orders_view.current_order() == order_id  # still the one selected
 
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
         window.actions["cancel"].trigger()
-        qtbot.waitUntil(
-            lambda: window.orders_view.orders.rows[0].status == "cancelled", timeout=5000
-        )
+        qtbot.waitUntil(lambda: order_row(window, order_id).status == "cancelled", timeout=5000)
         qtbot.waitUntil(
             lambda: (
                 Counter(r.status for r in shown_rows(window) if r)
@@ -163,7 +180,7 @@ def test_pause_stops_new_purchases_and_cancel_cancels_the_rest(qtbot, db, monkey
             ),
             timeout=5000,
         )
-        assert driver.started == 2 and len(driver.ledger) == 2
+        assert driver.started == 4 and len(driver.ledger) == 4
         assert window.tasks_view.model.task_filter.order_id == order_id
     finally:
         window.close()

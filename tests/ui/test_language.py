@@ -17,8 +17,8 @@ from shiboken6 import isValid
 
 import main
 from app.core.drivers.memory import MemoryDriver
-from app.core.engine.context import EngineSettings
-from app.core.engine.events import OrderProgress, TaskChanged
+from app.core.engine.events import EngineNotice, OrderProgress, TaskChanged
+from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.ui import i18n
@@ -142,7 +142,10 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
     qtbot.waitUntil(lambda: [t for t, _ in seen] == ["Needs review"], timeout=3000)
     bought = OrderProgress(order_id, "purchased", 3, {"purchased": 3})
     back.engine.bus.publish(bought)  # told before the switches: not a second message
-    qtbot.wait(400)
+    # Events are shown in the order they came: once this later notice is on screen, the
+    # window has handled the progress above too.
+    with qtbot.waitSignal(back.notice, timeout=3000, check_params_cb=lambda m: m == "marker"):
+        back.engine.bus.publish(EngineNotice("info", "marker"))
     assert [t for t, _ in seen] == ["Needs review"]
     assert back.tasks_view.search.text() == "A1"
     assert back.tasks_view.status_box.currentIndex() == 3

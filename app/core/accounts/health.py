@@ -12,27 +12,16 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from app.core.accounts.pool import account_refs
-from app.core.domain.models import MarketPlace, MarketPlaceAccount, utcnow
-from app.core.drivers.base import AccountRef, DriverError, Health
+from app.core.domain.clock import utcnow
+from app.core.domain.codes import AccountStatus, Health, account_status_after
+from app.core.domain.models import MarketPlace, MarketPlaceAccount
+from app.core.drivers.base import AccountRef, DriverError, DriverFactory, MarketInfo
 from app.core.drivers.browser import BrowserNotFound
 from app.core.storage.db import Database
-from app.core.supervisor import DriverFactory, MarketInfo
 from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
 A = MarketPlaceAccount
-
-# What a check's verdict does to the account's status, as the engine does when a
-# purchase meets the same answer (app.core.task.ACCOUNT_ERRORS).
-STATUS_AFTER_CHECK = {Health.BLOCKED: "blocked", Health.BAD_CREDENTIALS: "disabled"}
-
-
-def set_enabled(s: Session, ids: list[int], enabled: bool) -> int:
-    """Makes the accounts usable by the pool (`active`) or not (`disabled`); returns how
-    many changed. A running Task keeps its account until it ends."""
-    status = "active" if enabled else "disabled"
-    result = s.execute(update(A).where(A.id.in_(ids), A.status != status).values(status=status))
-    return result.rowcount
 
 
 @dataclass(frozen=True)
@@ -43,7 +32,7 @@ class CheckResult:
     account_id: int
     login: str
     marketplace: str
-    health: str | None
+    health: Health | None
     detail: str
     checked_at: datetime
 
@@ -52,7 +41,11 @@ def accounts_to_check(s: Session, ids: list[int] | None = None) -> list[int]:
     """The given accounts, or every account the pool may use (all but disabled ones;
     blocked ones are checked to see whether they came back)."""
     stmt = select(A.id).order_by(A.marketplace_id, A.login)
-    stmt = stmt.where(A.id.in_(ids)) if ids is not None else stmt.where(A.status != "disabled")
+    stmt = (
+        stmt.where(A.id.in_(ids))
+        if ids is not None
+        else stmt.where(A.status != AccountStatus.DISABLED)
+    )
     return list(s.scalars(stmt))
 
 
@@ -112,11 +105,15 @@ def _record(conn: Connection, r: CheckResult) -> None:
     if r.health is None:
         return
     values: dict[str, object] = {"health": r.health, "checked_at": r.checked_at}
-    if r.health in STATUS_AFTER_CHECK:
-        values["status"] = STATUS_AFTER_CHECK[Health(r.health)]
+    # What a purchase meeting the same answer does to the account (domain.codes).
+    status = account_status_after(r.health)
+    if status is not None:
+        values["status"] = status
     conn.execute(update(A).where(A.id == r.account_id).values(**values))
     if r.health == Health.VALID:
         # A blocked account that logs in again is back in the pool; disabled stays off.
         conn.execute(
-            update(A).where(A.id == r.account_id, A.status == "blocked").values(status="active")
+            update(A)
+            .where(A.id == r.account_id, A.status == AccountStatus.BLOCKED)
+            .values(status=AccountStatus.ACTIVE)
         )

@@ -3,7 +3,6 @@ browser session."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.core.domain.clock import day_start
 from app.core.domain.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
 from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
@@ -70,12 +70,6 @@ class PoolRules:
 
     def cooldown(self, failures_in_row: int) -> float:
         return min(self.cooldown_max_s, self.cooldown_s * 2 ** max(0, failures_in_row - 1))
-
-
-def day_start(now: datetime) -> datetime:
-    """Midnight of the operator's local day, in UTC: daily limits follow the wall clock."""
-    local = now.astimezone()
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
 
 
 def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Any:
@@ -213,21 +207,3 @@ def account_refs(conn: Connection | Session, ids: list[int]) -> dict[int, Accoun
     # Decrypted only here, when Tasks take the accounts: the cost is one per purchase.
     decrypt = get_vault().decrypt
     return {i: AccountRef(i, login, decrypt(pw), url) for i, login, pw, url in rows}
-
-
-class DbSessionStore:
-    """Keeps each account's Playwright storage state in the console's database, encrypted
-    (its cookies log the account in)."""
-
-    def __init__(self, db: Any):
-        self._db = db
-
-    async def load(self, account_id: int) -> dict[str, Any] | None:
-        text = await self._db.read(lambda s: s.get(A, account_id).session_state)
-        return json.loads(get_vault().decrypt(text)) if text else None
-
-    async def save(self, account_id: int, state: dict[str, Any] | None) -> None:
-        text = get_vault().encrypt(json.dumps(state)) if state is not None else None
-        await self._db.write(
-            lambda c: c.execute(update(A).where(A.id == account_id).values(session_state=text))
-        )

@@ -16,11 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.core.domain.states import JobStatus, OrderStatus, TaskStatus, UnitRule
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from app.core.domain.clock import utcnow
+from app.core.domain.codes import AccountStatus, DeliveryStatus, Health
+from app.core.domain.states import JobStatus, OrderIntent, OrderStatus, TaskStatus, UnitRule
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -97,7 +95,7 @@ class MarketPlaceAccount(Base):
     password: Mapped[str] = mapped_column(String(500), default="")  # encrypted (support.secrets)
     phone: Mapped[str] = mapped_column(String(50), default="")
     label: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active|disabled|blocked
+    status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
     session_state: Mapped[str | None] = mapped_column(Text)  # Playwright storage state, encrypted
     # A Chrome/Chromium user-data-dir used as this account's persistent browser profile.
     profile_dir: Mapped[str | None] = mapped_column(String(1000))
@@ -105,7 +103,7 @@ class MarketPlaceAccount(Base):
     # After failures the account rests until this time before it is leased again.
     cooldown_until: Mapped[datetime | None]
     failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
-    health: Mapped[str] = mapped_column(String(30), default="unknown")  # last check's verdict
+    health: Mapped[Health] = mapped_column(String(30), default=Health.UNKNOWN)  # last check
     checked_at: Mapped[datetime | None]
     # A lease marks the account as used by one running Task; it expires so that a
     # crashed worker never strands the account.
@@ -122,7 +120,10 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
     marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
+    # Progress, from the roll-up of the Tasks; never PAUSED (see OrderStatus).
     status: Mapped[OrderStatus] = mapped_column(String(20), default=OrderStatus.QUEUED)
+    # The operator's pause or cancel: the roll-up never writes it.
+    intent: Mapped[OrderIntent] = mapped_column(String(20), default=OrderIntent.RUN)
     unit_rule: Mapped[UnitRule] = mapped_column(String(20), default=UnitRule.PER_JOB)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     deadline: Mapped[datetime | None]
@@ -219,7 +220,9 @@ class BuyBack(Base):
     order_number: Mapped[str] = mapped_column(String(100))
     price_minor: Mapped[int]
     purchased_at: Mapped[datetime]
-    delivery_status: Mapped[str] = mapped_column(String(30), default="ordered")
+    delivery_status: Mapped[DeliveryStatus] = mapped_column(
+        String(30), default=DeliveryStatus.ORDERED
+    )
     delivered_at: Mapped[datetime | None]
     checked_at: Mapped[datetime | None]
     next_check_at: Mapped[datetime | None]  # when delivery tracking looks again

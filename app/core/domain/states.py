@@ -25,8 +25,9 @@ T = TaskStatus
 # (purchased, failed, needs_review): once the place-order action may have happened,
 # nothing may put the unit back in the queue without reconciling with the marketplace.
 TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
-    T.PENDING: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED}),
-    T.WAITING_ACCOUNT: frozenset({T.ASSIGNED, T.CANCELLED}),
+    # A queued unit fails without an attempt only when a defect stopped its Job.
+    T.PENDING: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED, T.FAILED}),
+    T.WAITING_ACCOUNT: frozenset({T.ASSIGNED, T.CANCELLED, T.FAILED}),
     T.ASSIGNED: frozenset({T.RUNNING, T.PENDING, T.CANCELLED}),
     T.RUNNING: frozenset(
         {T.SUBMITTING, T.RETRY_WAIT, T.FAILED, T.CANCELLED, T.PENDING, T.NEEDS_REVIEW}
@@ -34,7 +35,7 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     T.SUBMITTING: frozenset({T.PURCHASED, T.FAILED, T.NEEDS_REVIEW, T.RETRY_WAIT}),
     T.PURCHASED: frozenset({T.DELIVERED}),
     T.DELIVERED: frozenset(),
-    T.RETRY_WAIT: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED}),
+    T.RETRY_WAIT: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED, T.FAILED}),
     T.FAILED: frozenset({T.PENDING}),  # the operator's "retry failed"
     T.CANCELLED: frozenset(),
     T.NEEDS_REVIEW: frozenset({T.PURCHASED, T.PENDING, T.FAILED}),
@@ -42,10 +43,16 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 
 # Tasks that wait for the engine to pick them up.
 QUEUED = frozenset({T.PENDING, T.WAITING_ACCOUNT, T.RETRY_WAIT})
+# Queued, and the operator is told why they are not running yet.
+WAITING = frozenset({T.WAITING_ACCOUNT, T.RETRY_WAIT})
 # Tasks a worker holds right now (with an account lease).
 ACTIVE = frozenset({T.ASSIGNED, T.RUNNING, T.SUBMITTING})
 # A unit that is bought, or may have been: the account counts as having bought it.
 BOUGHT_OR_MAYBE = frozenset({T.SUBMITTING, T.PURCHASED, T.DELIVERED, T.NEEDS_REVIEW})
+# Bought: the marketplace confirmed the order.
+BOUGHT = frozenset({T.PURCHASED, T.DELIVERED})
+# Units the operator should look at.
+PROBLEMS = frozenset({T.FAILED, T.NEEDS_REVIEW})
 # No more engine work for the purchase itself.
 SETTLED = frozenset({T.PURCHASED, T.DELIVERED, T.FAILED, T.CANCELLED, T.NEEDS_REVIEW})
 
@@ -69,6 +76,9 @@ class JobStatus(enum.StrEnum):
 
 
 class OrderStatus(enum.StrEnum):
+    """An Order as the operator reads it. `Order.status` stores its progress (the roll-up
+    of its Tasks: every value but PAUSED); `Order.intent` what the operator wants."""
+
     QUEUED = "queued"
     RUNNING = "running"
     PAUSED = "paused"
@@ -78,8 +88,26 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-# Orders the engine works on; the rest are finished or held by the operator.
+class OrderIntent(enum.StrEnum):
+    """What the operator wants of an Order, stored apart from its progress."""
+
+    RUN = "run"
+    PAUSED = "paused"  # no new purchase starts; running ones finish
+    CANCELLED = "cancelled"  # queued units are cancelled; none starts again
+
+
+# Progress that still has units to buy.
 ORDER_OPEN = frozenset({OrderStatus.QUEUED, OrderStatus.RUNNING})
+
+
+def shown_status(intent: OrderIntent | str, progress: OrderStatus | str) -> OrderStatus:
+    """The status the operator reads: a cancelled Order says so; a paused one says so
+    while it has units to buy; otherwise its progress."""
+    if intent == OrderIntent.CANCELLED:
+        return OrderStatus.CANCELLED
+    if intent == OrderIntent.PAUSED and progress in ORDER_OPEN:
+        return OrderStatus.PAUSED
+    return OrderStatus(progress)
 
 
 class UnitRule(enum.StrEnum):
@@ -97,11 +125,11 @@ def rollup(counts: dict[TaskStatus, int]) -> JobStatus:
         return JobStatus.QUEUED
     settled = sum(n for s, n in counts.items() if s in SETTLED)
     if settled < total:
-        started = total - sum(counts.get(s, 0) for s in (T.PENDING,))
+        started = total - counts.get(T.PENDING, 0)
         return JobStatus.RUNNING if started else JobStatus.QUEUED
     if counts.get(T.DELIVERED, 0) == total:
         return JobStatus.DONE
-    bought = counts.get(T.PURCHASED, 0) + counts.get(T.DELIVERED, 0)
+    bought = sum(counts.get(s, 0) for s in BOUGHT)
     if bought == total:
         return JobStatus.PURCHASED
     if counts.get(T.CANCELLED, 0) and bought + counts.get(T.CANCELLED, 0) == total:

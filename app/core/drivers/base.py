@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.core.domain.codes import DeliveryStatus, ErrorCode, Health
+
 
 class DriverError(Exception):
     """Base of every error a driver raises; `reason` is written for the operator."""
 
-    def __init__(self, reason: str, *, code: str = "error", screenshot: str | None = None):
+    def __init__(
+        self, reason: str, *, code: ErrorCode = ErrorCode.ERROR, screenshot: str | None = None
+    ):
         super().__init__(reason)
         self.reason = reason
         self.code = code
@@ -26,23 +29,6 @@ class BusinessError(DriverError):
 
 class TransientError(DriverError):
     """The system hiccupped (timeout, HTTP 5xx, browser crash): retry with backoff."""
-
-
-class Health(enum.StrEnum):
-    """An account's verdict from its last check."""
-
-    UNKNOWN = "unknown"  # never checked
-    VALID = "valid"
-    SESSION_EXPIRED = "session_expired"  # logged out, and no password to log in again
-    BLOCKED = "blocked"
-    BAD_CREDENTIALS = "bad_credentials"
-
-
-class DeliveryStatus(enum.StrEnum):
-    ORDERED = "ordered"
-    IN_TRANSIT = "in_transit"
-    AT_PICKUP_POINT = "at_pickup_point"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -110,7 +96,24 @@ class PurchaseDriver(Protocol):
 
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus: ...
 
-    async def check(self, account: AccountRef) -> tuple[str, str]:
+    async def check(self, account: AccountRef) -> tuple[Health, str]:
         """Whether the account can act on the marketplace now: (health, detail), health a
         Health value; raises TransientError when the marketplace cannot tell (down, timeout)."""
         ...
+
+
+@dataclass(frozen=True)
+class MarketInfo:
+    """A marketplace as a driver is made for it."""
+
+    id: int
+    code: str
+    name: str
+    base_url: str
+    driver: str  # which driver serves it: "sandbox", "memory", ...
+
+
+# Makes the driver for a marketplace (app.core.engine.market_drivers wires the real ones).
+DriverFactory = Callable[[MarketInfo], PurchaseDriver]
+# The started driver of a marketplace, by its id (the Supervisor keeps one per marketplace).
+DriverFor = Callable[[int], Awaitable[PurchaseDriver]]

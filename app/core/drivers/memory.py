@@ -8,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.core.domain.models import utcnow
+from app.core.domain.clock import utcnow
+from app.core.domain.codes import DeliveryStatus, ErrorCode, Health
 from app.core.drivers.base import (
     AccountRef,
     BeforeSubmit,
     BusinessError,
-    DeliveryStatus,
-    Health,
     PurchaseRequest,
     Receipt,
 )
@@ -49,7 +48,7 @@ class MemoryDriver:
             raise BusinessError(
                 f"Article {request.article} costs {price / 100:.2f} ₽, above the cap of "
                 f"{request.max_price_minor / 100:.2f} ₽",
-                code="price_above_cap",
+                code=ErrorCode.PRICE_ABOVE_CAP,
             )
         await before_submit()
         self.submits += 1
@@ -77,5 +76,5 @@ class MemoryDriver:
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
         return DeliveryStatus.ORDERED
 
-    async def check(self, account: AccountRef) -> tuple[str, str]:
+    async def check(self, account: AccountRef) -> tuple[Health, str]:
         return Health.VALID, "the in-memory marketplace accepts every account"

@@ -23,21 +23,19 @@ from playwright.async_api import (
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from app.core.domain.codes import DeliveryStatus, ErrorCode, Health, health_of
 from app.core.drivers.base import (
     AccountRef,
     BeforeSubmit,
     BusinessError,
-    DeliveryStatus,
     DriverError,
-    Health,
     PurchaseRequest,
     Receipt,
     SessionStore,
     TransientError,
 )
 from app.core.drivers.browser import CHROMIUM_ARGS, find_browser
-from app.sandbox.pages import rub
-from app.sandbox.seed import MARKETPLACE_NAME as SHOP
+from app.core.support.text import rub
 
 # A session may expire between any two pages; log in again this many times per call
 # before calling the shop unusable for now.
@@ -66,6 +64,7 @@ class SandboxDriver:
         base_url: str,
         sessions: SessionStore,
         *,
+        shop: str = "the sandbox shop",
         browser_path: str | None = None,
         headless: bool = True,
         screenshot_dir: Path | None = None,
@@ -73,6 +72,7 @@ class SandboxDriver:
     ):
         self.base_url = base_url.rstrip("/")
         self.sessions = sessions
+        self.shop = shop  # the marketplace's name, in messages for the operator
         self.browser_path = browser_path
         self.headless = headless
         self.screenshot_dir = screenshot_dir
@@ -121,7 +121,7 @@ class SandboxDriver:
                 except _SessionLost:
                     continue
             else:
-                raise _session_expired()
+                raise _session_expired(self.shop)
             await self._prepare_checkout(visit, request)
             await before_submit()
             return await self._place_order(visit, request)
@@ -148,7 +148,7 @@ class SandboxDriver:
                 return receipt.status
         return DeliveryStatus.UNKNOWN
 
-    async def check(self, account: AccountRef) -> tuple[str, str]:
+    async def check(self, account: AccountRef) -> tuple[Health, str]:
         """Opens the account's order history with its stored session; on the login form
         logs in with the password. Blocked and rejected accounts are verdicts, not errors."""
         try:
@@ -161,12 +161,12 @@ class SandboxDriver:
                     return Health.SESSION_EXPIRED, "the session expired and no password is stored"
                 await visit._log_in()
                 if await visit._needs_login():
-                    return Health.SESSION_EXPIRED, f"{SHOP} asked to log in again right away"
+                    return Health.SESSION_EXPIRED, f"{self.shop} asked to log in again right away"
                 return Health.VALID, "logged in with the stored password"
         except BusinessError as exc:
-            verdict = {"account_blocked": Health.BLOCKED, "bad_credentials": Health.BAD_CREDENTIALS}
-            if exc.code in verdict:
-                return verdict[exc.code], exc.reason
+            verdict = health_of(exc.code)
+            if verdict is not None:
+                return verdict, exc.reason
             raise
 
     # -- purchase steps ------------------------------------------------------------------
@@ -180,12 +180,13 @@ class SandboxDriver:
         await visit.open(f"/product/{quote(request.article)}")
         if await page.get_by_test_id("not-found").count():
             raise BusinessError(
-                f"Article {request.article} does not exist at {SHOP}", code="unknown_article"
+                f"Article {request.article} does not exist at {self.shop}",
+                code=ErrorCode.UNKNOWN_ARTICLE,
             )
         if int(await page.get_by_test_id("stock").get_attribute("data-stock") or 0) <= 0:
-            raise _out_of_stock(request.article)
+            raise _out_of_stock(request.article, self.shop)
         price = int(await page.get_by_test_id("price").get_attribute("data-price-minor") or 0)
-        _check_cap(request, price, "the product page")
+        _check_cap(request, price, "the product page", self.shop)
         await visit.submit(page.get_by_test_id("add-to-cart"))
 
     async def _prepare_checkout(self, visit: _Visit, request: PurchaseRequest) -> None:
@@ -196,20 +197,20 @@ class SandboxDriver:
         lines = await page.get_by_test_id("checkout-line").evaluate_all(_DATASET_JS)
         if [(line["sku"], line["quantity"]) for line in lines] != [(request.article, "1")]:
             raise TransientError(
-                f"The cart at {SHOP} does not hold exactly one unit of {request.article} at "
+                f"The cart at {self.shop} does not hold exactly one unit of {request.article} at "
                 "checkout (another session may be using this account); nothing was ordered.",
-                code="cart_mismatch",
+                code=ErrorCode.CART_MISMATCH,
             )
         total = int(await page.get_by_test_id("total").get_attribute("data-total-minor") or 0)
-        _check_cap(request, total, "checkout")
+        _check_cap(request, total, "checkout", self.shop)
         choices = await page.locator("#pickup_point option").evaluate_all(
             "os => os.map(o => o.value)"
         )
         if request.pickup_point not in choices:
             raise BusinessError(
-                f"Pickup point {request.pickup_point} is not offered by {SHOP} "
+                f"Pickup point {request.pickup_point} is not offered by {self.shop} "
                 f"(it offers {', '.join(choices)})",
-                code="unknown_pickup_point",
+                code=ErrorCode.UNKNOWN_PICKUP_POINT,
             )
         await page.locator("#pickup_point").select_option(request.pickup_point)
 
@@ -218,15 +219,15 @@ class SandboxDriver:
         try:
             await visit.submit(page.get_by_test_id("place-order"))
         except _SessionLost:
-            raise _session_expired() from None
+            raise _session_expired(self.shop) from None
         if await page.get_by_test_id("out-of-stock").count():
-            raise _out_of_stock(request.article)
+            raise _out_of_stock(request.article, self.shop)
         confirmation = page.get_by_test_id("order")
         if not await confirmation.count():
             raise TransientError(
-                f"{SHOP} did not confirm the order (the browser landed on "
+                f"{self.shop} did not confirm the order (the browser landed on "
                 f"{urlsplit(page.url).path}); check the account's order history before retrying.",
-                code="unexpected_page",
+                code=ErrorCode.UNEXPECTED_PAGE,
             )
         return _receipt((await confirmation.evaluate_all(_DATASET_JS))[0])
 
@@ -247,7 +248,7 @@ class SandboxDriver:
         try:
             context = await self._new_context(account)
             page = await context.new_page()
-            yield _Visit(page, account, self.sessions)
+            yield _Visit(page, account, self.sessions, self.shop)
         except (PlaywrightError, DriverError) as exc:
             error = exc if isinstance(exc, DriverError) else self._transient(exc)
             error.screenshot = await self._screenshot(page, label)
@@ -277,21 +278,23 @@ class SandboxDriver:
         message = str(exc)
         if isinstance(exc, PlaywrightTimeoutError):
             return TransientError(
-                f"{SHOP} did not answer within {self.timeout_ms / 1000:g} s", code="timeout"
+                f"{self.shop} did not answer within {self.timeout_ms / 1000:g} s",
+                code=ErrorCode.TIMEOUT,
             )
         network = re.search(r"net::ERR_[A-Z_]+", message)
         if network:
             return TransientError(
-                f"The connection to {SHOP} failed ({network.group()})", code="connection"
+                f"The connection to {self.shop} failed ({network.group()})",
+                code=ErrorCode.CONNECTION,
             )
         if any(word in message.lower() for word in ("closed", "crash", "disconnected")):
             return TransientError(
                 "The browser closed or crashed; it is restarted for the next attempt",
-                code="browser_crash",
+                code=ErrorCode.BROWSER_CRASH,
             )
         return TransientError(
             f"The browser failed: {message.splitlines()[0] if message else type(exc).__name__}",
-            code="browser_error",
+            code=ErrorCode.BROWSER_ERROR,
         )
 
     async def _screenshot(self, page: Page | None, label: str) -> str | None:
@@ -310,8 +313,9 @@ class SandboxDriver:
 class _Visit:
     """One page acting as one account: navigation that logs in whenever the shop asks."""
 
-    def __init__(self, page: Page, account: AccountRef, sessions: SessionStore):
+    def __init__(self, page: Page, account: AccountRef, sessions: SessionStore, shop: str):
         self.page = page
+        self.shop = shop
         self.account = account
         self.sessions = sessions
 
@@ -322,7 +326,7 @@ class _Visit:
             if not await self._needs_login():
                 return
             await self._log_in()
-        raise _session_expired()
+        raise _session_expired(self.shop)
 
     async def submit(self, button: Locator) -> None:
         """Click a form's button and wait for the page it leads to. Raises _SessionLost
@@ -337,7 +341,7 @@ class _Visit:
     def _check(self, response: Response | None, path: str) -> None:
         if response is not None and response.status >= 500:
             raise TransientError(
-                f"{SHOP} answered HTTP {response.status} on {path}", code="http_5xx"
+                f"{self.shop} answered HTTP {response.status} on {path}", code=ErrorCode.HTTP_5XX
             )
 
     async def _needs_login(self) -> bool:
@@ -345,7 +349,8 @@ class _Visit:
         if await self.page.get_by_test_id("account-blocked").count():
             await self.sessions.save(self.account.id, None)
             raise BusinessError(
-                f"Account {self.account.login} is blocked at {SHOP}", code="account_blocked"
+                f"Account {self.account.login} is blocked at {self.shop}",
+                code=ErrorCode.ACCOUNT_BLOCKED,
             )
         return await self.page.get_by_test_id("login-form").count() > 0
 
@@ -365,31 +370,34 @@ class _Visit:
         if await page.get_by_test_id("login-error").count():
             await self.sessions.save(self.account.id, None)
             raise BusinessError(
-                f"{SHOP} rejected the password of account {self.account.login}; "
+                f"{self.shop} rejected the password of account {self.account.login}; "
                 "correct it in the account pool",
-                code="bad_credentials",
+                code=ErrorCode.BAD_CREDENTIALS,
             )
         if not await self._needs_login():
             await self.sessions.save(self.account.id, await page.context.storage_state())
 
 
-def _check_cap(request: PurchaseRequest, price_minor: int, where: str) -> None:
+def _check_cap(request: PurchaseRequest, price_minor: int, where: str, shop: str) -> None:
     cap = request.max_price_minor
     if cap is not None and price_minor > cap:
         raise BusinessError(
-            f"Article {request.article} costs {rub(price_minor)} at {SHOP} ({where}), "
+            f"Article {request.article} costs {rub(price_minor)} at {shop} ({where}), "
             f"above the order's cap of {rub(cap)}",
-            code="price_above_cap",
+            code=ErrorCode.PRICE_ABOVE_CAP,
         )
 
 
-def _out_of_stock(article: str) -> BusinessError:
-    return BusinessError(f"Article {article} is out of stock at {SHOP}", code="out_of_stock")
+def _out_of_stock(article: str, shop: str) -> BusinessError:
+    return BusinessError(
+        f"Article {article} is out of stock at {shop}", code=ErrorCode.OUT_OF_STOCK
+    )
 
 
-def _session_expired() -> TransientError:
+def _session_expired(shop: str) -> TransientError:
     return TransientError(
-        f"The session at {SHOP} kept expiring; no order was confirmed", code="session_expired"
+        f"The session at {shop} kept expiring; no order was confirmed",
+        code=ErrorCode.SESSION_EXPIRED,
     )
 
 

@@ -1,33 +1,24 @@
 """What the Supervisor shares with its TaskManagers and Tasks: settings, the database,
-the event bus, and the operator's controls."""
+the event bus, the bound on purchases, and what the operator wants of each Order."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import socket
 import uuid
 from dataclasses import dataclass, field
 
-from app.core.accounts.pool import PoolRules
-from app.core.domain.models import utcnow
-from app.core.engine.events import EngineNotice, EventBus, TaskChanged
+from app.core.domain.states import OrderIntent
+from app.core.engine.events import EngineNotice, EventBus
+from app.core.engine.settings import EngineSettings
 from app.core.storage.db import Database
-from app.core.task import RetryPolicy
+from app.core.storage.errors import StorageFault
+from app.core.support.errors import internal_error
 
-
-@dataclass
-class EngineSettings:
-    concurrency: int = 4  # purchases running at once, over all Orders
-    lease_seconds: float = 600.0  # an account lease outlives any purchase; a crash frees it
-    max_units_per_line: int = 1000
-    poll_s: float = 1.0  # how often shared state (other workstations) is looked at
-    rollup_s: float = 0.5  # how often Order/Job progress is recomputed
-    track_s: float = 30.0  # how often a purchased unit's delivery is looked at
-    recover_s: float = 60.0  # how often Tasks of dead workers are looked for
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    pool: PoolRules = field(default_factory=PoolRules)
+log = logging.getLogger(__name__)
 
 
 def new_worker_id() -> str:
@@ -57,18 +48,16 @@ class Signal:
             pass
 
 
-@dataclass
-class OrderControl:
-    paused: bool = False
-    cancelled: bool = False
-
-
 class Slots:
-    """The global bound on concurrent purchases."""
+    """The global bound on concurrent purchases; `busy` is how many run now."""
 
     def __init__(self, size: int):
         self.size = size
         self.free = size
+
+    @property
+    def busy(self) -> int:
+        return self.size - self.free
 
     def take(self, wanted: int) -> int:
         n = min(self.free, wanted)
@@ -81,62 +70,65 @@ class Slots:
 
 @dataclass
 class EngineContext:
+    """Attributes:
+    held: the operator's pause or cancel of Orders this worker is working on, as stored
+        in the database (Order.intent); the Supervisor reads it back every round, so a
+        pause from another workstation is obeyed too.
+    dirty: Orders whose progress changed since the last roll-up.
+    fault: why purchases stopped (a storage fault), until the operator restarts.
+    """
+
     db: Database
     bus: EventBus
     settings: EngineSettings
     worker_id: str = field(default_factory=new_worker_id)
     rng: random.Random = field(default_factory=random.Random)
-    controls: dict[int, OrderControl] = field(default_factory=dict)
+    held: dict[int, OrderIntent] = field(default_factory=dict)
     changed: Signal = field(default_factory=Signal)
     slots: Slots = field(init=False)
-    running: int = 0  # runners alive in this worker
     stopping: bool = False
     until_idle: bool = False  # leave when nothing can progress instead of waiting
-    dirty: set[int] = field(default_factory=set)  # Orders whose progress changed
-    fault: str | None = None  # why purchases stopped (storage), until the operator restarts
+    dirty: set[int] = field(default_factory=set)
+    fault: StorageFault | None = None
+    _said: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.slots = Slots(self.settings.concurrency)
 
-    @property
-    def retry(self) -> RetryPolicy:
-        return self.settings.retry
-
-    @property
-    def pool(self) -> PoolRules:
-        return self.settings.pool
-
-    def control(self, order_id: int) -> OrderControl:
-        return self.controls.setdefault(order_id, OrderControl())
-
     def cancel_requested(self, order_id: int) -> bool:
-        return self.control(order_id).cancelled
+        return self.held.get(order_id) is OrderIntent.CANCELLED
 
     def may_dispatch(self, order_id: int) -> bool:
-        ctl = self.control(order_id)
-        return not (ctl.paused or ctl.cancelled or self.stopping)
+        return order_id not in self.held and not self.stopping
 
-    def publish_task(self, task_id: int, plan: object, status: str, attempts: int) -> None:
-        self.bus.publish(
-            TaskChanged(
-                task_id,
-                plan.order_id,  # type: ignore[attr-defined]
-                plan.job_id,  # type: ignore[attr-defined]
-                str(status),
-                utcnow(),
-                attempts=attempts,
-            )
-        )
-
-    def report_fault(self, exc: BaseException) -> None:
-        """The engine cannot record what it does (disk full, database locked or broken):
-        no new purchase may start; the operator is told why."""
-        if self.fault is not None:
-            return  # said once
-        self.stopping = True
-        self.fault = (
-            f"Purchases stopped: the database refused a write ({exc}). Nothing recorded so "
-            "far is lost; free disk space or fix the database, then start the console again."
-        )
-        self.bus.publish(EngineNotice("error", self.fault))
+    def hold(self, order_id: int, intent: OrderIntent) -> None:
+        """The operator's pause, resume or cancel, obeyed at once by this worker."""
+        if intent is OrderIntent.RUN:
+            self.held.pop(order_id, None)
+        else:
+            self.held[order_id] = intent
+        self.dirty.add(order_id)
         self.changed.fire()
+
+    def report_fault(self, fault: StorageFault) -> None:
+        """The engine cannot record what it does (disk full, database locked or broken):
+        no new purchase may start; the operator is told why, once."""
+        if self.fault is not None:
+            return
+        log.error("storage fault: %s", fault)
+        self.stopping = True
+        self.fault = fault
+        self.bus.publish(EngineNotice("error", str(fault)))
+        self.changed.fire()
+
+    def report_defect(self, what: str, exc: BaseException) -> str:
+        """A defect of ours hit `what` ("Job 7", "delivery tracking"): logged with its
+        traceback, said to the operator once per distinct message; the rest goes on.
+        Returns the text recorded on what it touched."""
+        log.error("%s stopped on an internal error", what, exc_info=exc)
+        reason = internal_error(exc)
+        message = f"{what} stopped on an {reason}. Other purchases go on."
+        if message not in self._said:
+            self._said.add(message)
+            self.bus.publish(EngineNotice("error", message))
+        return reason

@@ -11,13 +11,16 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.core.domain.clock import utcnow
+from app.core.domain.states import BOUGHT, OrderStatus, TaskStatus
+
 
 @dataclass(frozen=True, slots=True)
 class TaskChanged:
     task_id: int
     order_id: int
     job_id: int
-    status: str
+    status: TaskStatus
     at: datetime
     account_id: int | None = None
     attempts: int = 0
@@ -28,13 +31,13 @@ class TaskChanged:
 @dataclass(frozen=True, slots=True)
 class OrderProgress:
     order_id: int
-    status: str
+    status: OrderStatus  # as the operator reads it: paused and cancelled outrank progress
     total: int
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[TaskStatus, int] = field(default_factory=dict)
 
     @property
     def purchased(self) -> int:
-        return self.counts.get("purchased", 0) + self.counts.get("delivered", 0)
+        return sum(self.counts.get(s, 0) for s in BOUGHT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +92,30 @@ class EventBus:
     def publish(self, event: Event) -> None:
         for sub in self._subs:
             sub.queue.put(event)
+
+    def task_changed(
+        self,
+        task_id: int,
+        order_id: int,
+        job_id: int,
+        status: TaskStatus,
+        *,
+        attempts: int,
+        account_id: int | None = None,
+        error: str | None = None,
+        order_number: str | None = None,
+    ) -> None:
+        """Says that a Task moved to `status` now (every TaskChanged is made here)."""
+        self.publish(
+            TaskChanged(
+                task_id,
+                order_id,
+                job_id,
+                status,
+                utcnow(),
+                account_id=account_id,
+                attempts=attempts,
+                error=error,
+                order_number=order_number,
+            )
+        )

@@ -1,25 +1,23 @@
-"""Wiring the engine for one process: the drivers for each marketplace, the demo
-marketplace seeded into the console's database, and the data folders."""
+"""The marketplaces' purchase drivers for one process: which driver serves a marketplace
+(by its kind), and the Supervisor's pool of started drivers, one per marketplace."""
 
 from __future__ import annotations
 
-import tempfile
-from contextlib import ExitStack
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from sqlalchemy.orm import Session
 
-from app.core.accounts.pool import DbSessionStore
-from app.core.drivers.base import PurchaseDriver
-from app.core.orders.catalog import upsert_accounts, upsert_marketplace
-from app.core.storage.db import APP_NAME, Database
-from app.core.supervisor import DriverFactory, MarketInfo
+from app.core.accounts.sessions import DbSessionStore
+from app.core.domain.models import MarketPlace
+from app.core.drivers.base import DriverFactory, MarketInfo, PurchaseDriver
+from app.core.engine.events import EngineNotice, EventBus
+from app.core.storage.db import Database
 from app.core.support.errors import KnownError
+from app.core.support.paths import data_dir
 
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,6 +37,7 @@ def driver_factory(db: Database, options: DriverOptions) -> DriverFactory:
             return SandboxDriver(
                 market.base_url,
                 DbSessionStore(db),
+                shop=market.name,
                 browser_path=options.browser_path,
                 headless=options.headless,
                 screenshot_dir=options.screenshot_dir or data_dir() / "screenshots",
@@ -54,37 +53,61 @@ def driver_factory(db: Database, options: DriverOptions) -> DriverFactory:
     return make
 
 
-def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.0) -> str:
-    """The bundled shop on its own thread with a fresh ledger, for the demo and the
-    selftest; `stack` stops it and removes the ledger."""
-    from app.sandbox.server import SandboxOptions, SandboxServer
+class DriverPool:
+    """One started driver per marketplace, made on first use and closed at the end.
 
-    ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
-    server = SandboxServer(
-        ledger, SandboxOptions(accounts=accounts, delivery_seconds=delivery_seconds)
-    )
-    url = server.start_in_thread()
-    stack.callback(server.stop_thread)
-    return url
+    Attributes:
+        broken: marketplaces whose driver could not start, and why; their Jobs wait
+            until `forgive()` lets them be tried again (the next recovery round).
+    """
 
+    def __init__(self, db: Database, factory: DriverFactory, bus: EventBus):
+        self._db = db
+        self._factory = factory
+        self._bus = bus
+        self._drivers: dict[int, PurchaseDriver] = {}
+        self.broken: dict[int, str] = {}
+        self._said: set[str] = set()
 
-def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:
-    """Registers the bundled sandbox marketplace at `base_url` with its catalog, pickup
-    points and the first `accounts` demo buyer accounts; returns the marketplace id."""
-    from app.sandbox import seed
+    async def get(self, market: MarketInfo) -> PurchaseDriver:
+        driver = self._drivers.get(market.id)
+        if driver is None:
+            driver = self._factory(market)
+            await driver.start()
+            self._drivers[market.id] = driver
+        return driver
 
-    with db.session() as s:
-        mp = upsert_marketplace(
-            s,
-            code=seed.MARKETPLACE_CODE,
-            name=seed.MARKETPLACE_NAME,
-            base_url=base_url,
-            driver="sandbox",
-            articles=[(a.sku, a.title) for a in seed.ARTICLES],
-            pickup_points=[(p.code, p.address) for p in seed.PICKUP_POINTS],
-        )
-        upsert_accounts(
-            s, mp.id, [(a.login, a.password) for a in seed.demo_accounts(accounts)], "demo"
-        )
-        s.commit()
-        return mp.id
+    async def by_id(self, marketplace_id: int) -> PurchaseDriver:
+        """The driver of a marketplace known by its id (recovery, tracking)."""
+        driver = self._drivers.get(marketplace_id)
+        if driver is not None:
+            return driver
+
+        def load(s: Session) -> MarketInfo:
+            mp = s.get(MarketPlace, marketplace_id)
+            if mp is None:
+                raise KnownError(f"Marketplace {marketplace_id} is not in the database.")
+            return MarketInfo(mp.id, mp.code, mp.name, mp.base_url, mp.driver)
+
+        return await self.get(await self._db.read(load))
+
+    def mark_broken(self, market: MarketInfo, exc: Exception) -> None:
+        """Purchases on this marketplace cannot start now; the others go on. Said once per
+        distinct reason."""
+        message = f"{market.name}: purchases cannot start: {exc}"
+        self.broken[market.id] = message
+        log.error("%s", message)
+        if message not in self._said:
+            self._said.add(message)
+            self._bus.publish(EngineNotice("error", message))
+
+    def forgive(self) -> None:
+        self.broken.clear()
+
+    async def close(self) -> None:
+        drivers, self._drivers = self._drivers, {}
+        for driver in drivers.values():
+            try:
+                await driver.close()
+            except Exception:
+                log.exception("closing a driver failed")

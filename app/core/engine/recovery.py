@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,10 +25,10 @@ from app.core.domain.models import (
     utcnow,
 )
 from app.core.domain.states import ACTIVE, TaskStatus
-from app.core.drivers.base import AccountRef, PurchaseDriver, Receipt
+from app.core.drivers.base import AccountRef, DriverFor, Receipt
+from app.core.engine.purchases import look_for_purchase, record_purchase
 from app.core.storage.db import Database
 from app.core.storage.journal import LostTask, transition
-from app.core.task import look_for_purchase, record_purchase
 
 log = logging.getLogger(__name__)
 T = TaskStatus
@@ -151,9 +150,6 @@ class RecoveryReport:
 
     def __bool__(self) -> bool:
         return bool(self.requeued or self.found or self.review or self.leases)
-
-
-DriverFor = Callable[[int], Awaitable[PurchaseDriver]]
 
 
 async def recover(db: Database, drivers: DriverFor, me: str) -> RecoveryReport:

@@ -12,11 +12,12 @@ from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.accounts import pool as accounts
-from app.core.domain.models import BuyBack, Order, Task, utcnow
+from app.core.domain.clock import utcnow
+from app.core.domain.codes import DeliveryStatus
+from app.core.domain.models import BuyBack, Order, Task
 from app.core.domain.states import TaskStatus
-from app.core.drivers.base import AccountRef, DeliveryStatus
-from app.core.engine.events import EventBus, TaskChanged
-from app.core.engine.recovery import DriverFor
+from app.core.drivers.base import AccountRef, DriverFor
+from app.core.engine.events import EventBus
 from app.core.storage.db import Database
 from app.core.storage.journal import LostTask, transition
 
@@ -79,17 +80,14 @@ async def track_due(
             except LostTask:
                 continue
             arrived.add(parcel.order_id)
-            bus.publish(
-                TaskChanged(
-                    parcel.task_id,
-                    parcel.order_id,
-                    parcel.job_id,
-                    T.DELIVERED,
-                    now,
-                    account_id=parcel.account.id,
-                    attempts=parcel.attempts,
-                    order_number=parcel.order_number,
-                )
+            bus.task_changed(
+                parcel.task_id,
+                parcel.order_id,
+                parcel.job_id,
+                T.DELIVERED,
+                account_id=parcel.account.id,
+                attempts=parcel.attempts,
+                order_number=parcel.order_number,
             )
         else:
             values = {"next_check_at": next_check, "checked_at": now}

@@ -1,15 +1,15 @@
-"""Marketplaces, their catalogs, pickup points and accounts in the console's database:
-creating or refreshing them from a list (the sandbox's seed, an import)."""
+"""Marketplaces and their catalogs (articles, pickup points): read for validation, and
+created or refreshed from a list (the sandbox's seed, an import)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.domain.models import Article, MarketPlace, MarketPlaceAccount, PickupPoint
-from app.core.support.secrets import PREFIX, get_vault
+from app.core.domain.models import Article, MarketPlace, PickupPoint
 
 
 def upsert_marketplace(
@@ -50,34 +50,38 @@ def upsert_marketplace(
     return mp
 
 
-def upsert_accounts(
-    s: Session, marketplace_id: int, accounts: Iterable[tuple[str, str]], label: str = ""
-) -> int:
-    """Adds (login, password) accounts that are missing and refreshes passwords of the
-    others; returns how many were added. Passwords are stored encrypted."""
-    vault = get_vault()
-    have = {
-        a.login: a
-        for a in s.scalars(
-            select(MarketPlaceAccount).where(MarketPlaceAccount.marketplace_id == marketplace_id)
-        )
-    }
-    added = 0
-    for login, password in accounts:
-        if login in have:
-            stored = have[login].password
-            # Re-encrypting an unchanged password would rewrite every row on each seed.
-            if not stored.startswith(PREFIX) or vault.decrypt(stored) != password:
-                have[login].password = vault.encrypt(password)
-        else:
-            s.add(
-                MarketPlaceAccount(
-                    marketplace_id=marketplace_id,
-                    login=login,
-                    password=vault.encrypt(password),
-                    label=label,
-                )
+@dataclass(frozen=True)
+class Catalog:
+    """One marketplace's Articles and pickup points, as validation needs them."""
+
+    marketplace_id: int
+    code: str
+    name: str
+    articles: dict[str, int]  # sku -> Article.id
+    article_titles: dict[str, str]
+    pickup_points: dict[str, int]  # code -> PickupPoint.id
+    pickup_addresses: dict[str, str]
+
+
+def load_catalogs(session: Session) -> dict[str, Catalog]:
+    """Every marketplace's catalog by marketplace code."""
+    out = {}
+    for mp in session.scalars(select(MarketPlace).order_by(MarketPlace.name)):
+        arts = session.execute(
+            select(Article.sku, Article.id, Article.title).where(Article.marketplace_id == mp.id)
+        ).all()
+        pts = session.execute(
+            select(PickupPoint.code, PickupPoint.id, PickupPoint.address).where(
+                PickupPoint.marketplace_id == mp.id
             )
-            added += 1
-    s.flush()
-    return added
+        ).all()
+        out[mp.code] = Catalog(
+            mp.id,
+            mp.code,
+            mp.name,
+            {sku: i for sku, i, _ in arts},
+            {sku: t for sku, _, t in arts},
+            {c: i for c, i, _ in pts},
+            {c: a for c, _, a in pts},
+        )
+    return out

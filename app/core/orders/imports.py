@@ -9,17 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.orders.spec import (
-    Catalog,
-    FieldError,
-    InvalidOrder,
-    LineSpec,
-    OrderSpec,
-    check,
-    load_catalogs,
-)
+from app.core.orders.catalog import Catalog, load_catalogs
+from app.core.orders.create import create_order
+from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
+from app.core.orders.validation import check
 from app.core.storage.db import Database
-from app.core.supervisor import create_order
 from app.core.support.errors import KnownError
 from app.core.support.tables import header_cells, map_columns, norm, read_table
 from app.core.support.text import QT_TRANSLATE_NOOP

@@ -1,8 +1,5 @@
-"""Order input: the operator's request as entered, its validation, and money parsing.
-
-Every problem is reported with the line and field it is in and what to do about it;
-an invalid Order writes nothing.
-"""
+"""Order input: the operator's request as entered, the problems found in it, and the
+parsing of quantities and money as people type them."""
 
 from __future__ import annotations
 
@@ -11,10 +8,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from app.core.domain.models import Article, MarketPlace, PickupPoint
 from app.core.domain.states import UnitRule
 from app.core.support.errors import KnownError
 from app.core.support.text import QT_TRANSLATE_NOOP, Message, Refused, say
@@ -156,145 +149,3 @@ def parse_quantity(value: int | str, max_units: int) -> int:
             max_units=max_units,
         )
     return qty
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """One marketplace's Articles and pickup points, as validation needs them."""
-
-    marketplace_id: int
-    code: str
-    name: str
-    articles: dict[str, int]  # sku -> Article.id
-    article_titles: dict[str, str]
-    pickup_points: dict[str, int]  # code -> PickupPoint.id
-    pickup_addresses: dict[str, str]
-
-
-def load_catalogs(session: Session) -> dict[str, Catalog]:
-    """Every marketplace's catalog by marketplace code."""
-    out = {}
-    for mp in session.scalars(select(MarketPlace).order_by(MarketPlace.name)):
-        arts = session.execute(
-            select(Article.sku, Article.id, Article.title).where(Article.marketplace_id == mp.id)
-        ).all()
-        pts = session.execute(
-            select(PickupPoint.code, PickupPoint.id, PickupPoint.address).where(
-                PickupPoint.marketplace_id == mp.id
-            )
-        ).all()
-        out[mp.code] = Catalog(
-            mp.id,
-            mp.code,
-            mp.name,
-            {sku: i for sku, i, _ in arts},
-            {sku: t for sku, _, t in arts},
-            {c: i for c, i, _ in pts},
-            {c: a for c, _, a in pts},
-        )
-    return out
-
-
-def check_line(
-    n: int, line: LineSpec, cat: Catalog, max_units: int
-) -> tuple[ValidLine | None, list[FieldError]]:
-    """One line against the catalog: the valid line, or the problems in it."""
-    errors: list[FieldError] = []
-    sku = str(line.article).strip()
-    article_id = cat.articles.get(sku)
-    if not sku:
-        errors.append(
-            FieldError.of(n, "article", QT_TRANSLATE_NOOP("Engine", "enter an article number"))
-        )
-    elif article_id is None:
-        errors.append(
-            FieldError.of(
-                n,
-                "article",
-                QT_TRANSLATE_NOOP(
-                    "Engine", "'{sku}' is not in {catalog}'s catalog; check the number"
-                ),
-                sku=sku,
-                catalog=cat.name,
-            )
-        )
-    code = str(line.pickup_point).strip()
-    point_id = cat.pickup_points.get(code)
-    if not code:
-        errors.append(
-            FieldError.of(n, "pickup point", QT_TRANSLATE_NOOP("Engine", "choose a pickup point"))
-        )
-    elif point_id is None:
-        errors.append(
-            FieldError.of(
-                n,
-                "pickup point",
-                QT_TRANSLATE_NOOP("Engine", "'{code}' is not a pickup point of {catalog}"),
-                code=code,
-                catalog=cat.name,
-            )
-        )
-    qty = 0
-    try:
-        qty = parse_quantity(line.quantity, max_units)
-    except Refused as exc:
-        errors.append(FieldError(n, "quantity", exc.message))
-    price: int | None = None
-    if line.max_unit_price not in (None, ""):
-        try:
-            price = parse_money(line.max_unit_price)  # type: ignore[arg-type]
-        except Refused as exc:
-            errors.append(FieldError(n, "max unit price", exc.message))
-    if errors or article_id is None or point_id is None:
-        return None, errors
-    return ValidLine(n, article_id, point_id, qty, price), []
-
-
-def check(spec: OrderSpec, catalogs: dict[str, Catalog], *, max_units_per_line: int) -> ValidOrder:
-    """Checks every field of the Order; raises InvalidOrder listing all problems. Pure:
-    the New Order dialog calls it on every edit with catalogs it loaded once."""
-    errors: list[FieldError] = []
-    client = spec.client.strip()
-    if not client:
-        errors.append(
-            FieldError.of(None, "client", QT_TRANSLATE_NOOP("Engine", "enter the client's name"))
-        )
-    cat = catalogs.get(spec.marketplace)
-    if cat is None:
-        errors.append(
-            FieldError.of(
-                None,
-                "marketplace",
-                QT_TRANSLATE_NOOP("Engine", "unknown marketplace '{code}'"),
-                code=spec.marketplace,
-            )
-        )
-        raise InvalidOrder(errors)
-    if not spec.lines:
-        errors.append(
-            FieldError.of(
-                None,
-                "lines",
-                QT_TRANSLATE_NOOP("Engine", "the order has no lines; add at least one"),
-            )
-        )
-    if spec.batch_size is not None and spec.batch_size < 1:
-        errors.append(
-            FieldError.of(
-                None, "batch size", QT_TRANSLATE_NOOP("Engine", "must be at least 1 unit")
-            )
-        )
-    lines: list[ValidLine] = []
-    for n, line in enumerate(spec.lines, start=1):
-        valid, line_errors = check_line(n, line, cat, max_units_per_line)
-        errors.extend(line_errors)
-        if valid is not None:
-            lines.append(valid)
-    if errors:
-        raise InvalidOrder(errors)
-    return ValidOrder(client, cat.marketplace_id, lines)
-
-
-def validate(session: Session, spec: OrderSpec, *, max_units_per_line: int) -> ValidOrder:
-    """`check` against the catalogs in the database."""
-    return check(spec, load_catalogs(session), max_units_per_line=max_units_per_line)

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -22,12 +21,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.support.errors import KnownError
+from app.core.support.paths import data_dir
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
-APP_NAME = "BuybackConsole"
 DB_ENV = "BUYBACK_DB"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -37,8 +36,7 @@ def default_url() -> str:
     file in the user's data directory."""
     if os.environ.get(DB_ENV):
         return os.environ[DB_ENV]
-    data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return f"sqlite:///{data / 'console.sqlite3'}"
+    return f"sqlite:///{data_dir() / 'console.sqlite3'}"
 
 
 def url_for(arg: str | None) -> str:

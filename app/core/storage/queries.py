@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.core.accounts.pool import day_start
+from app.core.domain.clock import day_start
 from app.core.domain.models import (
     Article,
     BuyBack,

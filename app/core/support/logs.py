@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 from typing import TypeVar
 
-import platformdirs
-
-from app.core.storage.db import APP_NAME
+from app.core.support.paths import log_dir
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MAX_BYTES = 2 * 2**20
@@ -25,10 +23,6 @@ H = TypeVar("H", bound=logging.Handler)
 def _ours(handler: H) -> H:
     setattr(handler, OURS, True)
     return handler
-
-
-def log_dir() -> Path:
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
 def log_file() -> Path:

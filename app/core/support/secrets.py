@@ -10,15 +10,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import platformdirs
 from cryptography.fernet import Fernet, InvalidToken
 
 from app.core.support.errors import KnownError
+from app.core.support.paths import APP_NAME, config_dir
 from app.core.support.text import QT_TRANSLATE_NOOP, Message, say
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "BuybackConsole"  # the keyring service and the config folder's name
 KEY_NAME = "secrets-key"
 KEY_FILE_ENV = "BUYBACK_KEY_FILE"
 PREFIX = "enc:v1:"
@@ -115,7 +114,7 @@ def _file_key(path: Path) -> bytes:
 
 
 def default_key_file() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "secrets.key"
+    return config_dir() / "secrets.key"
 
 
 def load_vault() -> Vault:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CONTEXT = "Engine"
+LANGUAGES = ("en", "ru")  # the console's languages, English first (the source texts)
 
 
 def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # Qt's name: the one lupdate knows
@@ -38,3 +39,9 @@ class Refused(ValueError):
     def __init__(self, template: str, **values: Any):
         self.message = say(template, **values)
         super().__init__(str(self.message))
+
+
+def rub(minor: int) -> str:
+    """1299900 → "12 999,00 ₽" (non-breaking spaces, as Russian shops print prices)."""
+    rubles, kopecks = divmod(minor, 100)
+    return f"{rubles:,}".replace(",", "\u00a0") + f",{kopecks:02d}\u00a0₽"

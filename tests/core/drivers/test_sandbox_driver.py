@@ -9,13 +9,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.core.drivers.base import (
-    AccountRef,
-    BusinessError,
-    DeliveryStatus,
-    PurchaseRequest,
-    TransientError,
-)
+from app.core.domain.codes import DeliveryStatus
+from app.core.drivers.base import AccountRef, BusinessError, PurchaseRequest, TransientError
 from app.core.drivers.browser import BrowserNotFound, find_browser
 from app.core.drivers.sandbox import SandboxDriver
 from app.sandbox.seed import ARTICLES

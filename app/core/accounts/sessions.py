@@ -1,0 +1,33 @@
+"""Each account's browser session (Playwright storage state), kept encrypted in the
+console's database between Tasks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import update
+
+from app.core.domain.models import MarketPlaceAccount
+from app.core.storage.db import Database
+from app.core.support.secrets import get_vault
+
+A = MarketPlaceAccount
+
+
+class DbSessionStore:
+    """Keeps each account's Playwright storage state in the console's database, encrypted
+    (its cookies log the account in)."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    async def load(self, account_id: int) -> dict[str, Any] | None:
+        text = await self._db.read(lambda s: s.get(A, account_id).session_state)
+        return json.loads(get_vault().decrypt(text)) if text else None
+
+    async def save(self, account_id: int, state: dict[str, Any] | None) -> None:
+        text = get_vault().encrypt(json.dumps(state)) if state is not None else None
+        await self._db.write(
+            lambda c: c.execute(update(A).where(A.id == account_id).values(session_state=text))
+        )

@@ -1,0 +1,74 @@
+"""What the Supervisor reads to plan its work: the Jobs with units to buy in Orders the
+operator lets run, each with what its TaskManager needs, and the operator's holds."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.domain.models import Article, Job, MarketPlace, Order, OrderLine, PickupPoint, Task
+from app.core.domain.states import QUEUED, OrderIntent, UnitRule
+from app.core.drivers.base import MarketInfo
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What a TaskManager needs to know about its Job."""
+
+    job_id: int
+    order_id: int
+    marketplace_id: int
+    unit_rule: UnitRule
+    article: str
+    pickup_point: str
+    max_price_minor: int | None
+
+
+def open_jobs(s: Session) -> list[tuple[JobPlan, MarketInfo]]:
+    """Jobs with queued Tasks in Orders that the operator lets run, most urgent first."""
+    has_queued = select(Task.id).where(Task.job_id == Job.id, Task.status.in_(QUEUED)).exists()
+    rows = s.execute(
+        select(
+            Job.id,
+            Order.id,
+            Order.unit_rule,
+            Article.sku,
+            PickupPoint.code,
+            OrderLine.max_unit_price_minor,
+            MarketPlace.id,
+            MarketPlace.code,
+            MarketPlace.name,
+            MarketPlace.base_url,
+            MarketPlace.driver,
+        )
+        .join(Order, Order.id == Job.order_id)
+        .join(OrderLine, OrderLine.id == Job.order_line_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
+        .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
+        .where(Order.intent == OrderIntent.RUN, has_queued)
+        .order_by(Order.priority.desc(), Order.id, Job.id)
+    )
+    return [
+        (
+            JobPlan(job_id, order_id, mp_id, UnitRule(rule), sku, point, cap),
+            MarketInfo(mp_id, code, name, url, driver),
+        )
+        for job_id, order_id, rule, sku, point, cap, mp_id, code, name, url, driver in rows
+    ]
+
+
+def holds(s: Session, order_ids: Collection[int]) -> dict[int, OrderIntent]:
+    """The operator's pause or cancel of these Orders (those that are let run are left
+    out): what running TaskManagers must obey, whichever workstation said it."""
+    if not order_ids:
+        return {}
+    rows = s.execute(
+        select(Order.id, Order.intent).where(
+            Order.id.in_(order_ids), Order.intent != OrderIntent.RUN
+        )
+    )
+    return {order_id: OrderIntent(intent) for order_id, intent in rows}

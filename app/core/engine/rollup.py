@@ -1,0 +1,70 @@
+"""Roll-up: a Job's and an Order's progress recomputed from their Tasks' states, stored,
+and published for the views."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.orm import Session
+
+from app.core.domain.clock import utcnow
+from app.core.domain.models import Job, Order, Task
+from app.core.domain.states import OrderStatus, TaskStatus, rollup, shown_status
+from app.core.engine.events import OrderProgress
+from app.core.storage.db import Database
+
+
+def roll_up(conn: Connection, order_ids: set[int]) -> list[OrderProgress]:
+    """Stores the progress of these Orders and their Jobs; the operator's intent (pause,
+    cancel) is another column, which this never writes."""
+    rows = conn.execute(
+        select(Task.order_id, Task.job_id, Task.status, func.count())
+        .where(Task.order_id.in_(order_ids))
+        .group_by(Task.order_id, Task.job_id, Task.status)
+    )
+    jobs: dict[int, dict[TaskStatus, int]] = defaultdict(lambda: defaultdict(int))
+    orders: dict[int, dict[TaskStatus, int]] = defaultdict(lambda: defaultdict(int))
+    for order_id, job_id, status, n in rows:
+        jobs[job_id][TaskStatus(status)] += n
+        orders[order_id][TaskStatus(status)] += n
+    for job_id, counts in jobs.items():
+        conn.execute(update(Job).where(Job.id == job_id).values(status=rollup(counts)))
+    intents = dict(
+        conn.execute(select(Order.id, Order.intent).where(Order.id.in_(order_ids))).all()
+    )
+    now = utcnow()
+    out = []
+    for order_id, counts in orders.items():
+        progress = OrderStatus(rollup(counts).value)
+        conn.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status != progress)
+            .values(status=progress, updated_at=now)
+        )
+        out.append(
+            OrderProgress(
+                order_id, shown_status(intents[order_id], progress), sum(counts.values()), counts
+            )
+        )
+    return out
+
+
+async def order_progress(db: Database, order_id: int) -> OrderProgress:
+    """The Order's current progress, read from the database."""
+
+    def query(s: Session) -> OrderProgress:
+        progress, intent = s.execute(
+            select(Order.status, Order.intent).where(Order.id == order_id)
+        ).one()
+        counts = {
+            TaskStatus(status): n
+            for status, n in s.execute(
+                select(Task.status, func.count())
+                .where(Task.order_id == order_id)
+                .group_by(Task.status)
+            )
+        }
+        return OrderProgress(order_id, shown_status(intent, progress), sum(counts.values()), counts)
+
+    return await db.read(query)

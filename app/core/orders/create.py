@@ -1,0 +1,106 @@
+"""Writing an Order: validated against the catalog and stored with its Jobs, batches
+(sub-jobs) and one Task per unit, all in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.orm import Session
+
+from app.core.domain.clock import utcnow
+from app.core.domain.models import Client, Job, JobBatch, Order, OrderLine, Task
+from app.core.domain.states import OrderIntent, TaskStatus
+from app.core.orders.spec import OrderSpec, ValidOrder
+from app.core.orders.validation import validate
+from app.core.storage.journal import bulk_events
+
+
+def split(quantity: int, batch_size: int | None) -> list[int]:
+    """Sizes of a Job's batches (sub-jobs): the whole Job at once unless a size is set."""
+    if not batch_size or batch_size >= quantity:
+        return [quantity]
+    full, rest = divmod(quantity, batch_size)
+    return [batch_size] * full + ([rest] if rest else [])
+
+
+def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) -> int:
+    """Validates the Order and writes it with its Jobs, batches and Tasks, all in the
+    caller's transaction: an invalid Order raises InvalidOrder and writes nothing."""
+    valid: ValidOrder = validate(Session(bind=conn), spec, max_units_per_line=max_units_per_line)
+    now = utcnow()
+    client_id = conn.scalar(select(Client.id).where(Client.name == valid.client))
+    if client_id is None:
+        client_id = conn.scalar(
+            insert(Client).values(name=valid.client, created_at=now).returning(Client.id)
+        )
+    order_id = conn.scalar(
+        insert(Order)
+        .values(
+            client_id=client_id,
+            marketplace_id=valid.marketplace_id,
+            intent=OrderIntent.PAUSED if spec.hold else OrderIntent.RUN,
+            unit_rule=spec.unit_rule,
+            priority=spec.priority,
+            note=spec.note,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Order.id)
+    )
+    for line in valid.lines:
+        line_id = conn.scalar(
+            insert(OrderLine)
+            .values(
+                order_id=order_id,
+                line_no=line.line_no,
+                article_id=line.article_id,
+                pickup_point_id=line.pickup_point_id,
+                quantity=line.quantity,
+                max_unit_price_minor=line.max_unit_price_minor,
+            )
+            .returning(OrderLine.id)
+        )
+        job_id = conn.scalar(
+            insert(Job)
+            .values(order_id=order_id, order_line_id=line_id, quantity=line.quantity)
+            .returning(Job.id)
+        )
+        batches = []
+        for seq, size in enumerate(split(line.quantity, spec.batch_size)):
+            not_before = now + timedelta(seconds=spec.batch_interval_s * seq) if seq else None
+            batch_id = conn.scalar(
+                insert(JobBatch)
+                .values(job_id=job_id, seq=seq, size=size, not_before=not_before)
+                .returning(JobBatch.id)
+            )
+            batches.append((batch_id, size))
+        create_tasks(conn, order_id=order_id, job_id=job_id, batches=batches, now=now)
+    return order_id
+
+
+def create_tasks(
+    conn: Connection, *, order_id: int, job_id: int, batches: list[tuple[int, int]], now: datetime
+) -> list[int]:
+    """One pending Task per unit of the Job, in its batches [(batch id, size)]."""
+    rows = []
+    unit_no = 0
+    for batch_id, size in batches:
+        for _ in range(size):
+            unit_no += 1
+            rows.append(
+                {
+                    "order_id": order_id,
+                    "job_id": job_id,
+                    "batch_id": batch_id,
+                    "unit_no": unit_no,
+                    "status": TaskStatus.PENDING,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    ids = list(
+        conn.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).scalars()
+    )
+    bulk_events(conn, ((i, None, TaskStatus.PENDING, None) for i in ids), now=now, detail="created")
+    return ids

@@ -1,0 +1,70 @@
+"""The demo's wiring, above both the engine and the bundled sandbox shop: starting and
+seeding the shop, and the sample Order (the demo, the selftest, the screenshots)."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from app.core.accounts.admin import upsert_accounts
+from app.core.domain.states import UnitRule
+from app.core.orders.catalog import upsert_marketplace
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
+from app.core.support.paths import data_dir
+from app.sandbox import seed
+from app.sandbox.server import SandboxOptions, SandboxServer
+
+
+def demo_db_path() -> Path:
+    """The demo's own database, apart from the operator's."""
+    return data_dir() / "demo.sqlite3"
+
+
+def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.0) -> str:
+    """The bundled shop on its own thread with a fresh ledger, for the demo and the
+    selftest; `stack` stops it and removes the ledger."""
+    ledger = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "ledger.sqlite3"
+    server = SandboxServer(
+        ledger, SandboxOptions(accounts=accounts, delivery_seconds=delivery_seconds)
+    )
+    url = server.start_in_thread()
+    stack.callback(server.stop_thread)
+    return url
+
+
+def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:
+    """Registers the bundled sandbox marketplace at `base_url` with its catalog, pickup
+    points and the first `accounts` demo buyer accounts; returns the marketplace id."""
+    with db.session() as s:
+        mp = upsert_marketplace(
+            s,
+            code=seed.MARKETPLACE_CODE,
+            name=seed.MARKETPLACE_NAME,
+            base_url=base_url,
+            driver="sandbox",
+            articles=[(a.sku, a.title) for a in seed.ARTICLES],
+            pickup_points=[(p.code, p.address) for p in seed.PICKUP_POINTS],
+        )
+        upsert_accounts(
+            s, mp.id, [(a.login, a.password) for a in seed.demo_accounts(accounts)], "demo"
+        )
+        s.commit()
+        return mp.id
+
+
+def demo_order(units: int) -> OrderSpec:
+    """The sample Order: the units spread over up to three lines (Articles and pickup
+    points), each with a price cap a little above the shop's price."""
+    n_lines = min(3, units)
+    lines = []
+    for i in range(n_lines):
+        qty = units // n_lines + (1 if i < units % n_lines else 0)
+        article = seed.ARTICLES[i]
+        cap = article.price_minor * 12 // 10
+        lines.append(
+            LineSpec(article.sku, qty, seed.PICKUP_POINTS[i].code, f"{cap // 100}.{cap % 100:02d}")
+        )
+    # Every unit by a different account, so that the demo shows the pool at work.
+    return OrderSpec("Demo client", seed.MARKETPLACE_CODE, lines, unit_rule=UnitRule.PER_ORDER)

@@ -1,0 +1,262 @@
+"""The live Tasks table model: rows fetched on demand and kept, rows changed by the engine
+shown anew, a newer filter winning over an older one still on its way, and a burst of
+engine events repainted in a few strokes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from helpers import make_supervisor, seed_market, tasks
+from sqlalchemy import select, update
+
+from app.core.domain.models import MarketPlaceAccount, Task
+from app.core.drivers.memory import MemoryDriver
+from app.core.engine.events import TaskChanged
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage.db import Database
+from app.core.storage.queries import TaskFilter
+from app.ui import tasks_model
+from app.ui.common import status_label, when_done
+from app.ui.tasks_model import COLUMNS, TasksModel
+
+COLUMN = {key: n for n, (key, _) in enumerate(COLUMNS)}
+
+
+def submit(db: Database, *lines: LineSpec) -> int:
+    """Places an Order the way the engine does (its Tasks are pending); returns its id."""
+    sup = make_supervisor(db, MemoryDriver())
+    return asyncio.run(sup.submit(OrderSpec("Client", "mem", list(lines))))
+
+
+def shown(model: TasksModel, n: int, key: str):
+    """The text the table shows in row `n`, column `key` (None while being fetched)."""
+    return model.data(model.index(n, COLUMN[key]))
+
+
+def changed(order_id: int, task, status: str, *, account_id: int | None = None) -> TaskChanged:
+    """The engine's event for this Task (a row of helpers.tasks) moving to `status`."""
+    return TaskChanged(
+        task.id,
+        order_id,
+        task.job_id,
+        status,
+        datetime.now(UTC),
+        account_id=account_id,
+        attempts=1,
+    )
+
+
+@pytest.fixture
+def fetched(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The Task ids of every row query the model makes (it reads rows with task_rows)."""
+    calls: list[list[int]] = []
+    real = tasks_model.task_rows
+
+    def counted(s, ids):
+        calls.append(list(ids))
+        return real(s, ids)
+
+    monkeypatch.setattr(tasks_model, "task_rows", counted)
+    return calls
+
+
+def loaded(qtbot, db: Database, flt: TaskFilter | None = None) -> TasksModel:
+    """A model showing the Tasks of the filter, its id list in place."""
+    model = TasksModel(db)
+    with qtbot.waitSignal(model.reloaded, timeout=5000):
+        model.set_filter(flt or TaskFilter())
+    return model
+
+
+def test_rows_are_fetched_when_shown_and_then_kept(qtbot, db, fetched) -> None:
+    seed_market(db, accounts=3)
+    order_id = submit(db, LineSpec("A1", 150, "P1"), LineSpec("A2", 150, "P2"))
+    model = loaded(qtbot, db)
+    rows = tasks(db, order_id)
+    assert model.rowCount() == 300
+    assert fetched == []  # the id list alone: no row read yet
+
+    # The first look at row 0 asks for its block once, however often it is painted.
+    assert shown(model, 0, "article") is None
+    assert shown(model, 0, "status") is None
+    qtbot.waitUntil(lambda: shown(model, 0, "article") == "A1", timeout=5000)
+    assert len(fetched) == 1
+    first = set(fetched[0])
+    assert rows[0].id in first and rows[250].id not in first  # not the whole table
+
+    assert [shown(model, 0, k) for k in ("id", "order", "article", "pickup_point")] == [
+        str(rows[0].id),
+        str(order_id),
+        "A1",
+        "P1",
+    ]
+    assert shown(model, 0, "status") == status_label("pending")
+    assert shown(model, 0, "attempts") == "0"
+    # Painted again and again, the rows of that block come from the cache.
+    for _ in range(3):
+        for n in (0, 1, 100):
+            for key, _title in COLUMNS:
+                model.data(model.index(n, COLUMN[key]))
+    assert len(fetched) == 1
+    assert shown(model, 100, "id") == str(rows[100].id)
+
+    # A row further down is read when it comes into view, without the cached ones.
+    assert shown(model, 250, "article") is None
+    qtbot.waitUntil(lambda: shown(model, 250, "article") == "A2", timeout=5000)
+    assert len(fetched) == 2
+    assert rows[250].id in fetched[1] and not first & set(fetched[1])
+    assert shown(model, 250, "pickup_point") == "P2"
+    assert shown(model, 0, "article") == "A1" and len(fetched) == 2
+
+
+def test_a_row_whose_account_changed_is_read_again(qtbot, db, fetched) -> None:
+    seed_market(db, accounts=3)
+    order_id = submit(db, LineSpec("A1", 3, "P1"))
+    first, second, _third = tasks(db, order_id)
+    model = loaded(qtbot, db)
+    qtbot.waitUntil(lambda: shown(model, 1, "status") == status_label("pending"), timeout=5000)
+    assert len(fetched) == 1 and shown(model, 1, "account") == ""
+
+    # The engine leases an account to the second Task and says so.
+    with db.session() as s:
+        account_id, login = s.execute(
+            select(MarketPlaceAccount.id, MarketPlaceAccount.login).order_by(MarketPlaceAccount.id)
+        ).first()
+        s.execute(
+            update(Task)
+            .where(Task.id == second.id)
+            .values(status="running", account_id=account_id, attempts=1)
+        )
+        s.commit()
+    assert model.apply([changed(order_id, second, "running", account_id=account_id)]) == 1
+
+    # Its row is read again (only it) and shows the account's login and the new status.
+    qtbot.waitUntil(lambda: shown(model, 1, "account") == login, timeout=5000)
+    assert fetched[1:] == [[second.id]]
+    assert shown(model, 1, "status") == status_label("running")
+    assert shown(model, 0, "status") == status_label("pending")  # the others untouched
+    assert shown(model, 0, "id") == str(first.id)
+
+
+def test_a_row_read_before_its_task_changed_is_read_again(qtbot, db, fetched, monkeypatch) -> None:
+    """The engine's event overtakes a read of the row already under way: the older answer
+    must not stay on screen."""
+    seed_market(db, accounts=3)
+    order_id = submit(db, LineSpec("A1", 3, "P1"))
+    first, second, third = tasks(db, order_id)
+    model = loaded(qtbot, db)
+
+    read = threading.Event()  # the first read has taken its rows from the database
+    answer = threading.Event()  # ... and may hand them to the table
+    counted = tasks_model.task_rows
+
+    def slow_first_read(s, ids):
+        rows = counted(s, ids)
+        if len(fetched) == 1:
+            read.set()
+            assert answer.wait(10)
+        return rows
+
+    monkeypatch.setattr(tasks_model, "task_rows", slow_first_read)
+    assert shown(model, 0, "status") is None
+    qtbot.waitUntil(read.is_set, timeout=5000)
+    assert fetched[0] == [first.id, second.id, third.id]
+
+    with db.session() as s:  # the first Task is bought meanwhile
+        s.execute(update(Task).where(Task.id == first.id).values(status="purchased", attempts=1))
+        s.commit()
+    model.apply([changed(order_id, first, "purchased")])
+    answer.set()
+
+    # The old answer shows the rows it holds and drops the one that changed, which is
+    # read again and shows what the database says now.
+    qtbot.waitUntil(lambda: shown(model, 1, "status") == status_label("pending"), timeout=5000)
+    qtbot.waitUntil(lambda: shown(model, 0, "status") == status_label("purchased"), timeout=5000)
+    assert fetched[1:] == [[first.id]]
+    assert shown(model, 0, "attempts") == "1"
+
+
+def test_the_last_filter_asked_for_wins_over_an_older_answer(qtbot, db, monkeypatch) -> None:
+    seed_market(db, accounts=3)
+    kettles = submit(db, LineSpec("A1", 3, "P1"))
+    mugs = submit(db, LineSpec("A2", 2, "P2"))
+    mug_ids = [t.id for t in tasks(db, mugs)]
+
+    answer = threading.Event()  # the query for the first filter may answer
+    real = tasks_model.task_ids
+
+    def late_for_kettles(s, flt, *args):
+        ids = real(s, flt, *args)
+        if flt.order_id == kettles:
+            assert answer.wait(10)
+        return ids
+
+    futures = []  # the model's background reads, in the order asked
+    real_background = tasks_model.in_background
+
+    def background(fn, on_done, on_error=None):
+        futures.append(real_background(fn, on_done, on_error))
+        return futures[-1]
+
+    monkeypatch.setattr(tasks_model, "task_ids", late_for_kettles)
+    monkeypatch.setattr(tasks_model, "in_background", background)
+    model = TasksModel(db)
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(model.rowCount()))
+
+    # The operator picks one Order, then at once another.
+    with qtbot.waitSignal(model.reloaded, timeout=5000):
+        model.set_filter(TaskFilter(order_id=kettles))
+        model.set_filter(TaskFilter(order_id=mugs))
+    assert model.ids == mug_ids
+
+    # Now the answer for the first filter arrives, late. Once it has been handed to the
+    # model (a delivery asked for after the model's own has come), the mugs are still shown.
+    handed: list[bool] = []
+    when_done(futures[0], lambda _ids: handed.append(True))
+    answer.set()
+    qtbot.waitUntil(lambda: handed == [True], timeout=5000)
+    assert model.ids == mug_ids and resets == [2]
+    assert model.rowCount() == 2
+    qtbot.waitUntil(lambda: shown(model, 1, "article") == "A2", timeout=5000)
+    assert [shown(model, n, "order") for n in range(2)] == [str(mugs)] * 2
+    assert model.task_filter == TaskFilter(order_id=mugs)
+
+
+def test_a_burst_of_events_repaints_in_a_few_strokes(qtbot, db, fetched) -> None:
+    seed_market(db, accounts=3)
+    order_id = submit(db, LineSpec("A1", 80, "P1"))
+    rows = tasks(db, order_id)
+    model = loaded(qtbot, db)
+    qtbot.waitUntil(lambda: all(shown(model, n, "id") for n in range(80)), timeout=5000)
+    reads = len(fetched)
+    painted: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda a, b, _roles=(): painted.append((a.row(), b.row(), a.column(), b.column()))
+    )
+    last = len(COLUMNS) - 1
+
+    # One drain of the engine's events (what the window's pump hands over 10 times a
+    # second): every unit of rows 0-9 and 20-24 goes through four states.
+    burst = [
+        changed(order_id, rows[n], status)
+        for status in ("assigned", "running", "submitting", "purchased")
+        for n in (*range(10), *range(20, 25))
+    ]
+    model.apply(burst)
+    assert painted == [(0, 9, 0, last), (20, 24, 0, last)]
+    assert [shown(model, n, "status") for n in (0, 9, 20, 24)] == [status_label("purchased")] * 4
+    assert shown(model, 10, "status") == status_label("pending")
+    assert len(fetched) == reads  # the events carry the news: nothing read again
+
+    # Scattered over many separate rows (every other one of 80), one stroke covers them.
+    painted.clear()
+    scattered = [changed(order_id, rows[n], "running") for n in range(0, 80, 2) for _ in range(3)]
+    model.apply(scattered)
+    assert painted == [(0, 78, 0, last)]
+    assert shown(model, 78, "status") == status_label("running")
+    assert shown(model, 79, "status") == status_label("pending")
+    assert len(fetched) == reads
