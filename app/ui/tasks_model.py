@@ -228,9 +228,6 @@ class TasksModel(QAbstractTableModel):
     def task_id(self, n: int) -> int | None:
         return self.ids[n] if 0 <= n < len(self.ids) else None
 
-    def row_of(self, task_id: int) -> int | None:
-        return self._row_of.get(task_id)
-
     def apply(self, events: list[TaskChanged]) -> int:
         """Applies engine events to cached rows and repaints only the rows that changed;
         returns how many shown rows changed."""
@@ -265,13 +262,6 @@ class TasksModel(QAbstractTableModel):
         last = len(COLUMNS) - 1
         for a, b in spans:
             self.dataChanged.emit(self.index(a, 0), self.index(b, last))
-
-    def invalidate(self) -> None:
-        """Forgets cached contents (they are fetched again when painted)."""
-        self._cache.clear()
-        self._texts.clear()
-        if self.ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.ids) - 1, len(COLUMNS) - 1))
 
     # -- the id list -------------------------------------------------------------------
 

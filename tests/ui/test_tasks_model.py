@@ -149,18 +149,23 @@ def test_a_row_read_before_its_task_changed_is_read_again(qtbot, db, fetched, mo
     first, second, third = tasks(db, order_id)
     model = loaded(qtbot, db)
 
-    read = threading.Event()  # the first read has taken its rows from the database
-    answer = threading.Event()  # ... and may hand them to the table
-    counted = tasks_model.task_rows
+    read = threading.Event()  # the first read of rows is done (its session closed) ...
+    answer = threading.Event()  # ... and its answer may go on to the table
+    real_background = tasks_model.in_background
 
-    def slow_first_read(s, ids):
-        rows = counted(s, ids)
-        if len(fetched) == 1:
+    def answer_late(fn, on_done, on_error=None):
+        if read.is_set():  # only the first read is held
+            return real_background(fn, on_done, on_error)
+
+        def run():
+            rows = fn()
             read.set()
             assert answer.wait(10)
-        return rows
+            return rows
 
-    monkeypatch.setattr(tasks_model, "task_rows", slow_first_read)
+        return real_background(run, on_done, on_error)
+
+    monkeypatch.setattr(tasks_model, "in_background", answer_late)
     assert shown(model, 0, "status") is None
     qtbot.waitUntil(read.is_set, timeout=5000)
     assert fetched[0] == [first.id, second.id, third.id]
@@ -185,24 +190,20 @@ def test_the_last_filter_asked_for_wins_over_an_older_answer(qtbot, db, monkeypa
     mugs = submit(db, LineSpec("A2", 2, "P2"))
     mug_ids = [t.id for t in tasks(db, mugs)]
 
-    answer = threading.Event()  # the query for the first filter may answer
-    real = tasks_model.task_ids
-
-    def late_for_kettles(s, flt, *args):
-        ids = real(s, flt, *args)
-        if flt.order_id == kettles:
-            assert answer.wait(10)
-        return ids
-
+    answer = threading.Event()  # the ids for the first filter may go on to the table
     futures = []  # the model's background reads, in the order asked
     real_background = tasks_model.in_background
 
-    def background(fn, on_done, on_error=None):
-        futures.append(real_background(fn, on_done, on_error))
+    def first_answers_late(fn, on_done, on_error=None):
+        def late():
+            ids = fn()
+            assert answer.wait(10)
+            return ids
+
+        futures.append(real_background(late if not futures else fn, on_done, on_error))
         return futures[-1]
 
-    monkeypatch.setattr(tasks_model, "task_ids", late_for_kettles)
-    monkeypatch.setattr(tasks_model, "in_background", background)
+    monkeypatch.setattr(tasks_model, "in_background", first_answers_late)
     model = TasksModel(db)
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(model.rowCount()))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Text,
     TypeDecorator,
@@ -241,3 +243,15 @@ class TaskEvent(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     account_id: Mapped[int | None]
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+def with_line(stmt: Select[Any], *, from_task: bool = True) -> Select[Any]:
+    """`stmt` joined from its Task (or, with `from_task=False`, its Job) to the order
+    line's Article and PickupPoint: what one unit buys, and where it goes."""
+    if from_task:
+        stmt = stmt.join(Job, Job.id == Task.job_id)
+    return (
+        stmt.join(OrderLine, OrderLine.id == Job.order_line_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
+    )

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.domain.models import Article, Job, MarketPlace, Order, OrderLine, PickupPoint, Task
+from app.core.domain.models import (
+    Article,
+    Job,
+    MarketPlace,
+    Order,
+    OrderLine,
+    PickupPoint,
+    Task,
+    with_line,
+)
 from app.core.domain.states import QUEUED, OrderIntent, UnitRule
 from app.core.drivers.base import MarketInfo
 
@@ -31,23 +40,23 @@ def open_jobs(s: Session) -> list[tuple[JobPlan, MarketInfo]]:
     """Jobs with queued Tasks in Orders that the operator lets run, most urgent first."""
     has_queued = select(Task.id).where(Task.job_id == Job.id, Task.status.in_(QUEUED)).exists()
     rows = s.execute(
-        select(
-            Job.id,
-            Order.id,
-            Order.unit_rule,
-            Article.sku,
-            PickupPoint.code,
-            OrderLine.max_unit_price_minor,
-            MarketPlace.id,
-            MarketPlace.code,
-            MarketPlace.name,
-            MarketPlace.base_url,
-            MarketPlace.driver,
+        with_line(
+            select(
+                Job.id,
+                Order.id,
+                Order.unit_rule,
+                Article.sku,
+                PickupPoint.code,
+                OrderLine.max_unit_price_minor,
+                MarketPlace.id,
+                MarketPlace.code,
+                MarketPlace.name,
+                MarketPlace.base_url,
+                MarketPlace.driver,
+            ),
+            from_task=False,
         )
         .join(Order, Order.id == Job.order_id)
-        .join(OrderLine, OrderLine.id == Job.order_line_id)
-        .join(Article, Article.id == OrderLine.article_id)
-        .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
         .where(Order.intent == OrderIntent.RUN, has_queued)
         .order_by(Order.priority.desc(), Order.id, Job.id)

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 from app.core.accounts import pool as accounts
 from app.core.domain.models import (
     Article,
-    Job,
     MarketPlaceAccount,
     Order,
-    OrderLine,
     Task,
     utcnow,
+    with_line,
 )
 from app.core.domain.states import ACTIVE, TaskStatus
 from app.core.drivers.base import AccountRef, DriverFor, Receipt
@@ -72,24 +71,23 @@ class StaleTask:
 def stale_tasks(s: Session, me: str, now: datetime) -> list[StaleTask]:
     """Tasks some other worker left in the middle of a purchase and is not working on."""
     rows = s.execute(
-        select(
-            Task.id,
-            Task.order_id,
-            Task.job_id,
-            Task.status,
-            Task.attempts,
-            Task.worker,
-            Task.account_id,
-            Task.started_at,
-            Order.marketplace_id,
-            Article.sku,
-            A.lease_owner,
-            A.lease_expires_at,
+        with_line(
+            select(
+                Task.id,
+                Task.order_id,
+                Task.job_id,
+                Task.status,
+                Task.attempts,
+                Task.worker,
+                Task.account_id,
+                Task.started_at,
+                Order.marketplace_id,
+                Article.sku,
+                A.lease_owner,
+                A.lease_expires_at,
+            )
         )
         .join(Order, Order.id == Task.order_id)
-        .join(Job, Job.id == Task.job_id)
-        .join(OrderLine, OrderLine.id == Job.order_line_id)
-        .join(Article, Article.id == OrderLine.article_id)
         .outerjoin(A, A.id == Task.account_id)
         .where(Task.status.in_(ACTIVE), or_(Task.worker.is_(None), Task.worker != me))
     ).all()

@@ -16,12 +16,12 @@ from app.core.domain.models import (
     Article,
     BuyBack,
     Client,
-    Job,
     MarketPlaceAccount,
     Order,
     OrderLine,
     PickupPoint,
     Task,
+    with_line,
 )
 from app.core.support.errors import KnownError
 
@@ -78,22 +78,20 @@ def report_rows(s: Session, order_id: int) -> list[UnitRow]:
     if client is None:
         raise KnownError(f"There is no order #{order_id}; check the number in the console.")
     q = (
-        select(
-            OrderLine.line_no,
-            Article.sku,
-            Article.title,
-            MarketPlaceAccount.login,
-            PickupPoint.code,
-            BuyBack.order_number,
-            BuyBack.price_minor,
-            Task.status,
-            BuyBack.purchased_at,
-            BuyBack.delivered_at,
+        with_line(
+            select(
+                OrderLine.line_no,
+                Article.sku,
+                Article.title,
+                MarketPlaceAccount.login,
+                PickupPoint.code,
+                BuyBack.order_number,
+                BuyBack.price_minor,
+                Task.status,
+                BuyBack.purchased_at,
+                BuyBack.delivered_at,
+            )
         )
-        .join(Job, Job.id == Task.job_id)
-        .join(OrderLine, OrderLine.id == Job.order_line_id)
-        .join(Article, Article.id == OrderLine.article_id)
-        .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
         .outerjoin(BuyBack, BuyBack.task_id == Task.id)
         # The account that bought the unit, else the one it is leased to now.
         .outerjoin(

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.domain.clock import day_start
+from app.core.domain.codes import AccountStatus
 from app.core.domain.models import (
     Article,
     BuyBack,
     Client,
-    Job,
     MarketPlace,
     MarketPlaceAccount,
     Order,
@@ -23,7 +23,19 @@ from app.core.domain.models import (
     Task,
     TaskEvent,
     utcnow,
+    with_line,
 )
+from app.core.domain.states import (
+    ACTIVE,
+    BOUGHT,
+    ORDER_OPEN,
+    WAITING,
+    OrderStatus,
+    TaskStatus,
+    shown_status,
+)
+
+T = TaskStatus
 
 
 @dataclass
@@ -36,7 +48,7 @@ class TaskRow:
     account_id: int | None
     account: str
     pickup_point: str
-    status: str
+    status: TaskStatus
     attempts: int
     updated_at: datetime
     order_number: str
@@ -68,10 +80,7 @@ TASK_SORT = {
 
 def _joined(stmt: Select) -> Select:
     return (
-        stmt.join(Job, Job.id == Task.job_id)
-        .join(OrderLine, OrderLine.id == Job.order_line_id)
-        .join(Article, Article.id == OrderLine.article_id)
-        .join(PickupPoint, PickupPoint.id == OrderLine.pickup_point_id)
+        with_line(stmt)
         .outerjoin(MarketPlaceAccount, MarketPlaceAccount.id == Task.account_id)
         .outerjoin(BuyBack, BuyBack.task_id == Task.id)
     )
@@ -142,7 +151,7 @@ def task_rows(s: Session, ids: list[int]) -> dict[int, TaskRow]:
             r[5],
             r[6] or "",
             r[7],
-            str(r[8]),
+            TaskStatus(r[8]),
             r[9],
             r[10],
             r[11] or "",
@@ -164,8 +173,12 @@ class OrderRow:
     failed: int
     running: int
     waiting: int
-    status: str
+    status: OrderStatus
     review: int = 0  # units the operator must look at (needs_review)
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
@@ -174,18 +187,12 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
         select(
             Task.order_id.label("order_id"),
             func.count().label("total"),
-            func.sum(case((Task.status.in_(("purchased", "delivered")), 1), else_=0)).label(
-                "bought"
-            ),
-            func.sum(case((Task.status == "delivered", 1), else_=0)).label("delivered"),
-            func.sum(case((Task.status == "failed", 1), else_=0)).label("failed"),
-            func.sum(case((Task.status == "needs_review", 1), else_=0)).label("review"),
-            func.sum(
-                case((Task.status.in_(("assigned", "running", "submitting")), 1), else_=0)
-            ).label("running"),
-            func.sum(case((Task.status.in_(("waiting_account", "retry_wait")), 1), else_=0)).label(
-                "waiting"
-            ),
+            _count(Task.status.in_(BOUGHT)).label("bought"),
+            _count(Task.status == T.DELIVERED).label("delivered"),
+            _count(Task.status == T.FAILED).label("failed"),
+            _count(Task.status == T.NEEDS_REVIEW).label("review"),
+            _count(Task.status.in_(ACTIVE)).label("running"),
+            _count(Task.status.in_(WAITING)).label("waiting"),
         )
         .group_by(Task.order_id)
         .subquery()
@@ -208,6 +215,7 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             counts.c.waiting,
             Order.status,
             counts.c.review,
+            Order.intent,
         )
         .join(Client, Client.id == Order.client_id)
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
@@ -229,7 +237,7 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             r[8] or 0,
             r[9] or 0,
             r[10] or 0,
-            str(r[11]),
+            shown_status(r[13], r[11]),
             r[12] or 0,
         )
         for r in rows
@@ -243,7 +251,7 @@ def status_counts(s: Session) -> dict[str, int]:
         s.execute(
             select(Task.status, func.count())
             .join(Order, Order.id == Task.order_id)
-            .where(Order.status.in_(("queued", "running", "paused", "purchased")))
+            .where(Order.status.in_((*ORDER_OPEN, OrderStatus.PURCHASED)))
             .group_by(Task.status)
         ).all()
     )
@@ -266,7 +274,7 @@ class AccountRow:
     marketplace: str
     label: str
     phone: str
-    status: str
+    status: AccountStatus
     busy: bool
     health: str
     checked_at: datetime | None
@@ -324,7 +332,7 @@ def account_rows(s: Session) -> list[AccountRow]:
             marketplace=r.name,
             label=r.label or "",
             phone=r.phone or "",
-            status=r.status,
+            status=AccountStatus(r.status),
             busy=bool(r.lease_owner and r.lease_expires_at and r.lease_expires_at > now),
             health=r.health or "unknown",
             checked_at=r.checked_at,
