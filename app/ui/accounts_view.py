@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.core.accounts.admin import set_enabled
 from app.core.accounts.health import CheckResult
+from app.core.domain.states import TaskStatus
 from app.core.storage.db import Database
 from app.core.storage.queries import AccountRow, account_rows
 from app.core.support.secrets import get_vault
@@ -52,13 +53,6 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("Column", "Last used"),
     QT_TRANSLATE_NOOP("Column", "Last error"),
 )
-ACCOUNT_COLORS = {"active": "purchased", "disabled": "cancelled", "blocked": "failed"}
-HEALTH_COLORS = {
-    "valid": "purchased",
-    "session_expired": "waiting_account",
-    "blocked": "failed",
-    "bad_credentials": "failed",
-}
 
 Checker = Callable[[list[int] | None], concurrent.futures.Future[list[CheckResult]]]
 
@@ -89,16 +83,16 @@ class AccountsModel(RowsModel):
 
     def _color(self, r: AccountRow, col: str) -> QColor | None:
         if col == "Status":
-            return status_color(ACCOUNT_COLORS.get(r.status, "pending"))
+            return status_color(r.status)
         if col == "Health":
-            return status_color(HEALTH_COLORS.get(r.health, "pending"))
+            return status_color(r.health)
         limit_reached = r.daily_limit is not None and r.purchases_today >= r.daily_limit
         if col == "Resting until" or (col == "Today / limit" and limit_reached):
-            return status_color("waiting_account")
+            return status_color(TaskStatus.WAITING_ACCOUNT)
         if col == "Busy":
-            return status_color("running")
+            return status_color(TaskStatus.RUNNING)
         if col == "Last error":
-            return status_color("failed")
+            return status_color(TaskStatus.FAILED)
         return None
 
     def _text(self, r: AccountRow, col: str) -> str:

@@ -11,6 +11,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
+from app.core.domain.states import ORDER_OPEN, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
@@ -119,7 +120,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
 
         def finished() -> bool:
             rows = window.orders_view.orders.rows
-            return bool(rows) and all(r.status in ("purchased", "done", "failed") for r in rows)
+            return bool(rows) and all(r.status not in ORDER_OPEN for r in rows)
 
         def tour() -> None:
             window.orders_view.selectRow(0)
@@ -132,7 +133,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
                 (
                     i
                     for n, i in enumerate(tasks.ids)
-                    if tasks.row(n) and tasks.row(n).status == "purchased"
+                    if tasks.row(n) and tasks.row(n).status is TaskStatus.PURCHASED
                 ),
                 None,
             )

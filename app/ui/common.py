@@ -108,6 +108,13 @@ STATUS_COLORS = {
     "queued": "#6b7280",
     "paused": "#b45309",
     "done": "#166534",
+    # Accounts and their health
+    "active": "#15803d",
+    "disabled": "#9ca3af",
+    "blocked": "#b91c1c",
+    "valid": "#15803d",
+    "session_expired": "#b45309",
+    "bad_credentials": "#b91c1c",
 }
 
 STATUS_BACKGROUNDS = {

@@ -3,6 +3,7 @@ commands in menus and the toolbar, live counts in the status bar."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.domain.clock import utcnow
-from app.core.domain.states import OrderStatus, TaskStatus
+from app.core.domain.states import (
+    ACTIVE,
+    BOUGHT,
+    CANCELLABLE,
+    ORDER_OPEN,
+    PROBLEMS,
+    QUEUED,
+    RETRYABLE,
+    OrderStatus,
+    TaskStatus,
+)
 from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
 from app.core.orders.catalog import load_catalogs
 from app.core.service import EngineService
@@ -34,12 +45,15 @@ from app.core.storage.queries import (
     purchases_since,
     status_counts,
 )
+from app.core.support.errors import KnownError, internal_error
 from app.core.support.paths import log_dir
 from app.ui.accounts_view import AccountsView
 from app.ui.common import fill, in_background, number, status_label, when_done
 from app.ui.i18n import apply_language
 from app.ui.orders_view import OrdersView
 from app.ui.tasks_view import TaskDetailDialog, TasksView
+
+log = logging.getLogger(__name__)
 
 LAYOUT = "2"  # the saved column layout's version: another one is not restored
 PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
@@ -386,15 +400,15 @@ class MainWindow(QMainWindow):
 
     def _show_refresh(self, result: tuple[dict[str, int], int, list]) -> None:
         counts, per_minute, accounts = result
-        running = sum(counts.get(s, 0) for s in ("assigned", "running", "submitting"))
-        waiting = sum(counts.get(s, 0) for s in ("pending", "waiting_account", "retry_wait"))
+        running = sum(counts.get(s, 0) for s in ACTIVE)
+        waiting = sum(counts.get(s, 0) for s in QUEUED)
         self.counts_label.setText(
             fill(
                 self.tr("Running %1 · Queued %2 · Purchased %3 · Failed %4"),
                 number(running),
                 number(waiting),
-                number(counts.get("purchased", 0) + counts.get("delivered", 0)),
-                number(counts.get("failed", 0) + counts.get("needs_review", 0)),
+                number(sum(counts.get(s, 0) for s in BOUGHT)),
+                number(sum(counts.get(s, 0) for s in PROBLEMS)),
             )
         )
         self.rate_label.setText(fill(self.tr("%1 purchases/min"), number(per_minute)))
@@ -431,11 +445,11 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         row = self.orders_view.current_row()
-        status = row.status if row else ""
-        self.actions["start"].setEnabled(status == "paused")
-        self.actions["pause"].setEnabled(status in ("queued", "running"))
-        self.actions["cancel"].setEnabled(status in ("queued", "running", "paused", "failed"))
-        self.actions["retry"].setEnabled(bool(row and row.failed) and status != "cancelled")
+        status = row.status if row else None
+        self.actions["start"].setEnabled(status is OrderStatus.PAUSED)
+        self.actions["pause"].setEnabled(status in ORDER_OPEN)
+        self.actions["cancel"].setEnabled(status in CANCELLABLE)
+        self.actions["retry"].setEnabled(bool(row and row.failed) and status in RETRYABLE)
         self.actions["export_report"].setEnabled(row is not None)
 
     def _command(self, fut: Any, done_message: str) -> None:
@@ -445,7 +459,12 @@ class MainWindow(QMainWindow):
             self.tasks_view.model.reload()
 
         def failed(exc: BaseException) -> None:
-            QMessageBox.warning(self, self.tr("Command failed"), str(exc))
+            # Non-modal, like the engine's own errors; a defect says it is one, with the log.
+            if isinstance(exc, KnownError):
+                self._show_error(str(exc))
+            else:
+                log.error("a command failed", exc_info=exc)
+                self._show_error(internal_error(exc))
 
         when_done(fut, ok, failed)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.domain.states import TaskStatus
 from app.core.storage.queries import OrderRow
 from app.ui.common import Index, RowsModel, fill, local_time, number, status_color, status_label
 
@@ -67,7 +68,7 @@ class OrdersModel(RowsModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 8:
             return status_color(r.status)
         if role == Qt.ItemDataRole.ForegroundRole and col == 7 and (r.failed or r.review):
-            return status_color("failed")
+            return status_color(TaskStatus.FAILED)
         return None
 
     def order_id(self, row: int) -> int | None:

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from app.core.domain.states import TaskStatus
 from app.core.engine.events import TaskChanged
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter, TaskRow, task_ids, task_rows
@@ -249,7 +250,7 @@ class TasksModel(QAbstractTableModel):
                     row.updated_at = ev.at
                     if ev.order_number:
                         row.order_number = ev.order_number
-                    row.error = ev.error or ("" if ev.status == "purchased" else row.error)
+                    row.error = ev.error or ("" if ev.status is TaskStatus.PURCHASED else row.error)
             changed.append(n)
         self._emit_rows(changed)
         return len(changed)

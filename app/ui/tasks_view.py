@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.domain.states import TaskStatus
+from app.core.domain.states import ACTIVE, PROBLEMS, WAITING, TaskStatus
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
 from app.ui.common import (
@@ -67,13 +67,11 @@ class TasksView(QWidget):
         self.status_box.addItem(self.tr("All statuses"), frozenset())
         self.status_box.addItem(
             self.tr("Active (running, waiting)"),
-            frozenset({"assigned", "running", "submitting", "waiting_account", "retry_wait"}),
+            ACTIVE | WAITING,
         )
-        self.status_box.addItem(
-            self.tr("Problems (failed, review)"), frozenset({"failed", "needs_review"})
-        )
+        self.status_box.addItem(self.tr("Problems (failed, review)"), PROBLEMS)
         for status in TaskStatus:
-            self.status_box.addItem(status_label(status), frozenset({status.value}))
+            self.status_box.addItem(status_label(status), frozenset({status}))
         self.search = QLineEdit()
         self.search.setPlaceholderText(
             self.tr("Search article, account, order no., error…  (Ctrl+F)")
@@ -248,7 +246,7 @@ class TaskDetailDialog(QDialog):
             self.summary.addRow(QLabel(self.tr("This task no longer exists.")))
             return
         r = d.row
-        if r.status == "needs_review" and self._resolve is not None:
+        if r.status is TaskStatus.NEEDS_REVIEW and self._resolve is not None:
             for b in (self.bought_button, self.not_bought_button):
                 b.show()
         status = QLabel(status_label(r.status))

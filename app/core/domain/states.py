@@ -98,6 +98,9 @@ class OrderIntent(enum.StrEnum):
 
 # Progress that still has units to buy.
 ORDER_OPEN = frozenset({OrderStatus.QUEUED, OrderStatus.RUNNING})
+# Orders the operator may cancel, and whose failed units may be queued again.
+CANCELLABLE = ORDER_OPEN | {OrderStatus.PAUSED, OrderStatus.FAILED}
+RETRYABLE = frozenset(OrderStatus) - {OrderStatus.CANCELLED}
 
 
 def shown_status(intent: OrderIntent | str, progress: OrderStatus | str) -> OrderStatus:

@@ -58,7 +58,7 @@ class TaskRow:
 @dataclass(frozen=True)
 class TaskFilter:
     order_id: int | None = None
-    statuses: frozenset[str] = frozenset()
+    statuses: frozenset[TaskStatus] = frozenset()
     text: str = ""
 
 
