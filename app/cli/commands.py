@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app.cli.progress import TerminalProgress
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
-from app.core.domain.states import QUEUED
+from app.core.domain.states import QUEUED, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.rollup import order_progress
 from app.core.engine.settings import EngineSettings
@@ -72,7 +72,7 @@ class RunResult:
     units: int
     purchased: int
     failed: int
-    other: dict[str, int]
+    other: dict[TaskStatus, int]
     seconds: float
     order_numbers: list[str]
 
@@ -85,9 +85,9 @@ async def _run_engine(
     sup = Supervisor(db, driver_factory(db, options), settings=settings)
     if order_id is None:
         total = await db.read(
-            lambda s: s.scalar(
+            lambda s: s.execute(
                 select(func.count()).select_from(Task).where(Task.status.in_(QUEUED))
-            )
+            ).scalar_one()
         )
     else:
         total = (await order_progress(db, order_id)).total
@@ -180,13 +180,12 @@ async def order_result(db: Database, order_id: int, seconds: float) -> RunResult
             )
         )
     )
-    other = {
-        k: v for k, v in progress.counts.items() if k not in ("purchased", "delivered", "failed")
-    }
+    shown_apart = (TaskStatus.PURCHASED, TaskStatus.DELIVERED, TaskStatus.FAILED)
+    other = {k: v for k, v in progress.counts.items() if k not in shown_apart}
     return RunResult(
         progress.total,
         progress.purchased,
-        progress.counts.get("failed", 0),
+        progress.counts.get(TaskStatus.FAILED, 0),
         other,
         round(seconds, 2),
         numbers,

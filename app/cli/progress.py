@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.core.domain.states import TaskStatus
 from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
 
 STATUS_STYLE = {
@@ -36,7 +37,7 @@ class TerminalProgress:
         self.logins = logins
         self.rows = rows
         self.recent: OrderedDict[int, TaskChanged] = OrderedDict()
-        self.counts: dict[str, int] = {}
+        self.counts: dict[TaskStatus, int] = {}
         self.notices: list[str] = []
         self.console = Console(file=sys.stderr)
         self.bar = Progress(
@@ -61,9 +62,9 @@ class TerminalProgress:
             elif isinstance(ev, EngineNotice):
                 self.notices.append(ev.message)
                 self.console.print(f"[{'red' if ev.level == 'error' else 'yellow'}]{ev.message}")
-        done = self.counts.get("purchased", 0) + self.counts.get("delivered", 0)
+        done = self.counts.get(TaskStatus.PURCHASED, 0) + self.counts.get(TaskStatus.DELIVERED, 0)
         summary = "  ".join(
-            f"{k} {v}" for k, v in sorted(self.counts.items()) if k not in ("purchased",) and v
+            f"{k} {v}" for k, v in sorted(self.counts.items()) if k != TaskStatus.PURCHASED and v
         )
         self.bar.update(self.bar_task, completed=done, summary=summary)
 

@@ -29,9 +29,9 @@ class EngineStopped(KnownError):
     closing): said in one line, with the reason when there is one."""
 
     def __init__(self, fault: StorageFault | None = None):
-        reason = f" ({fault})" if fault is not None else ""
+        reason = f": {fault.reason}" if fault is not None else ""
         super().__init__(
-            f"The engine has stopped{reason}; nothing was done. Start the console again."
+            f"The engine has stopped, so nothing was done{reason}. Start the console again."
         )
 
 
@@ -149,8 +149,13 @@ class EngineService:
         return self.call(lambda _s: check_accounts(self.db, self.drivers, ids))
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Starts no new purchase, lets running ones finish and be recorded, then ends."""
-        if self._loop is None or self._thread is None:
+        """Starts no new purchase, lets running ones finish and be recorded, then ends;
+        nothing to do once the engine has stopped by itself (a storage fault)."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
             return
-        self._loop.call_soon_threadsafe(self.supervisor.stop)
-        self._thread.join(timeout)
+        try:
+            loop.call_soon_threadsafe(self.supervisor.stop)
+        except RuntimeError:  # the loop has closed: the engine ended already
+            pass
+        thread.join(timeout)

@@ -4,8 +4,9 @@ taking them in or out of the pool."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.core.domain.codes import AccountStatus
@@ -19,7 +20,10 @@ def set_enabled(s: Session, ids: list[int], enabled: bool) -> int:
     """Makes the accounts usable by the pool (`active`) or not (`disabled`); returns how
     many changed. A running Task keeps its account until it ends."""
     status = AccountStatus.ACTIVE if enabled else AccountStatus.DISABLED
-    result = s.execute(update(A).where(A.id.in_(ids), A.status != status).values(status=status))
+    result = cast(
+        CursorResult,  # what an UPDATE gives
+        s.execute(update(A).where(A.id.in_(ids), A.status != status).values(status=status)),
+    )
     return result.rowcount
 
 

@@ -8,9 +8,9 @@ import enum
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -414,12 +414,22 @@ def apply_import(conn: Session | Connection, plan: ImportPlan) -> dict[str, int]
         account_id = row.account_id or new_ids.get(key)
         try:
             if account_id is None:
-                result = conn.execute(
-                    insert(A).values(marketplace_id=row.marketplace_id, login=row.login, **values)
+                result = cast(
+                    CursorResult,  # what an INSERT gives, from a Session too
+                    conn.execute(
+                        insert(A).values(
+                            marketplace_id=row.marketplace_id, login=row.login, **values
+                        )
+                    ),
                 )
-                new_ids[key] = result.inserted_primary_key[0]
+                inserted = result.inserted_primary_key
+                assert inserted is not None  # one row inserted: it has its primary key
+                new_ids[key] = inserted[0]
                 continue
-            changed = conn.execute(update(A).where(A.id == account_id).values(**values))
+            changed: CursorResult | None = cast(
+                CursorResult,  # what an UPDATE gives, from a Session too
+                conn.execute(update(A).where(A.id == account_id).values(**values)),
+            )
         except IntegrityError:
             changed = None
         if changed is None or changed.rowcount != 1:

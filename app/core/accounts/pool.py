@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.core.domain.clock import day_start
@@ -31,7 +40,7 @@ class LeaseRequest:
     tasks: list[tuple[int, TaskStatus, int]]  # (task id, status, attempts)
 
 
-def _free(now: datetime) -> Any:
+def _free(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return or_(A.lease_owner.is_(None), A.lease_expires_at < now)
 
 
@@ -72,7 +81,7 @@ class PoolRules:
         return min(self.cooldown_max_s, self.cooldown_s * 2 ** max(0, failures_in_row - 1))
 
 
-def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Any:
+def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Select[int]:
     stmt = select(A.id).where(A.marketplace_id == req.marketplace_id, A.status == "active")
     stmt = stmt.where(_free(now))
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))

@@ -23,7 +23,7 @@ class DbSessionStore:
         self._db = db
 
     async def load(self, account_id: int) -> dict[str, Any] | None:
-        text = await self._db.read(lambda s: s.get(A, account_id).session_state)
+        text = await self._db.read(lambda s: s.get_one(A, account_id).session_state)
         return json.loads(get_vault().decrypt(text)) if text else None
 
     async def save(self, account_id: int, state: dict[str, Any] | None) -> None:

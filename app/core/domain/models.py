@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVarTuple
 
 from sqlalchemy import (
     DateTime,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.core.domain.clock import utcnow
@@ -29,14 +30,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; the engine works in aware UTC")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
 
@@ -245,7 +246,10 @@ class TaskEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-def with_line(stmt: Select[Any], *, from_task: bool = True) -> Select[Any]:
+Row = TypeVarTuple("Row")
+
+
+def with_line(stmt: Select[*Row], *, from_task: bool = True) -> Select[*Row]:
     """`stmt` joined from its Task (or, with `from_task=False`, its Job) to the order
     line's Article and PickupPoint: what one unit buys, and where it goes."""
     if from_task:

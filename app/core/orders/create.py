@@ -34,7 +34,7 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
         client_id = conn.scalar(
             insert(Client).values(name=valid.client, created_at=now).returning(Client.id)
         )
-    order_id = conn.scalar(
+    order_id = conn.execute(
         insert(Order)
         .values(
             client_id=client_id,
@@ -47,7 +47,7 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
             updated_at=now,
         )
         .returning(Order.id)
-    )
+    ).scalar_one()
     for line in valid.lines:
         line_id = conn.scalar(
             insert(OrderLine)
@@ -61,19 +61,19 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
             )
             .returning(OrderLine.id)
         )
-        job_id = conn.scalar(
+        job_id = conn.execute(
             insert(Job)
             .values(order_id=order_id, order_line_id=line_id, quantity=line.quantity)
             .returning(Job.id)
-        )
+        ).scalar_one()
         batches = []
         for seq, size in enumerate(split(line.quantity, spec.batch_size)):
             not_before = now + timedelta(seconds=spec.batch_interval_s * seq) if seq else None
-            batch_id = conn.scalar(
+            batch_id = conn.execute(
                 insert(JobBatch)
                 .values(job_id=job_id, seq=seq, size=size, not_before=not_before)
                 .returning(JobBatch.id)
-            )
+            ).scalar_one()
             batches.append((batch_id, size))
         create_tasks(conn, order_id=order_id, job_id=job_id, batches=batches, now=now)
     return order_id

@@ -122,7 +122,11 @@ def report_rows(s: Session, order_id: int) -> list[UnitRow]:
     ]
 
 
-def _cells(r: UnitRow) -> tuple[object, ...]:
+# What one report cell holds.
+Cell = int | str | Decimal | datetime | None
+
+
+def _cells(r: UnitRow) -> tuple[Cell, ...]:
     return (
         r.order_id,
         r.client,
@@ -143,9 +147,11 @@ def _write_xlsx(rows: list[UnitRow], path: Path) -> None:
     import openpyxl
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = openpyxl.Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new Workbook opens on its one worksheet
     sheet.title = f"Order {rows[0].order_id}" if rows else "Order"
     sheet.append(COLUMNS)
     for cell in sheet[1]:
@@ -166,7 +172,7 @@ def _write_xlsx(rows: list[UnitRow], path: Path) -> None:
     book.save(path)
 
 
-def _csv_value(value: object) -> str:
+def _csv_value(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):

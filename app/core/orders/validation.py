@@ -66,7 +66,7 @@ def check_line(
     price: int | None = None
     if line.max_unit_price not in (None, ""):
         try:
-            price = parse_money(line.max_unit_price)  # type: ignore[arg-type]
+            price = parse_money(line.max_unit_price)
         except Refused as exc:
             errors.append(FieldError(n, "max unit price", exc.message))
     if errors or article_id is None or point_id is None:

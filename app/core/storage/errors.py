@@ -77,9 +77,10 @@ class StorageFault(KnownError):
     def __init__(self, fault: Fault, detail: str):
         self.fault = fault
         self.detail = detail
+        self.reason = f"{ADVICE[fault]} ({detail})"
         super().__init__(
-            f"Purchases stopped: {ADVICE[fault]} ({detail}). Nothing recorded so far is "
-            "lost; start the console again once it is fixed."
+            f"Purchases stopped: {self.reason}. Nothing recorded so far is lost; start the "
+            "console again once it is fixed."
         )
 
 

@@ -106,7 +106,7 @@ def task_ids(s: Session, flt: TaskFilter, sort: str = "id", descending: bool = F
         stmt = stmt.where(Task.status.in_(flt.statuses))
     if flt.text:
         like = f"%{flt.text.strip()}%"
-        conds = [
+        conds: list[ColumnElement[bool]] = [
             Article.sku.ilike(like),
             Article.title.ilike(like),
             MarketPlaceAccount.login.ilike(like),
@@ -368,7 +368,7 @@ def task_detail(s: Session, task_id: int) -> TaskDetail | None:
         )
     ]
     bb = s.scalar(select(BuyBack).where(BuyBack.task_id == task_id))
-    task = s.get(Task, task_id)
+    task = s.get_one(Task, task_id)
     mp = s.scalar(
         select(MarketPlace.name)
         .join(Order, Order.marketplace_id == MarketPlace.id)
