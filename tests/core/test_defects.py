@@ -88,7 +88,7 @@ async def test_the_engine_keeps_running_after_a_defect(db, market, monkeypatch) 
                 "Client", "mem", [LineSpec("A1", 2, "P1"), LineSpec("A2", 2, "P2")], hold=True
             )
         ).result(timeout=10)
-        broken_job, good_job = job_ids(db, first)
+        broken_job, _good_job = job_ids(db, first)
         break_job(monkeypatch, broken_job)
         service.resume(first).result(timeout=10)
         await wait_for(
