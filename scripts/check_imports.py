@@ -1,4 +1,4 @@
-"""Checks the imports of app/ with the standard library only, apart from import-linter.
+"""Checks the imports of app/ with the standard library only, independently of import-linter.
 
   1. No import cycles between modules of app/: any strongly connected component of more
      than one module, or a module importing itself. Imports count wherever they are (module
@@ -19,8 +19,9 @@ import argparse
 import ast
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 PACKAGE = "app"
@@ -68,36 +69,25 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _import_nodes(
-    node: ast.AST, type_only: bool = False
+    nodes: Iterable[ast.AST], type_only: bool = False
 ) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
-    """Every import statement under node, with whether it only runs for type checkers."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.Import | ast.ImportFrom):
-            yield child, type_only
-        elif isinstance(child, ast.If) and _is_type_checking(child.test):
-            yield from _walk_block(child.body, True)
-            yield from _walk_block(child.orelse, type_only)
+    """Every import statement in nodes, with whether it only runs for type checkers."""
+    for node in nodes:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node, type_only
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from _import_nodes(node.body, True)
+            yield from _import_nodes(node.orelse, type_only)
         elif (
-            isinstance(child, ast.If)
-            and isinstance(child.test, ast.UnaryOp)
-            and isinstance(child.test.op, ast.Not)
-            and _is_type_checking(child.test.operand)
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.UnaryOp)
+            and isinstance(node.test.op, ast.Not)
+            and _is_type_checking(node.test.operand)
         ):
-            yield from _walk_block(child.body, type_only)
-            yield from _walk_block(child.orelse, True)
+            yield from _import_nodes(node.body, type_only)
+            yield from _import_nodes(node.orelse, True)
         else:
-            yield from _import_nodes(child, type_only)
-
-
-def _walk_block(
-    statements: list[ast.stmt], type_only: bool
-) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
-    for statement in statements:
-        if isinstance(statement, ast.Import | ast.ImportFrom):
-            yield statement, type_only
-        else:
-            # Wrap so that an `if TYPE_CHECKING:` nested in the block is seen as one.
-            yield from _import_nodes(ast.Module(body=[statement], type_ignores=[]), type_only)
+            yield from _import_nodes(ast.iter_child_nodes(node), type_only)
 
 
 def _resolve(tree: Tree, name: str) -> str | None:
@@ -126,7 +116,7 @@ def imports_of(tree: Tree, module: str, syntax: ast.Module) -> list[Import]:
             return
         found.append(Import(module, _resolve(tree, name) or name, line, type_only))
 
-    for node, type_only in _import_nodes(syntax):
+    for node, type_only in _import_nodes(syntax.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name, node.lineno, type_only)
@@ -252,7 +242,7 @@ def check(root: Path) -> tuple[list[str], str]:
         chain = shortest_cycle(graph, start, set(component))
         steps = " -> ".join(
             f"{importer} ({where(importer, lines[importer, imported])})"
-            for importer, imported in zip(chain, chain[1:], strict=False)
+            for importer, imported in pairwise(chain)
         )
         if len(component) == 1:
             problems.append(f"import cycle: {start} imports itself: {steps} -> {start}")

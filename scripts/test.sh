@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check app bench tests main.py
+.venv/bin/lint-imports
+.venv/bin/python scripts/check_imports.py
 exec .venv/bin/python -m pytest -q "$@"
