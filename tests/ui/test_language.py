@@ -128,7 +128,7 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
 
     # What the operator has in front of them survives a switch: filters, sort, an
     # Order already notified, and engine events not yet shown.
-    qtbot.waitUntil(lambda: russian._notified.get(order_id) == "purchased", timeout=5000)
+    qtbot.waitUntil(lambda: russian.notices.notified_orders.get(order_id) == "purchased", timeout=5000)
     russian.tasks_view.search.setText("A1")
     russian.tasks_view.status_box.setCurrentIndex(3)  # problems
     russian.tasks_view.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)

@@ -4,7 +4,7 @@
 <context>
     <name>AccountImportDialog</name>
     <message>
-        <location filename="../accounts_import.py" line="+92"/>
+        <location filename="../accounts_import.py" line="+93"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
         <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../accounts_view.py" line="+83"/>
+        <location filename="../accounts_view.py" line="+78"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -119,15 +119,15 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../accounts_view.py" line="-230"/>
+        <location filename="../accounts_view.py" line="-223"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../accounts_view.py" line="+1"/>
-        <location filename="../orders_import.py" line="+43"/>
-        <location filename="../orders_view.py" line="+27"/>
+        <location filename="../orders_import.py" line="+44"/>
+        <location filename="../orders_view.py" line="+29"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
     </message>
@@ -156,7 +156,7 @@
     <message>
         <location line="+1"/>
         <location filename="../orders_view.py" line="+6"/>
-        <location filename="../tasks_model.py" line="+46"/>
+        <location filename="../tasks_model.py" line="+47"/>
         <source>Status</source>
         <translation>Статус</translation>
     </message>
@@ -322,7 +322,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>Engine</name>
     <message>
-        <location filename="../../core/order_import.py" line="+201"/>
+        <location filename="../../core/orders/imports.py" line="+195"/>
         <source>empty; fill in the client&apos;s name</source>
         <translation>пусто; укажите имя клиента</translation>
     </message>
@@ -332,7 +332,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>неизвестный маркетплейс «{code}» (настроены: {known})</translation>
     </message>
     <message>
-        <location filename="../../core/orders.py" line="+50"/>
+        <location filename="../../core/orders/spec.py" line="+43"/>
         <source>client</source>
         <translation>клиент</translation>
     </message>
@@ -407,7 +407,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>{qty} шт. — больше предела {max_units} на строку; разбейте на несколько строк или поднимите предел в настройках</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location filename="../../core/orders/validation.py" line="+31"/>
         <source>enter an article number</source>
         <translation>введите артикул</translation>
     </message>
@@ -447,7 +447,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>должно быть не меньше 1 шт.</translation>
     </message>
     <message>
-        <location filename="../../core/secrets.py" line="+132"/>
+        <location filename="../../core/support/secrets.py" line="+131"/>
         <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
@@ -455,7 +455,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+193"/>
+        <location filename="../common.py" line="+200"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -478,7 +478,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Папка с сохранёнными сессиями или профилями браузера</translation>
     </message>
     <message>
-        <location filename="../import_dialog.py" line="+45"/>
+        <location filename="../import_dialog.py" line="+46"/>
         <location line="+50"/>
         <source>Import</source>
         <translation>Импортировать</translation>
@@ -528,7 +528,7 @@ Send that file along when you report the problem. The console keeps running; if 
     <name>MainWindow</name>
     <message>
         <location filename="../app.py" line="+86"/>
-        <location filename="../main_window.py" line="+82"/>
+        <location filename="../main_window.py" line="+90"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
@@ -543,92 +543,92 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Аккаунты</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location filename="../menus.py" line="+23"/>
         <source>&amp;New order…</source>
         <translation>&amp;Новый заказ…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Enter a client&apos;s order</source>
         <translation>Ввести заказ клиента</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Start / resume</source>
         <translation>&amp;Запустить / продолжить</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Start or resume the selected order</source>
         <translation>Запустить или продолжить выбранный заказ</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Pause</source>
         <translation>&amp;Приостановить</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Start no new purchases for the selected order</source>
         <translation>Не начинать новые покупки по выбранному заказу</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Cancel order…</source>
         <translation>&amp;Отменить заказ…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Cancel what has not been bought</source>
         <translation>Отменить всё, что ещё не выкуплено</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Retry failed</source>
         <translation>По&amp;вторить неудачные</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Queue the failed units again</source>
         <translation>Повторно поставить в очередь единицы с ошибкой</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Quit</source>
         <translation>В&amp;ыход</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Close the console</source>
         <translation>Закрыть консоль</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Find task…</source>
         <translation>&amp;Найти задачу…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Search the tasks</source>
         <translation>Поиск по задачам</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Tasks</source>
         <translation>&amp;Задачи</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Show the tasks</source>
         <translation>Показать задачи</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Accounts</source>
         <translation>&amp;Аккаунты</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Show the accounts</source>
         <translation>Показать аккаунты</translation>
     </message>
@@ -638,127 +638,82 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>&amp;Обновить</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+2"/>
         <source>Read everything again</source>
         <translation>Перечитать все данные</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Import orders…</source>
         <translation>&amp;Импорт заказов…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Create orders from a CSV/XLSX list</source>
         <translation>Создать заказы из списка CSV/XLSX</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Export report…</source>
         <translation>&amp;Экспорт отчёта…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Save the selected order&apos;s units to XLSX or CSV</source>
         <translation>Сохранить единицы выбранного заказа в XLSX или CSV</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>&amp;Settings…</source>
         <translation>На&amp;стройки…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Browser, concurrency…</source>
         <translation>Браузер, параллельность…</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Open &amp;log folder</source>
         <translation>Открыть папку &amp;журналов</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Show the logs</source>
         <translation>Показать журналы</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+8"/>
         <source>&amp;File</source>
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+4"/>
         <source>&amp;Order</source>
         <translation>&amp;Заказ</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>&amp;View</source>
         <translation>&amp;Вид</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>&amp;Help</source>
         <translation>&amp;Справка</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-14"/>
         <source>&amp;About</source>
         <translation>&amp;О программе</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+47"/>
         <source>Main</source>
         <translation>Основная</translation>
     </message>
     <message>
-        <location line="+35"/>
-        <source>Needs review</source>
-        <translation>Требуется проверка</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>A unit of order #%1 needs review: %2</source>
-        <translation>Единица заказа №%1 требует проверки: %2</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>check it in the Tasks table</source>
-        <translation>см. таблицу «Задачи»</translation>
-    </message>
-    <message>
-        <location line="+18"/>
-        <source>Engine</source>
-        <translation>Движок</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Order failed</source>
-        <translation>Заказ не выполнен</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Order finished</source>
-        <translation>Заказ завершён</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Order #%1 for %2 failed: %3 of %4 units bought; it needs attention.</source>
-        <translation>Заказ №%1 для %2 не выполнен: выкуплено %3 из %4 шт.; требуется вмешательство.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Order #%1 for %2 is %5: %3 of %4 units bought.</source>
-        <translation>Заказ №%1 для %2 — %5: выкуплено %3 из %4 шт.</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>a client</source>
-        <translation>клиента</translation>
-    </message>
-    <message>
-        <location line="+44"/>
+        <location filename="../main_window.py" line="+127"/>
         <source>Running %1 · Queued %2 · Purchased %3 · Failed %4</source>
         <translation>Выполняется: %1 · В очереди: %2 · Выкуплено: %3 · Ошибки: %4</translation>
     </message>
@@ -768,46 +723,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Покупок/мин: %1</translation>
     </message>
     <message>
-        <location line="+48"/>
-        <source>Command failed</source>
-        <translation>Не удалось выполнить команду</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Order #%1 started</source>
-        <translation>Заказ №%1 запущен</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Order #%1 paused</source>
-        <translation>Заказ №%1 приостановлен</translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>Cancel order</source>
-        <translation>Отмена заказа</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Cancel order #%1 for %2?
-
-%3 of %4 units are bought and stay bought. Units not started are cancelled; a purchase already being placed finishes and is recorded.</source>
-        <translation>Отменить заказ №%1 для %2?
-
-Выкуплено %3 из %4 шт. — эти покупки сохранятся. Не начатые единицы будут отменены; покупка, которая уже оформляется, будет завершена и учтена.</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Order #%1 cancelled</source>
-        <translation>Заказ №%1 отменён</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Failed units queued again</source>
-        <translation>Единицы с ошибкой снова поставлены в очередь</translation>
-    </message>
-    <message>
-        <location line="+15"/>
+        <location line="+53"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
@@ -843,7 +759,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+69"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
@@ -858,7 +774,7 @@ Database: %1</source>
 <context>
     <name>NewOrderDialog</name>
     <message>
-        <location filename="../new_order.py" line="+177"/>
+        <location filename="../new_order.py" line="+171"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
@@ -1029,6 +945,91 @@ Database: %1</source>
     </message>
 </context>
 <context>
+    <name>Notices</name>
+    <message>
+        <location filename="../notices.py" line="+55"/>
+        <source>Engine</source>
+        <translation>Движок</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Order failed</source>
+        <translation>Заказ не выполнен</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Order finished</source>
+        <translation>Заказ завершён</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Order #%1 for %2 failed: %3 of %4 units bought; it needs attention.</source>
+        <translation>Заказ №%1 для %2 не выполнен: выкуплено %3 из %4 шт.; требуется вмешательство.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Order #%1 for %2 is %5: %3 of %4 units bought.</source>
+        <translation>Заказ №%1 для %2 — %5: выкуплено %3 из %4 шт.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>a client</source>
+        <translation>клиента</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Needs review</source>
+        <translation>Требуется проверка</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A unit of order #%1 needs review: %2</source>
+        <translation>Единица заказа №%1 требует проверки: %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>check it in the Tasks table</source>
+        <translation>см. таблицу «Задачи»</translation>
+    </message>
+</context>
+<context>
+    <name>OrderCommands</name>
+    <message>
+        <location filename="../order_commands.py" line="+59"/>
+        <source>Order #%1 started</source>
+        <translation>Заказ №%1 запущен</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Order #%1 paused</source>
+        <translation>Заказ №%1 приостановлен</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Cancel order</source>
+        <translation>Отмена заказа</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancel order #%1 for %2?
+
+%3 of %4 units are bought and stay bought. Units not started are cancelled; a purchase already being placed finishes and is recorded.</source>
+        <translation>Отменить заказ №%1 для %2?
+
+Выкуплено %3 из %4 шт. — эти покупки сохранятся. Не начатые единицы будут отменены; покупка, которая уже оформляется, будет завершена и учтена.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Order #%1 cancelled</source>
+        <translation>Заказ №%1 отменён</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Failed units queued again</source>
+        <translation>Единицы с ошибкой снова поставлены в очередь</translation>
+    </message>
+</context>
+<context>
     <name>OrderImportDialog</name>
     <message>
         <location filename="../orders_import.py" line="+10"/>
@@ -1108,7 +1109,7 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings.py" line="+34"/>
+        <location filename="../settings.py" line="+35"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
@@ -1289,7 +1290,7 @@ Database: %1</source>
 <context>
     <name>TaskDetailDialog</name>
     <message>
-        <location filename="../tasks_view.py" line="+178"/>
+        <location filename="../tasks_view.py" line="+176"/>
         <source>Task %1</source>
         <translation>Задача %1</translation>
     </message>
@@ -1397,13 +1398,13 @@ Database: %1</source>
 <context>
     <name>TasksView</name>
     <message>
-        <location line="-209"/>
-        <location line="+70"/>
+        <location line="-207"/>
+        <location line="+68"/>
         <source>All orders</source>
         <translation>Все заказы</translation>
     </message>
     <message>
-        <location line="-68"/>
+        <location line="-66"/>
         <source>All statuses</source>
         <translation>Все статусы</translation>
     </message>
@@ -1413,12 +1414,12 @@ Database: %1</source>
         <translation>Активные (выполняются, ожидают)</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Problems (failed, review)</source>
         <translation>Проблемные (ошибки, проверка)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>Search article, account, order no., error…  (Ctrl+F)</source>
         <translation>Поиск: артикул, аккаунт, № заказа, ошибка…  (Ctrl+F)</translation>
     </message>
