@@ -8,6 +8,7 @@ import heapq
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -211,7 +212,7 @@ class TaskManager:
         runner = asyncio.create_task(TaskRunner(unit, self.driver, self.ctx).run())
         self.ctx.dirty.add(p.order_id)  # the Order is now running
         self.running.add(runner)
-        runner.add_done_callback(lambda t, q=q: self._done(t, q))
+        runner.add_done_callback(partial(self._done, q=q))
 
     def _done(self, runner: asyncio.Task[Outcome], q: _Queued) -> None:
         ctx = self.ctx

@@ -240,7 +240,7 @@ class TaskRunner:
         self._publish(to, error=reason)
         return Outcome(to, due=due, error=reason)
 
-    async def _record(self, frm: TaskStatus, to: TaskStatus, **values: object) -> None:
+    async def _record(self, frm: TaskStatus, to: TaskStatus, **values: int | datetime) -> None:
         u = self.unit
         now = utcnow()
         await self.ctx.db.write(

@@ -231,7 +231,7 @@ class SandboxServer:
         login = None
         token = request.cookies.get(SESSION_COOKIE)
         account = self._db.session_account(token) if token else None
-        if account is not None:
+        if token and account is not None:
             login, blocked = account
             if blocked:
                 self._db.delete_session(token)

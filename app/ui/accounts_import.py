@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import select
 
 from app.core.accounts.imports import ImportPlan, ImportRow, Outcome, apply_import, plan_import
 from app.core.domain.models import MarketPlace
 from app.core.storage.db import Database
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
 from app.ui.import_dialog import ImportDialog
 

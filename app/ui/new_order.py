@@ -80,8 +80,16 @@ def _is_blank(line: LineSpec) -> bool:
     )
 
 
-def _text_editor(widget: QWidget) -> QLineEdit:
-    return widget.lineEdit() if isinstance(widget, QComboBox) else widget  # type: ignore[return-value]
+def _box_editor(box: QComboBox) -> QLineEdit:
+    """The line edit of a box made by _choice_box."""
+    edit = box.lineEdit()
+    assert edit is not None  # every _choice_box is editable
+    return edit
+
+
+def _text_editor(widget: QComboBox | QLineEdit) -> QLineEdit:
+    """Where a cell's text is typed: the cell itself, or its box's line edit."""
+    return _box_editor(widget) if isinstance(widget, QComboBox) else widget
 
 
 def _choice_value(box: QComboBox) -> str:
@@ -95,7 +103,7 @@ def _set_choice(box: QComboBox, value: str) -> None:
     box.setCurrentIndex(index)
     if index < 0:
         box.setEditText(value)
-    box.lineEdit().setCursorPosition(0)  # the article number first, not the title's end
+    _box_editor(box).setCursorPosition(0)  # the article number first, not the title's end
 
 
 def _fill_choices(box: QComboBox, choices: dict[str, str]) -> None:
@@ -265,7 +273,9 @@ class NewOrderDialog(QDialog):
         ]
         table.setHorizontalHeaderLabels([title for title, _ in headers])
         for col, (_, tip) in enumerate(headers):
-            table.horizontalHeaderItem(col).setToolTip(tip)
+            item = table.horizontalHeaderItem(col)
+            assert item is not None  # setHorizontalHeaderLabels made one for each column
+            item.setToolTip(tip)
         self._column_tips = [tip for _, tip in headers]
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -316,17 +326,29 @@ class NewOrderDialog(QDialog):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self._submit)
         # Only when the table itself has focus: in a cell, Delete and Ctrl+V edit the text.
-        for keys, slot in (
+        for standard_key, slot in (
             (QKeySequence.StandardKey.Delete, self.remove_selected_lines),
             (QKeySequence.StandardKey.Paste, self.paste_lines),
         ):
-            QShortcut(keys, self.table, slot, context=Qt.ShortcutContext.WidgetShortcut)
+            QShortcut(standard_key, self.table, slot, context=Qt.ShortcutContext.WidgetShortcut)
 
     # -- lines -----------------------------------------------------------------------------
 
-    def cell(self, row: int, column: int) -> QWidget:
+    def cell(self, row: int, column: int) -> QComboBox | QLineEdit:
         """The editor of one cell: a QComboBox for article and pickup point, else a QLineEdit."""
-        return self.table.cellWidget(row, column)
+        widget = self.table.cellWidget(row, column)
+        assert isinstance(widget, QComboBox | QLineEdit)  # _append_row gives each cell one
+        return widget
+
+    def _box(self, row: int, column: int) -> QComboBox:
+        box = self.cell(row, column)
+        assert isinstance(box, QComboBox)  # ARTICLE and PICKUP_POINT
+        return box
+
+    def _edit(self, row: int, column: int) -> QLineEdit:
+        edit = self.cell(row, column)
+        assert isinstance(edit, QLineEdit)  # QUANTITY and MAX_PRICE
+        return edit
 
     def add_line(self, line: LineSpec | None = None) -> None:
         """Appends a line, empty or with the values given (kept even when invalid); a line
@@ -375,7 +397,8 @@ class NewOrderDialog(QDialog):
         quantity.setText(str(line.quantity))
         _set_choice(point, str(line.pickup_point))
         price.setText(str(line.max_unit_price or ""))
-        for col, widget in enumerate((article, quantity, point, price)):
+        editors: tuple[QComboBox | QLineEdit, ...] = (article, quantity, point, price)
+        for col, widget in enumerate(editors):
             self.table.setCellWidget(row, col, widget)
             _text_editor(widget).textChanged.connect(self._on_edit)
             _text_editor(widget).installEventFilter(self)
@@ -441,10 +464,10 @@ class NewOrderDialog(QDialog):
 
     def _line(self, row: int) -> LineSpec:
         return LineSpec(
-            article=_choice_value(self.cell(row, ARTICLE)),
-            quantity=self.cell(row, QUANTITY).text(),
-            pickup_point=_choice_value(self.cell(row, PICKUP_POINT)),
-            max_unit_price=self.cell(row, MAX_PRICE).text().strip() or None,
+            article=_choice_value(self._box(row, ARTICLE)),
+            quantity=self._edit(row, QUANTITY).text(),
+            pickup_point=_choice_value(self._box(row, PICKUP_POINT)),
+            max_unit_price=self._edit(row, MAX_PRICE).text().strip() or None,
         )
 
     def _catalog(self) -> Catalog | None:
@@ -453,7 +476,7 @@ class NewOrderDialog(QDialog):
     @Slot()
     def _on_marketplace_changed(self) -> None:
         for row in range(self.table.rowCount()):
-            self._fill_row_choices(self.cell(row, ARTICLE), self.cell(row, PICKUP_POINT))
+            self._fill_row_choices(self._box(row, ARTICLE), self._box(row, PICKUP_POINT))
         self._on_edit()
 
     @Slot()
@@ -484,7 +507,7 @@ class NewOrderDialog(QDialog):
             for field, col in _FIELD_COLUMNS.items():
                 self._mark_widget(self.cell(row, col), messages.get((row + 1, field), []))
 
-    def _mark_widget(self, widget: QWidget, messages: list[str]) -> None:
+    def _mark_widget(self, widget: QComboBox | QLineEdit, messages: list[str]) -> None:
         widget.setToolTip("\n".join(messages) or widget.property("hint"))
         for target in {widget, _text_editor(widget)}:
             if target.property("invalid") != bool(messages):

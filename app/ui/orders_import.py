@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.core.orders.catalog import load_catalogs
 from app.core.orders.imports import OrderImportPlan, OrderRow, plan_orders, write_orders
 from app.core.storage.db import Database
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
     RowsModel,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, QUrl, Signal
+from PySide6.QtCore import QSettings, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.i18n import LANGUAGES, NAMES, applied_choice, loadable
 
 BROWSER = "engine/browser"
@@ -40,9 +41,12 @@ def stored_language(settings: QSettings | None = None) -> str:
 
 
 def stored_concurrency(settings: QSettings) -> int | None:
+    stored = settings.value(CONCURRENCY, 0)
+    if not isinstance(stored, int | float | str):
+        return None  # a hand-edited file: fall back to the default
     try:
-        value = int(settings.value(CONCURRENCY, 0))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        value = int(stored)
+    except ValueError:
         return None  # a hand-edited file: fall back to the default
     return value if 1 <= value <= MAX_CONCURRENCY else None
 

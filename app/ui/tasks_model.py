@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -25,6 +25,7 @@ from app.core.domain.states import TaskStatus
 from app.core.engine.events import TaskChanged
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter, TaskRow, task_ids, task_rows
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     column_title,
     in_background,
@@ -120,7 +121,7 @@ class TasksModel(QAbstractTableModel):
 
     reloaded = Signal()
 
-    def __init__(self, db: Database, parent: Any = None):
+    def __init__(self, db: Database, parent: QObject | None = None):
         super().__init__(parent)
         self.db = db
         self.ids: list[int] = []

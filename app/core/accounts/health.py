@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
@@ -74,7 +75,7 @@ async def check_accounts(
                 except DriverError as exc:
                     health, detail = None, exc.reason
                 result = CheckResult(account_id, ref.login, market.code, health, detail, utcnow())
-                await db.write(lambda c, r=result: _record(c, r))
+                await db.write(partial(_record, r=result))
                 log.info("checked account %s at %s: %s", ref.login, market.code, health)
                 results.append(result)
                 if on_result is not None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.core.domain.codes import DeliveryStatus, ErrorCode, Health
+
+if TYPE_CHECKING:  # Playwright is loaded only by the drivers that drive a browser
+    from playwright.async_api import StorageState
 
 
 class DriverError(Exception):
@@ -68,9 +71,9 @@ class Receipt:
 class SessionStore(Protocol):
     """Keeps each account's browser session (Playwright storage state) between Tasks."""
 
-    async def load(self, account_id: int) -> dict[str, Any] | None: ...
+    async def load(self, account_id: int) -> StorageState | None: ...
 
-    async def save(self, account_id: int, state: dict[str, Any] | None) -> None: ...
+    async def save(self, account_id: int, state: StorageState | None) -> None: ...
 
 
 BeforeSubmit = Callable[[], Awaitable[None]]

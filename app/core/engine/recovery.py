@@ -9,6 +9,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import psutil
 from sqlalchemy import Connection, or_, select
@@ -125,7 +126,11 @@ def dead_leases(s: Session, me: str, now: datetime) -> list[tuple[int, str]]:
             A.lease_owner.is_not(None), A.lease_owner != me
         )
     ).all()
-    return [(i, owner) for i, owner, expires in rows if not worker_alive(owner, now, expires)]
+    return [
+        (i, owner)
+        for i, owner, expires in rows
+        if owner is not None and not worker_alive(owner, now, expires)
+    ]
 
 
 class DriverUnavailable(Exception):
@@ -164,7 +169,7 @@ async def recover(db: Database, drivers: DriverFor, me: str) -> RecoveryReport:
         except DriverUnavailable as exc:  # left as it is, for the next round
             log.warning("task %s: cannot check the marketplace now: %s", t.task_id, exc.__cause__)
     for account_id, owner in await db.read(lambda s: dead_leases(s, me, now)):
-        await db.write(lambda c, a=account_id, o=owner: accounts.release(c, a, o))
+        await db.write(partial(accounts.release, account_id=account_id, owner=owner))
         report.leases += 1
     if report:
         log.warning("recovery after a crash: %s", report)

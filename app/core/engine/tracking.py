@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
@@ -76,7 +77,7 @@ async def track_due(
         next_check = now + timedelta(seconds=interval_s)
         if status is DeliveryStatus.AT_PICKUP_POINT:
             try:
-                await db.write(lambda c, p=parcel, n=now: _delivered(c, p, n))
+                await db.write(partial(_delivered, p=parcel, now=now))
             except LostTask:
                 continue
             arrived.add(parcel.order_id)
@@ -90,15 +91,15 @@ async def track_due(
                 order_number=parcel.order_number,
             )
         else:
-            values = {"next_check_at": next_check, "checked_at": now}
+            values: dict[str, datetime | str] = {"next_check_at": next_check, "checked_at": now}
             if status is not None:
                 values["delivery_status"] = str(status)
-            await db.write(
-                lambda c, p=parcel, v=values: c.execute(
-                    update(BuyBack).where(BuyBack.id == p.buyback_id).values(v)
-                )
-            )
+            await db.write(partial(_set_buyback, buyback_id=parcel.buyback_id, values=values))
     return arrived
+
+
+def _set_buyback(conn: Connection, buyback_id: int, values: dict[str, datetime | str]) -> None:
+    conn.execute(update(BuyBack).where(BuyBack.id == buyback_id).values(values))
 
 
 def _delivered(conn: Connection, p: Parcel, now: datetime) -> None:
