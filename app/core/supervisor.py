@@ -4,6 +4,7 @@ per Job within a global bound on concurrent purchases, and rolls progress up to 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -222,7 +223,7 @@ class Supervisor:
         self.managers[plan.job_id] = task
         self._plans[plan.job_id] = plan
         self.ctx.dirty.add(plan.order_id)
-        task.add_done_callback(lambda t, p=plan: self._manager_done(t, p))
+        task.add_done_callback(functools.partial(self._manager_done, plan=plan))
 
     def _manager_done(self, task: asyncio.Task[None], plan: JobPlan) -> None:
         self.managers.pop(plan.job_id, None)
@@ -251,7 +252,9 @@ class Supervisor:
         to_fail, self._to_fail = self._to_fail, []
         for plan, reason in to_fail:
             try:
-                await self.db.write(lambda c, p=plan, r=reason: commands.park_job(c, p.job_id, r))
+                await self.db.write(
+                    functools.partial(commands.park_job, job_id=plan.job_id, reason=reason)
+                )
             except Exception as exc:  # the Job stays parked in memory all the same
                 fault = classify(exc)
                 if fault is None:

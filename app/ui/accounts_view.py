@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,7 @@ from app.core.domain.states import TaskStatus
 from app.core.storage.db import Database
 from app.core.storage.queries import AccountRow, account_rows
 from app.core.support.secrets import get_vault
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
     RowsModel,

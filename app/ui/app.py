@@ -11,6 +11,8 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
+from PySide6.QtWidgets import QApplication, QWidget
+
 from app.core.domain.states import ORDER_OPEN, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
@@ -18,14 +20,14 @@ from app.core.service import EngineService
 from app.core.storage.db import Database
 from app.core.support.errors import KnownError
 from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
+from app.ui.main_window import MainWindow
 
 ORGANIZATION = "BuybackConsole"
 
 
-def qt_app() -> object:
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication(sys.argv)
+def qt_app() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Buyback console")
     return app
@@ -41,11 +43,9 @@ def settle_heap() -> None:
 
 def open_console(
     stack: ExitStack, args: argparse.Namespace, *, demo: bool
-) -> tuple[object, EngineService]:
+) -> tuple[MainWindow, EngineService]:
     """Opens the database, starts the engine (and for the demo the sandbox with a sample
     Order) and shows the main window; everything is undone by `stack`."""
-    from app.ui.main_window import MainWindow
-
     db_arg = args.db or (str(demo_db_path()) if demo else None)
     db = Database(db_arg)
     stack.callback(db.close)
@@ -86,7 +86,7 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
             title = QCoreApplication.translate("MainWindow", "Buyback console")
             QMessageBox.critical(None, title, str(exc))
             return 2
-        return app.exec()  # type: ignore[attr-defined]
+        return app.exec()
 
 
 def take_screenshots(args: argparse.Namespace) -> int:
@@ -94,7 +94,6 @@ def take_screenshots(args: argparse.Namespace) -> int:
     is bought."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from app.ui.i18n import apply_language
 
@@ -113,9 +112,9 @@ def take_screenshots(args: argparse.Namespace) -> int:
         window, _service = open_console(stack, args, demo=True)
         window.resize(1400, 860)
 
-        def grab(widget: object, name: str) -> None:
+        def grab(widget: QWidget, name: str) -> None:
             path = out / f"{name}{suffix}.png"
-            widget.grab().save(str(path))  # type: ignore[attr-defined]
+            widget.grab().save(str(path))
             saved.append(str(path))
 
         def finished() -> bool:
@@ -129,13 +128,9 @@ def take_screenshots(args: argparse.Namespace) -> int:
         def step2() -> None:
             grab(window, "main-window")
             tasks = window.tasks_view.model
+            rows = ((i, tasks.row(n)) for n, i in enumerate(tasks.ids))
             purchased = next(
-                (
-                    i
-                    for n, i in enumerate(tasks.ids)
-                    if tasks.row(n) and tasks.row(n).status is TaskStatus.PURCHASED
-                ),
-                None,
+                (i for i, r in rows if r is not None and r.status is TaskStatus.PURCHASED), None
             )
             if purchased is not None:
                 window.open_task(purchased)
@@ -164,9 +159,13 @@ def take_screenshots(args: argparse.Namespace) -> int:
             dialog.client_box.setEditText("ООО Ромашка")
             dialog.add_line(LineSpec("100002", "5", "PVZ-001", "3990"))
             dialog.add_line(LineSpec("100006", "0", "PVZ-004", ""))  # shows an inline error
-            QTimer.singleShot(
-                300, lambda: (grab(dialog, "new-order"), dialog.reject(), QApplication.quit())
-            )
+
+            def last() -> None:
+                grab(dialog, "new-order")
+                dialog.reject()
+                QApplication.quit()
+
+            QTimer.singleShot(300, last)
 
         def wait() -> None:
             if finished():
@@ -180,7 +179,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
 
         QTimer.singleShot(1000, wait)
         QTimer.singleShot(int(args.timeout * 1000), QApplication.quit)
-        app.exec()  # type: ignore[attr-defined]
+        app.exec()
     for path in saved:
         print(path)
     return 0 if len(saved) >= 3 else 1

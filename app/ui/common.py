@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -23,7 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from app.core.orders.spec import FieldError
-from app.core.support.text import CONTEXT, Message
+from app.core.support.text import CONTEXT, QT_TRANSLATE_NOOP, Message
 from app.ui.i18n import local_time, money, number  # noqa: F401  (the views' formats)
 
 log = logging.getLogger(__name__)
