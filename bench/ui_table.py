@@ -94,7 +94,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.ui.app import settle_heap
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,4 +7,5 @@ bash scripts/setup.sh
 .venv/bin/ruff check app bench tests main.py
 .venv/bin/lint-imports
 .venv/bin/python scripts/check_imports.py
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -q "$@"

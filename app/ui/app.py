@@ -20,7 +20,7 @@ from app.core.service import EngineService
 from app.core.storage.db import Database
 from app.core.support.errors import KnownError
 from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
 
 ORGANIZATION = "BuybackConsole"
 
@@ -68,9 +68,9 @@ def open_console(
 
 def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
     from app.core.support.logs import log_file
-    from app.ui.crash import install_excepthook
+    from app.ui.dialogs.crash import install_excepthook
+    from app.ui.dialogs.settings import console_defaults
     from app.ui.i18n import apply_language
-    from app.ui.settings import console_defaults
 
     app = qt_app()
     console_defaults(args)

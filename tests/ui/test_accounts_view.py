@@ -14,8 +14,8 @@ from sqlalchemy import select
 from app.core.domain.models import MarketPlaceAccount as A
 from app.core.drivers.memory import MemoryDriver
 from app.core.service import EngineService
-from app.ui.accounts_view import AccountsView
 from app.ui.common import status_color
+from app.ui.views.accounts_view import AccountsView
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_import_preview_shows_outcomes_and_cancel_writes_nothing(qtbot, db, view
         )
     )
     before = row_counts(db)
-    view.actions["import"].trigger()
+    view.account_actions["import"].trigger()
     dialog = view.import_dialog
     dialog.choose(listing)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 4, timeout=5000)
@@ -75,7 +75,7 @@ def test_import_preview_shows_outcomes_and_cancel_writes_nothing(qtbot, db, view
 def test_import_writes_the_accepted_rows_and_the_view_shows_them(qtbot, db, view, tmp_path):
     listing = tmp_path / "accounts.csv"
     listing.write_text("login;password;phone\nnew1;pw;+7 900 000-00-01\n", encoding="utf-8")
-    view.actions["import"].trigger()
+    view.account_actions["import"].trigger()
     dialog = view.import_dialog
     dialog.path_edit.setFocus()
     dialog.choose(listing)
@@ -91,7 +91,7 @@ def test_import_writes_the_accepted_rows_and_the_view_shows_them(qtbot, db, view
 def test_refused_file_shows_why_and_cannot_be_imported(qtbot, db, view, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    view.actions["import"].trigger()
+    view.account_actions["import"].trigger()
     dialog = view.import_dialog
     dialog.choose(empty)
     qtbot.waitUntil(lambda: "empty" in dialog.summary.text(), timeout=5000)
@@ -100,9 +100,9 @@ def test_refused_file_shows_why_and_cannot_be_imported(qtbot, db, view, tmp_path
 
 
 def test_disable_and_enable_change_the_selected_accounts(qtbot, db, view):
-    assert not view.actions["disable"].isEnabled()  # nothing selected
+    assert not view.account_actions["disable"].isEnabled()  # nothing selected
     view.table.selectRow(1)
-    view.actions["disable"].trigger()
+    view.account_actions["disable"].trigger()
     qtbot.waitUntil(lambda: shown(view, "status")[1] == "disabled", timeout=5000)
     assert statuses(db) == {
         "sandbox-acc000": "active",
@@ -110,16 +110,16 @@ def test_disable_and_enable_change_the_selected_accounts(qtbot, db, view):
         "sandbox-acc002": "active",
     }
     view.table.selectRow(1)
-    view.actions["enable"].trigger()
+    view.account_actions["enable"].trigger()
     qtbot.waitUntil(lambda: shown(view, "status")[1] == "active", timeout=5000)
     assert set(statuses(db).values()) == {"active"}
 
 
 def test_check_now_records_health_without_blocking(qtbot, db, view, tmp_path):
-    view.actions["check"].trigger()
-    assert not view.actions["check"].isEnabled()  # the check runs on the engine's thread
+    view.account_actions["check"].trigger()
+    assert not view.account_actions["check"].isEnabled()  # the check runs on the engine's thread
     qtbot.waitUntil(lambda: shown(view, "health") == ["valid"] * 3, timeout=10000)
     assert all(shown(view, "checked_at"))
     assert "Checked 3 accounts: valid 3" in view.message.text()
-    assert view.actions["check"].isEnabled()
+    assert view.account_actions["check"].isEnabled()
     view.grab().save(str(tmp_path / "accounts.png"))

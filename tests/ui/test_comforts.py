@@ -21,9 +21,9 @@ from app.core.drivers.memory import MemoryDriver
 from app.core.engine.events import OrderProgress, TaskChanged
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
-from app.ui import crash
-from app.ui.main_window import MainWindow
-from app.ui.settings import SettingsDialog, console_defaults
+from app.ui.dialogs import crash
+from app.ui.dialogs.settings import SettingsDialog, console_defaults
+from app.ui.window.main_window import MainWindow
 
 SHOTS = Path("/tmp/buyback-shots")  # for looking at the dialogs; the tests do not need it
 
@@ -64,7 +64,7 @@ def test_orders_imported_from_a_list_are_bought_and_their_report_exported(
         "ООО Ромашка;mem;A2;1;P2;\n"
         "ИП Сидоров;mem;A3;1;P1;\n".encode("cp1251")
     )
-    window.actions["import_orders"].trigger()
+    window.menu_actions["import_orders"].trigger()
     dialog = window.import_dialog
     dialog.choose(listing)
     qtbot.waitUntil(dialog.import_button.isEnabled, timeout=5000)
@@ -99,7 +99,7 @@ def test_a_list_with_a_bad_row_cannot_be_imported(qtbot, db, window, tmp_path) -
     listing = tmp_path / "orders.csv"
     listing.write_text("client;article;qty;pvz\nAcme;A1;2;P1\nAcme;ZZZ;1;P1\n", encoding="utf-8")
     before = row_counts(db)
-    window.actions["import_orders"].trigger()
+    window.menu_actions["import_orders"].trigger()
     dialog = window.import_dialog
     dialog.choose(listing)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=5000)

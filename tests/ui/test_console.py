@@ -24,7 +24,7 @@ from app.core.service import EngineService
 from app.core.storage.db import Database
 from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,7 @@ def test_an_order_typed_in_the_window_is_bought_and_the_shop_agrees(qtbot, db, t
     seed_sandbox(db, url, accounts=10)
     window, service = open_window(qtbot, db, driver_factory(db, DriverOptions()))
     try:
-        window.actions["new_order"].trigger()
+        window.menu_actions["new_order"].trigger()
         qtbot.waitUntil(lambda: getattr(window, "new_order_dialog", None) is not None, timeout=5000)
         dialog = window.new_order_dialog
         qtbot.keyClicks(dialog.client_box, "Test client")
@@ -117,7 +117,7 @@ def test_invalid_input_keeps_the_dialog_open_and_cancel_writes_nothing(qtbot, db
     window, service = open_window(qtbot, db, lambda _m: GatedDriver())
     try:
         before = row_counts(db)
-        window.actions["new_order"].trigger()
+        window.menu_actions["new_order"].trigger()
         qtbot.waitUntil(lambda: getattr(window, "new_order_dialog", None) is not None, timeout=5000)
         dialog = window.new_order_dialog
         qtbot.keyClicks(dialog.client_box, "Test client")
@@ -147,10 +147,10 @@ def test_pause_stops_new_purchases_and_cancel_cancels_the_rest(qtbot, db, monkey
         qtbot.waitUntil(lambda: driver.started == 2, timeout=10000)
         qtbot.waitUntil(lambda: len(window.orders_view.orders.rows) == 1, timeout=5000)
         window.orders_view.selectRow(0)
-        assert window.actions["pause"].isEnabled()
-        window.actions["pause"].trigger()
+        assert window.menu_actions["pause"].isEnabled()
+        window.menu_actions["pause"].trigger()
         qtbot.waitUntil(lambda: window.orders_view.orders.rows[0].status == "paused", timeout=5000)
-        assert window.actions["start"].isEnabled() and not window.actions["pause"].isEnabled()
+        assert window.menu_actions["start"].isEnabled() and not window.menu_actions["pause"].isEnabled()
 
         service.call(release).result(5)
         qtbot.waitUntil(lambda: order_row(window, order_id).purchased == 2, timeout=5000)
@@ -171,7 +171,7 @@ def test_pause_stops_new_purchases_and_cancel_cancels_the_rest(qtbot, db, monkey
         assert window.orders_view.current_order() == order_id  # still the one selected
 
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-        window.actions["cancel"].trigger()
+        window.menu_actions["cancel"].trigger()
         qtbot.waitUntil(lambda: order_row(window, order_id).status == "cancelled", timeout=5000)
         qtbot.waitUntil(
             lambda: (
@@ -226,7 +226,7 @@ def test_task_detail_shows_history_error_and_the_failure_screenshot(qtbot, db, t
 
     from app.core.drivers.base import BusinessError
     from app.core.drivers.memory import MemoryDriver
-    from app.ui.tasks_view import TaskDetailDialog
+    from app.ui.views.tasks_view import TaskDetailDialog
 
     shot = tmp_path / "task-1.png"
     image = QImage(320, 200, QImage.Format.Format_RGB32)

@@ -14,7 +14,7 @@ from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService, EngineStopped
 from app.core.storage.errors import Fault, StorageFault
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,7 @@ def test_commands_after_the_engine_stopped_say_so_in_one_line(qtbot, db) -> None
     qtbot.waitUntil(lambda: not service.running)
 
     window.orders_view.selectRow(0)
-    window.actions["start"].trigger()  # resume the held Order: the engine cannot
+    window.menu_actions["start"].trigger()  # resume the held Order: the engine cannot
 
     def said() -> list[str]:  # the error box's messages, one paragraph each
         box = window.error_box

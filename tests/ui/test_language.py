@@ -22,11 +22,11 @@ from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.ui import i18n
+from app.ui.dialogs.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
+from app.ui.dialogs.settings import SettingsDialog, console_defaults
 from app.ui.i18n import apply_language, local_time, money, number, resolve
-from app.ui.main_window import MainWindow
-from app.ui.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
-from app.ui.settings import SettingsDialog, console_defaults
-from app.ui.tasks_model import STATUS_COLUMN
+from app.ui.views.tasks_model import STATUS_COLUMN
+from app.ui.window.main_window import MainWindow
 
 SHOTS = Path("/tmp/buyback-shots")
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
@@ -128,7 +128,9 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
 
     # What the operator has in front of them survives a switch: filters, sort, an
     # Order already notified, and engine events not yet shown.
-    qtbot.waitUntil(lambda: russian.notices.notified_orders.get(order_id) == "purchased", timeout=5000)
+    qtbot.waitUntil(
+        lambda: russian.notices.notified_orders.get(order_id) == "purchased", timeout=5000
+    )
     russian.tasks_view.search.setText("A1")
     russian.tasks_view.status_box.setCurrentIndex(3)  # problems
     russian.tasks_view.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
@@ -172,7 +174,7 @@ def test_the_language_chosen_in_settings_is_the_one_the_next_start_shows(
     window = MainWindow(db, service)
     window.show()
     assert window.windowTitle() == "Консоль выкупов"
-    assert window.actions["new_order"].text() == "&Новый заказ…"
+    assert window.menu_actions["new_order"].text() == "&Новый заказ…"
 
     given = main.build_parser().parse_args(["console", "--language", "en"])
     console_defaults(given)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from app.core.domain.states import UnitRule
 from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
-from app.ui.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
+from app.ui.dialogs.new_order import ARTICLE, MAX_PRICE, PICKUP_POINT, QUANTITY, NewOrderDialog
 
 CLIENTS = ["ООО Ромашка", "ИП Петров"]
 

@@ -18,9 +18,9 @@ from app.core.engine.events import TaskChanged
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter
-from app.ui import tasks_model
 from app.ui.common import status_label, when_done
-from app.ui.tasks_model import COLUMNS, TasksModel
+from app.ui.views import tasks_model
+from app.ui.views.tasks_model import COLUMNS, TasksModel
 
 COLUMN = {key: n for n, (key, _) in enumerate(COLUMNS)}
 

@@ -4,7 +4,7 @@
 <context>
     <name>AccountImportDialog</name>
     <message>
-        <location filename="../accounts_import.py" line="+93"/>
+        <location filename="../dialogs/accounts_import.py" line="+93"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
         <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../accounts_view.py" line="+78"/>
+        <location filename="../views/accounts_view.py" line="+79"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -113,38 +113,38 @@
 <context>
     <name>Column</name>
     <message>
-        <location filename="../accounts_import.py" line="-66"/>
+        <location filename="../dialogs/accounts_import.py" line="-66"/>
         <source>Row / file</source>
         <translation>Строка / файл</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../accounts_view.py" line="-223"/>
+        <location filename="../views/accounts_view.py" line="-223"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../accounts_view.py" line="+1"/>
-        <location filename="../orders_import.py" line="+44"/>
-        <location filename="../orders_view.py" line="+29"/>
+        <location filename="../dialogs/orders_import.py" line="+44"/>
+        <location filename="../views/accounts_view.py" line="+1"/>
+        <location filename="../views/orders_view.py" line="+29"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../orders_import.py" line="+5"/>
+        <location filename="../dialogs/orders_import.py" line="+5"/>
         <source>Outcome</source>
         <translation>Результат</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../orders_import.py" line="+1"/>
+        <location filename="../dialogs/orders_import.py" line="+1"/>
         <source>Details</source>
         <translation>Подробности</translation>
     </message>
     <message>
-        <location filename="../accounts_view.py" line="+1"/>
+        <location filename="../views/accounts_view.py" line="+1"/>
         <source>Label</source>
         <translation>Метка</translation>
     </message>
@@ -155,8 +155,8 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../orders_view.py" line="+6"/>
-        <location filename="../tasks_model.py" line="+47"/>
+        <location filename="../views/orders_view.py" line="+6"/>
+        <location filename="../views/tasks_model.py" line="+48"/>
         <source>Status</source>
         <translation>Статус</translation>
     </message>
@@ -196,19 +196,19 @@
         <translation>Последняя ошибка</translation>
     </message>
     <message>
-        <location filename="../orders_import.py" line="-8"/>
+        <location filename="../dialogs/orders_import.py" line="-8"/>
         <source>Row</source>
         <translation>Строка</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../orders_view.py" line="-7"/>
+        <location filename="../views/orders_view.py" line="-7"/>
         <source>Client</source>
         <translation>Клиент</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../tasks_model.py" line="-3"/>
+        <location filename="../views/tasks_model.py" line="-3"/>
         <source>Article</source>
         <translation>Артикул</translation>
     </message>
@@ -219,7 +219,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../tasks_model.py" line="+2"/>
+        <location filename="../views/tasks_model.py" line="+2"/>
         <source>Pickup point</source>
         <translation>ПВЗ</translation>
     </message>
@@ -229,8 +229,8 @@
         <translation>Макс. цена</translation>
     </message>
     <message>
-        <location filename="../orders_view.py" line="-1"/>
-        <location filename="../tasks_model.py" line="-4"/>
+        <location filename="../views/orders_view.py" line="-1"/>
+        <location filename="../views/tasks_model.py" line="-4"/>
         <source>Order</source>
         <translation>Заказ</translation>
     </message>
@@ -260,7 +260,7 @@
         <translation>Ошибки</translation>
     </message>
     <message>
-        <location filename="../tasks_model.py" line="-1"/>
+        <location filename="../views/tasks_model.py" line="-1"/>
         <source>Task</source>
         <translation>Задача</translation>
     </message>
@@ -298,7 +298,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../crash.py" line="+32"/>
+        <location filename="../dialogs/crash.py" line="+32"/>
         <source>the terminal (no log file could be opened)</source>
         <translation>терминал (не удалось открыть файл журнала)</translation>
     </message>
@@ -455,7 +455,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+200"/>
+        <location filename="../common.py" line="+199"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -463,7 +463,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>ImportDialog</name>
     <message>
-        <location filename="../accounts_import.py" line="-19"/>
+        <location filename="../dialogs/accounts_import.py" line="-19"/>
         <source>Account lists (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;All files (*)</source>
         <translation>Списки аккаунтов (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;Все файлы (*)</translation>
     </message>
@@ -478,7 +478,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Папка с сохранёнными сессиями или профилями браузера</translation>
     </message>
     <message>
-        <location filename="../import_dialog.py" line="+46"/>
+        <location filename="../dialogs/import_dialog.py" line="+46"/>
         <location line="+50"/>
         <source>Import</source>
         <translation>Импортировать</translation>
@@ -514,7 +514,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Чтение %1…</translation>
     </message>
     <message>
-        <location filename="../orders_import.py" line="-21"/>
+        <location filename="../dialogs/orders_import.py" line="-21"/>
         <source>Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)</source>
         <translation>Списки заказов (*.csv *.xlsx *.xlsm *.txt *.tsv);;Все файлы (*)</translation>
     </message>
@@ -528,12 +528,12 @@ Send that file along when you report the problem. The console keeps running; if 
     <name>MainWindow</name>
     <message>
         <location filename="../app.py" line="+86"/>
-        <location filename="../main_window.py" line="+90"/>
+        <location filename="../window/main_window.py" line="+90"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="+11"/>
+        <location filename="../window/main_window.py" line="+11"/>
         <source>Tasks</source>
         <translation>Задачи</translation>
     </message>
@@ -543,7 +543,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Аккаунты</translation>
     </message>
     <message>
-        <location filename="../menus.py" line="+23"/>
+        <location filename="../window/menus.py" line="+25"/>
         <source>&amp;New order…</source>
         <translation>&amp;Новый заказ…</translation>
     </message>
@@ -713,7 +713,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Основная</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="+127"/>
+        <location filename="../window/main_window.py" line="+127"/>
         <source>Running %1 · Queued %2 · Purchased %3 · Failed %4</source>
         <translation>Выполняется: %1 · В очереди: %2 · Выкуплено: %3 · Ошибки: %4</translation>
     </message>
@@ -774,7 +774,7 @@ Database: %1</source>
 <context>
     <name>NewOrderDialog</name>
     <message>
-        <location filename="../new_order.py" line="+171"/>
+        <location filename="../dialogs/new_order.py" line="+179"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
@@ -909,7 +909,7 @@ Database: %1</source>
         <translation>Необязательно: не покупать дороже этой цены</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+39"/>
         <source>Create order</source>
         <translation>Создать заказ</translation>
     </message>
@@ -919,12 +919,12 @@ Database: %1</source>
         <translation>Сохранить заказ (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+80"/>
         <source>optional, e.g. 1299.90</source>
         <translation>необязательно, напр. 1299,90</translation>
     </message>
     <message>
-        <location line="+135"/>
+        <location line="+136"/>
         <source>Lines: %1  ·  units: %2</source>
         <translation>Строк: %1  ·  единиц: %2</translation>
     </message>
@@ -947,7 +947,7 @@ Database: %1</source>
 <context>
     <name>Notices</name>
     <message>
-        <location filename="../notices.py" line="+55"/>
+        <location filename="../window/notices.py" line="+55"/>
         <source>Engine</source>
         <translation>Движок</translation>
     </message>
@@ -995,7 +995,7 @@ Database: %1</source>
 <context>
     <name>OrderCommands</name>
     <message>
-        <location filename="../order_commands.py" line="+59"/>
+        <location filename="../window/order_commands.py" line="+59"/>
         <source>Order #%1 started</source>
         <translation>Заказ №%1 запущен</translation>
     </message>
@@ -1032,7 +1032,7 @@ Database: %1</source>
 <context>
     <name>OrderImportDialog</name>
     <message>
-        <location filename="../orders_import.py" line="+10"/>
+        <location filename="../dialogs/orders_import.py" line="+10"/>
         <source>A CSV/XLSX list: Клиент; Маркетплейс; Артикул; Количество; ПВЗ; Макс. цена</source>
         <translation>Список CSV/XLSX: Клиент; Маркетплейс; Артикул; Количество; ПВЗ; Макс. цена</translation>
     </message>
@@ -1073,7 +1073,7 @@ Database: %1</source>
 <context>
     <name>OrdersModel</name>
     <message>
-        <location filename="../orders_view.py" line="+49"/>
+        <location filename="../views/orders_view.py" line="+49"/>
         <source>%1 review</source>
         <translation>%1 на проверке</translation>
     </message>
@@ -1081,7 +1081,7 @@ Database: %1</source>
 <context>
     <name>PlanModel</name>
     <message>
-        <location filename="../accounts_import.py" line="-64"/>
+        <location filename="../dialogs/accounts_import.py" line="-64"/>
         <source>add</source>
         <translation>добавить</translation>
     </message>
@@ -1109,12 +1109,12 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings.py" line="+35"/>
+        <location filename="../dialogs/settings.py" line="+35"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+52"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -1290,7 +1290,7 @@ Database: %1</source>
 <context>
     <name>TaskDetailDialog</name>
     <message>
-        <location filename="../tasks_view.py" line="+176"/>
+        <location filename="../views/tasks_view.py" line="+176"/>
         <source>Task %1</source>
         <translation>Задача %1</translation>
     </message>

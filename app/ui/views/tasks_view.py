@@ -40,7 +40,7 @@ from app.ui.common import (
     status_label,
     when_done,
 )
-from app.ui.tasks_model import TasksModel
+from app.ui.views.tasks_model import TasksModel
 
 
 class TasksView(QWidget):

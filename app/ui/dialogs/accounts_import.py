@@ -15,7 +15,7 @@ from app.core.domain.models import MarketPlace
 from app.core.storage.db import Database
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
-from app.ui.import_dialog import ImportDialog
+from app.ui.dialogs.import_dialog import ImportDialog
 
 # Outcomes in the Task status palette: add like a purchase, update like running work.
 OUTCOME_LABELS = {

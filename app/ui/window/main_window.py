@@ -40,15 +40,15 @@ from app.core.storage.queries import (
     status_counts,
 )
 from app.core.support.paths import log_dir
-from app.ui.accounts_view import AccountsView
 from app.ui.common import fill, in_background, number
 from app.ui.i18n import apply_language
-from app.ui.layout import restore_layout, save_layout
-from app.ui.menus import build_menus
-from app.ui.notices import Notices
-from app.ui.order_commands import OrderCommands
-from app.ui.orders_view import OrdersView
-from app.ui.tasks_view import TaskDetailDialog, TasksView
+from app.ui.views.accounts_view import AccountsView
+from app.ui.views.orders_view import OrdersView
+from app.ui.views.tasks_view import TaskDetailDialog, TasksView
+from app.ui.window.layout import restore_layout, save_layout
+from app.ui.window.menus import build_menus
+from app.ui.window.notices import Notices
+from app.ui.window.order_commands import OrderCommands
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,9 @@ class MainWindow(QMainWindow):
 
     Attributes:
         orders_view, tasks_view, accounts_view: the three views.
-        actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
-        tray: the system-tray icon, or None where the desktop has no tray.
+        menu_actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
+        notices: the engine's messages and the notifications.
+        commands: the commands on the selected Order.
         current: the window on screen (class attribute): a language switch replaces it.
     Signals:
         notice(str): an engine notice was shown (for tests and logs).
@@ -116,7 +117,7 @@ class MainWindow(QMainWindow):
             done=self._command_done,
             failed=self.notices.error,
         )
-        self.actions: dict[str, QAction] = {}
+        self.menu_actions: dict[str, QAction] = {}
         self._build_actions()
         self._build_status_bar()
 
@@ -141,7 +142,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         c = self.commands
-        self.actions = build_menus(
+        self.menu_actions = build_menus(
             self,
             {
                 "new_order": self.new_order,
@@ -266,7 +267,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        self.commands.enable(self.actions)
+        self.commands.enable(self.menu_actions)
 
     def _command_done(self, message: str) -> None:
         self.statusBar().showMessage(message, 5000)
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
         self.tasks_view.model.reload()
 
     def new_order(self) -> None:
-        from app.ui.new_order import NewOrderDialog
+        from app.ui.dialogs.new_order import NewOrderDialog
 
         db = self.db
 
@@ -308,7 +309,7 @@ class MainWindow(QMainWindow):
         self._reload_orders()
 
     def import_orders(self) -> None:
-        from app.ui.orders_import import OrderImportDialog
+        from app.ui.dialogs.orders_import import OrderImportDialog
 
         dialog = OrderImportDialog(
             self.db,
@@ -369,7 +370,7 @@ class MainWindow(QMainWindow):
         in_background(write, done, failed)
 
     def open_settings(self) -> None:
-        from app.ui.settings import SettingsDialog
+        from app.ui.dialogs.settings import SettingsDialog
 
         dialog = SettingsDialog(self.db.url, self)
         dialog.language_changed.connect(self.switch_language)

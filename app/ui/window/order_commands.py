@@ -17,7 +17,7 @@ from app.core.domain.states import CANCELLABLE, ORDER_OPEN, RETRYABLE, OrderStat
 from app.core.service import EngineService
 from app.core.support.errors import KnownError, internal_error
 from app.ui.common import fill, number, when_done
-from app.ui.orders_view import OrdersView
+from app.ui.views.orders_view import OrdersView
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSystemTrayIcon
 from app.core.domain.states import OrderStatus
 from app.core.engine.events import EngineNotice, OrderProgress, TaskChanged
 from app.ui.common import fill, number, status_label
-from app.ui.orders_view import OrdersView
+from app.ui.views.orders_view import OrdersView
 
 # Order states worth a notification: finished, or needing the operator.
 NOTIFY_ORDER = frozenset({OrderStatus.DONE, OrderStatus.PURCHASED, OrderStatus.FAILED})

@@ -22,7 +22,7 @@ from app.ui.common import (
     status_background,
     status_color,
 )
-from app.ui.import_dialog import ImportDialog
+from app.ui.dialogs.import_dialog import ImportDialog
 
 LIST_FILTER = QT_TRANSLATE_NOOP(
     "ImportDialog", "Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"

@@ -153,16 +153,16 @@ class AccountsView(QWidget):
 
         bar = QToolBar()
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.actions = {
+        self.account_actions = {
             "import": bar.addAction(self.tr("Import…"), self.open_import),
             "enable": bar.addAction(self.tr("Enable"), lambda: self.set_enabled(True)),
             "disable": bar.addAction(self.tr("Disable"), lambda: self.set_enabled(False)),
             "check": bar.addAction(self.tr("Check now"), self.check_now),
         }
-        self.actions["import"].setToolTip(
+        self.account_actions["import"].setToolTip(
             self.tr("Import accounts from a list, sessions or profiles")
         )
-        self.actions["check"].setToolTip(
+        self.account_actions["check"].setToolTip(
             self.tr("Log the selected accounts in (all usable ones if none is selected)")
         )
         self.message = QLabel()
@@ -188,9 +188,9 @@ class AccountsView(QWidget):
 
     def _update_actions(self) -> None:
         selected = bool(self.table.selectionModel().hasSelection())
-        self.actions["enable"].setEnabled(selected)
-        self.actions["disable"].setEnabled(selected)
-        self.actions["check"].setEnabled(not self._checking)
+        self.account_actions["enable"].setEnabled(selected)
+        self.account_actions["disable"].setEnabled(selected)
+        self.account_actions["check"].setEnabled(not self._checking)
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
@@ -254,7 +254,7 @@ class AccountsView(QWidget):
         self._failed(exc)
 
     def open_import(self) -> None:
-        from app.ui.accounts_import import AccountImportDialog
+        from app.ui.dialogs.accounts_import import AccountImportDialog
 
         dialog = AccountImportDialog(self.db, self)
         dialog.imported.connect(self._imported)

@@ -1,0 +1,1 @@
+"""The console's dialogs: New order, imports, settings, the crash dialog."""
