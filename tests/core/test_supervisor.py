@@ -85,6 +85,9 @@ async def test_concurrency_is_bounded_across_all_orders(db, market, monkeypatch)
     looked.clear()
     await wait_for(lambda: len(looked) == 4 and min(looked.values()) >= 2)
     assert driver.now == 3
+    # A unit started by those looks is leased before they end, though it reaches the
+    # driver only later: none is.
+    assert [r.status for r in tasks(db)].count("pending") == 13
     driver.gate.set()
     await runner
     assert driver.peak == 3

@@ -14,7 +14,7 @@ from helpers import GatedDriver, row_counts, seed_market
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import select, update
-from test_new_order import type_line
+from ui_helpers import type_line
 
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
 from app.core.engine.market_drivers import DriverOptions, driver_factory
@@ -150,7 +150,8 @@ def test_pause_stops_new_purchases_and_cancel_cancels_the_rest(qtbot, db, monkey
         assert window.menu_actions["pause"].isEnabled()
         window.menu_actions["pause"].trigger()
         qtbot.waitUntil(lambda: window.orders_view.orders.rows[0].status == "paused", timeout=5000)
-        assert window.menu_actions["start"].isEnabled() and not window.menu_actions["pause"].isEnabled()
+        actions = window.menu_actions
+        assert actions["start"].isEnabled() and not actions["pause"].isEnabled()
 
         service.call(release).result(5)
         qtbot.waitUntil(lambda: order_row(window, order_id).purchased == 2, timeout=5000)

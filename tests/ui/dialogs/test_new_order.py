@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
+from ui_helpers import type_line
 
 from app.core.domain.states import UnitRule
 from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
@@ -21,11 +22,6 @@ def dialog(qtbot, catalogs, engine) -> NewOrderDialog:
     dlg.show()
     qtbot.waitExposed(dlg)
     return dlg
-
-
-def type_line(qtbot, dialog: NewOrderDialog, row: int, *values: str) -> None:
-    for column, value in zip((ARTICLE, QUANTITY, PICKUP_POINT, MAX_PRICE), values, strict=False):
-        qtbot.keyClicks(dialog.cell(row, column), value)
 
 
 def is_marked(widget) -> bool:
