@@ -64,7 +64,7 @@ class SandboxDriver:
         base_url: str,
         sessions: SessionStore,
         *,
-        shop: str = "the sandbox shop",
+        shop: str,
         browser_path: str | None = None,
         headless: bool = True,
         screenshot_dir: Path | None = None,

@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from app.core.drivers.base import AccountRef
 from app.core.drivers.sandbox import SandboxDriver
-from app.sandbox.seed import demo_accounts
+from app.sandbox.seed import MARKETPLACE_NAME, demo_accounts
 from app.sandbox.server import SandboxOptions, SandboxServer
 
 
@@ -51,7 +51,9 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def driver(
     shop: SandboxServer, sessions: MemorySessions, screenshot_dir: Path
 ) -> AsyncIterator[SandboxDriver]:
-    driver = SandboxDriver(shop.url, sessions, screenshot_dir=screenshot_dir, timeout_ms=10000)
+    driver = SandboxDriver(
+        shop.url, sessions, shop=MARKETPLACE_NAME, screenshot_dir=screenshot_dir, timeout_ms=10000
+    )
     await driver.start()
     yield driver
     await driver.close()

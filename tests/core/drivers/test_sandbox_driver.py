@@ -13,7 +13,7 @@ from app.core.domain.codes import DeliveryStatus
 from app.core.drivers.base import AccountRef, BusinessError, PurchaseRequest, TransientError
 from app.core.drivers.browser import BrowserNotFound, find_browser
 from app.core.drivers.sandbox import SandboxDriver
-from app.sandbox.seed import ARTICLES
+from app.sandbox.seed import ARTICLES, MARKETPLACE_NAME
 from app.sandbox.server import SandboxServer
 
 
@@ -168,7 +168,7 @@ async def test_slow_shop_times_out_as_transient(
     knobs: SandboxServer, sessions, account: AccountRef
 ) -> None:
     knobs.update_options(latency_ms=1500)
-    impatient = SandboxDriver(knobs.url, sessions, timeout_ms=500)
+    impatient = SandboxDriver(knobs.url, sessions, shop=MARKETPLACE_NAME, timeout_ms=500)
     await impatient.start()
     try:
         with pytest.raises(TransientError) as failure:

@@ -24,6 +24,7 @@ from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.demo import seed_sandbox
+from app.sandbox.seed import MARKETPLACE_NAME
 from app.sandbox.server import SandboxOptions, SandboxServer
 
 pytestmark = pytest.mark.browser
@@ -75,7 +76,7 @@ def leave_mid_purchase(db: Database, task_id: int, status: str) -> int:
 
 async def place_directly(db: Database, shop: SandboxServer, task_id: int, account_id: int) -> str:
     """The shop takes the order, as it would have just before the console died."""
-    driver = SandboxDriver(shop.url, DbSessionStore(db))
+    driver = SandboxDriver(shop.url, DbSessionStore(db), shop=MARKETPLACE_NAME)
     await driver.start()
     try:
         with db.session() as s:
