@@ -60,6 +60,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+READ_ONLY = "buyback_read_only"  # an execution option: this connection only reads
+
+
+def _begin(conn: Connection) -> None:
+    # A write transaction takes the write lock up front (BEGIN IMMEDIATE) instead of
+    # failing half-way; a read-only one must not take it, or every view's read would
+    # hold up the engine's writes (WAL lets readers and the writer run side by side).
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -71,7 +82,7 @@ def make_engine(url: str) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so a
         # write transaction takes the lock up front instead of failing half-way.
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -123,7 +134,8 @@ class Database:
     Attributes:
         url: the SQLAlchemy URL.
         engine: the SQLAlchemy engine.
-        sessions: a sessionmaker for short units of work (views, commands).
+        sessions: a sessionmaker for short units of work that write (commands, imports).
+        readers: a sessionmaker for reads (views, the engine's reads).
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True):
@@ -139,13 +151,22 @@ class Database:
                 "restore it from a backup, or open another database with --db."
             ) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         self._writer: ThreadPoolExecutor | None = None
         self._reader: ThreadPoolExecutor | None = None
         self._pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     def session(self) -> Session:
+        """A session for a short unit of work that writes (commit it)."""
         return self.sessions()
+
+    def reading(self) -> Session:
+        """A session that only reads: it never takes the write lock, so a view's read
+        does not hold up the engine's writes."""
+        return self.readers()
 
     # -- the engine's asynchronous access -------------------------------------------
 
@@ -167,7 +188,7 @@ class Database:
             self._reader = ThreadPoolExecutor(2, thread_name_prefix="db-read")
 
         def run() -> R:
-            with self.sessions() as s:
+            with self.readers() as s:
                 return fn(s)
 
         return await asyncio.get_running_loop().run_in_executor(self._reader, run)

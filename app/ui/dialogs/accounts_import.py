@@ -99,11 +99,11 @@ class AccountImportDialog(ImportDialog):
         self.resize(900, 520)
 
     def marketplaces(self) -> list[str]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(select(MarketPlace.code).order_by(MarketPlace.code)))
 
     def make_plan(self, path: str, marketplace: str) -> ImportPlan:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return plan_import(s, path, default_marketplace=marketplace)
 
     def show_plan(self, plan: ImportPlan) -> None:

@@ -105,11 +105,11 @@ class OrderImportDialog(ImportDialog):
         self.resize(1000, 520)
 
     def marketplaces(self) -> list[str]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return sorted(load_catalogs(s))
 
     def make_plan(self, path: str, marketplace: str) -> OrderImportPlan:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return plan_orders(
                 s, path, default_marketplace=marketplace, max_units_per_line=self.max_units
             )

@@ -200,7 +200,7 @@ class AccountsView(QWidget):
         db = self.db
 
         def read() -> list[AccountRow]:
-            with db.session() as s:
+            with db.reading() as s:
                 return account_rows(s)
 
         in_background(read, self.accounts.set_rows)

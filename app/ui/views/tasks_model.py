@@ -206,7 +206,7 @@ class TasksModel(QAbstractTableModel):
         db = self.db
 
         def query() -> dict[int, TaskRow]:
-            with db.session() as s:
+            with db.reading() as s:
                 return task_rows(s, wanted)
 
         def done(rows: dict[int, TaskRow]) -> None:
@@ -278,7 +278,7 @@ class TasksModel(QAbstractTableModel):
         flt, (sort, desc) = self.task_filter, self._sort
 
         def query() -> list[int]:
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 return task_ids(s, flt, sort, desc)
 
         def done(ids: list[int]) -> None:

@@ -217,7 +217,7 @@ class TaskDetailDialog(QDialog):
         shot_area.hide()
 
         def load() -> TaskDetail | None:
-            with db.session() as s:
+            with db.reading() as s:
                 return task_detail(s, task_id)
 
         in_background(load, self._show)

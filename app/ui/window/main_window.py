@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         db = self.db
 
         def read() -> tuple[dict[str, int], int, list]:
-            with db.session() as s:
+            with db.reading() as s:
                 return (
                     status_counts(s),
                     purchases_since(s, utcnow() - timedelta(minutes=1)),
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
         db = self.db
 
         def read() -> list:
-            with db.session() as s:
+            with db.reading() as s:
                 return order_rows(s)
 
         in_background(read, self._show_orders)
@@ -280,7 +280,7 @@ class MainWindow(QMainWindow):
         db = self.db
 
         def read() -> tuple[dict, list[str]]:
-            with db.session() as s:
+            with db.reading() as s:
                 return load_catalogs(s), client_names(s)
 
         def show(result: tuple[dict, list[str]]) -> None:
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
         db, order_id = self.db, row.id
 
         def write() -> int:
-            with db.session() as s:
+            with db.reading() as s:
                 return export_order(s, order_id, path)
 
         def done(units: int) -> None:

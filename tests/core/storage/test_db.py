@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from app.core.domain.models import Client
 from app.core.storage.db import Database
@@ -88,3 +88,14 @@ def test_a_database_from_the_first_release_is_upgraded_keeping_its_rows(tmp_path
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.close()
+
+
+async def test_a_view_reading_does_not_hold_up_the_engines_writes(db: Database) -> None:
+    """A read left open (a slow view, a dialog's preview) takes no write lock: the engine
+    records its changes meanwhile, and the reader keeps its consistent snapshot."""
+    with db.reading() as view:
+        before = view.scalar(select(func.count()).select_from(Client))  # the read is open
+        await db.write(lambda c: c.execute(insert(Client).values(name="written meanwhile")))
+        assert view.scalar(select(func.count()).select_from(Client)) == before
+    with db.reading() as later:
+        assert later.scalar(select(Client.name)) == "written meanwhile"
