@@ -15,16 +15,17 @@ from rich.table import Table
 from app.core.domain.states import TaskStatus
 from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
 
+T = TaskStatus
 STATUS_STYLE = {
-    "purchased": "green",
-    "delivered": "bold green",
-    "failed": "red",
-    "needs_review": "magenta",
-    "retry_wait": "yellow",
-    "waiting_account": "yellow",
-    "running": "cyan",
-    "submitting": "bold cyan",
-    "cancelled": "dim",
+    T.PURCHASED: "green",
+    T.DELIVERED: "bold green",
+    T.FAILED: "red",
+    T.NEEDS_REVIEW: "magenta",
+    T.RETRY_WAIT: "yellow",
+    T.WAITING_ACCOUNT: "yellow",
+    T.RUNNING: "cyan",
+    T.SUBMITTING: "bold cyan",
+    T.CANCELLED: "dim",
 }
 
 

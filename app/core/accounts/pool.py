@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.core.domain.clock import day_start
+from app.core.domain.codes import AccountStatus
 from app.core.domain.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
 from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
@@ -82,7 +83,9 @@ class PoolRules:
 
 
 def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Select[int]:
-    stmt = select(A.id).where(A.marketplace_id == req.marketplace_id, A.status == "active")
+    stmt = select(A.id).where(
+        A.marketplace_id == req.marketplace_id, A.status == AccountStatus.ACTIVE
+    )
     stmt = stmt.where(_free(now))
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
     bought_today = (
@@ -118,7 +121,7 @@ def pool_may_free_up(
         return True
     soon = select(A.id).where(
         A.marketplace_id == req.marketplace_id,
-        A.status == "active",
+        A.status == AccountStatus.ACTIVE,
         or_(
             A.cooldown_until > now,
             (A.lease_owner.is_not(None)) & (A.lease_owner != owner) & (A.lease_expires_at > now),
@@ -203,7 +206,7 @@ def release_after_failure(
     )
 
 
-def set_status(conn: Connection, account_id: int, status: str, reason: str) -> None:
+def set_status(conn: Connection, account_id: int, status: AccountStatus, reason: str) -> None:
     conn.execute(update(A).where(A.id == account_id).values(status=status, last_error=reason))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.accounts import pool as accounts
+from app.core.domain.codes import ErrorCode
 from app.core.domain.models import (
     Article,
     MarketPlaceAccount,
@@ -198,7 +199,7 @@ async def _settle(
             T.NEEDS_REVIEW,
             f"after a restart the order history could not be checked ({exc}); look at "
             f"account {account.login}'s orders for article {t.article} and record or retry",
-            code="uncertain",
+            code=ErrorCode.UNCERTAIN,
         )
         report.review += 1
         return
@@ -243,7 +244,7 @@ async def _move(
     to: TaskStatus,
     detail: str,
     *,
-    code: str | None = None,
+    code: ErrorCode | None = None,
     next_attempt_at: datetime | None = None,
 ) -> None:
     now = utcnow()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.core.accounts.imports import ImportPlan, ImportRow, Outcome, apply_import, plan_import
 from app.core.domain.models import MarketPlace
+from app.core.domain.states import TaskStatus
 from app.core.storage.db import Database
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
@@ -25,10 +26,10 @@ OUTCOME_LABELS = {
     Outcome.REJECT: QT_TRANSLATE_NOOP("PlanModel", "reject"),
 }
 OUTCOME_STYLE = {
-    Outcome.ADD: "purchased",
-    Outcome.UPDATE: "running",
-    Outcome.SKIP: "cancelled",
-    Outcome.REJECT: "failed",
+    Outcome.ADD: TaskStatus.PURCHASED,
+    Outcome.UPDATE: TaskStatus.RUNNING,
+    Outcome.SKIP: TaskStatus.CANCELLED,
+    Outcome.REJECT: TaskStatus.FAILED,
 }
 LIST_FILTER = QT_TRANSLATE_NOOP(
     "ImportDialog", "Account lists (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;All files (*)"

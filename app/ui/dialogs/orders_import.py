@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from app.core.domain.states import TaskStatus
 from app.core.orders.catalog import load_catalogs
 from app.core.orders.imports import OrderImportPlan, OrderRow, plan_orders, write_orders
 from app.core.storage.db import Database
@@ -55,7 +56,7 @@ class OrderPlanModel(RowsModel):
             return None
         r: OrderRow = self.rows[index.row()].row
         col = index.column()
-        style = "purchased" if r.ok else "failed"
+        style = TaskStatus.PURCHASED if r.ok else TaskStatus.FAILED
         if role == Qt.ItemDataRole.DisplayRole:
             outcome = (
                 fill(self.tr("order %1, line %2"), str(r.order), str(r.line))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import tasks
+from helpers import tasks, wait_for
 from sqlalchemy import select
 
 from app.core.domain.models import BuyBack, Order
@@ -41,14 +41,6 @@ def console(db: Database) -> Supervisor:
     return Supervisor(db, driver_factory(db, DriverOptions()), settings=settings)
 
 
-async def until(predicate, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "not reached in time"
-        await asyncio.sleep(0.05)
-
-
 def order_status(db: Database, order_id: int) -> str:
     with db.session() as s:
         return s.scalar(select(Order.status).where(Order.id == order_id))
@@ -59,9 +51,9 @@ async def test_order_is_done_when_every_unit_is_at_the_pickup_point(db, shop) ->
     sup = console(db)
     order_id = await sup.submit(OrderSpec("C", "sandbox", [LineSpec("100003", 2, "PVZ-002")]))
     running = asyncio.create_task(sup.run())
-    await until(lambda: order_status(db, order_id) == OrderStatus.PURCHASED)
+    await wait_for(lambda: order_status(db, order_id) == OrderStatus.PURCHASED, timeout=60)
     assert all(t.status == "purchased" for t in tasks(db, order_id))  # bought, not yet there
-    await until(lambda: order_status(db, order_id) == OrderStatus.DONE)
+    await wait_for(lambda: order_status(db, order_id) == OrderStatus.DONE, timeout=60)
     sup.stop()
     await running
     assert [t.status for t in tasks(db, order_id)] == ["delivered", "delivered"]
@@ -81,7 +73,7 @@ async def test_tracking_goes_on_after_a_restart(db, shop) -> None:
 
     restarted = console(db)
     running = asyncio.create_task(restarted.run())
-    await until(lambda: order_status(db, order_id) == OrderStatus.DONE)
+    await wait_for(lambda: order_status(db, order_id) == OrderStatus.DONE, timeout=60)
     restarted.stop()
     await running
     assert [t.status for t in tasks(db, order_id)] == ["delivered"]
