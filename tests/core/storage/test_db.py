@@ -99,3 +99,69 @@ async def test_a_view_reading_does_not_hold_up_the_engines_writes(db: Database) 
         assert view.scalar(select(func.count()).select_from(Client)) == before
     with db.reading() as later:
         assert later.scalar(select(Client.name)) == "written meanwhile"
+
+
+def test_paused_and_cancelled_orders_keep_the_operators_intent_after_the_upgrade(
+    tmp_path,
+) -> None:
+    """Before the intent column, a pause or cancel was written over an Order's status;
+    the upgrade moves it to `intent` and leaves progress in `status`."""
+    from alembic import command
+
+    from app.core.domain.models import Order
+    from app.core.domain.states import OrderIntent, OrderStatus, shown_status
+    from app.core.storage.db import _alembic_config, make_engine
+
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    command.upgrade(_alembic_config(engine), "ae6af2a876f3")  # before Order.intent
+    now = "'2026-01-01 00:00:00'"
+    rows = [
+        "INSERT INTO client (id, name, created_at) VALUES (1, 'C', " + now + ")",
+        "INSERT INTO marketplace (id, code, name, base_url, driver)"
+        " VALUES (1, 'm', 'M', 'x', 'sandbox')",
+        "INSERT INTO article (id, marketplace_id, sku, title) VALUES (1, 1, 'A1', '')",
+        "INSERT INTO pickup_point (id, marketplace_id, code, address) VALUES (1, 1, 'P1', '')",
+    ]
+    # Order 1 paused after a unit started, 2 paused before any, 3 cancelled, 4 running.
+    for order_id, status, task_status in [
+        (1, "paused", "purchased"),
+        (2, "paused", "pending"),
+        (3, "cancelled", "cancelled"),
+        (4, "running", "running"),
+    ]:
+        rows += [
+            'INSERT INTO "order" (id, client_id, marketplace_id, status, unit_rule, priority,'
+            f" note, created_at, updated_at) VALUES ({order_id}, 1, 1, '{status}', 'per_job',"
+            f" 0, '', {now}, {now})",
+            "INSERT INTO order_line (id, order_id, line_no, article_id, pickup_point_id,"
+            f" quantity) VALUES ({order_id}, {order_id}, 1, 1, 1, 1)",
+            f"INSERT INTO job (id, order_id, order_line_id, quantity, status) VALUES ({order_id},"
+            f" {order_id}, {order_id}, 1, 'queued')",
+            f"INSERT INTO job_batch (id, job_id, seq, size) VALUES ({order_id}, {order_id}, 0, 1)",
+            "INSERT INTO task (order_id, job_id, batch_id, unit_no, status, attempts,"
+            f" created_at, updated_at) VALUES ({order_id}, {order_id}, {order_id}, 1,"
+            f" '{task_status}', 0, {now}, {now})",
+        ]
+    with engine.begin() as conn:
+        for sql in rows:
+            conn.execute(text(sql))
+    engine.dispose()
+
+    db = Database(str(path))
+    with db.reading() as s:
+        orders = {o.id: (o.intent, o.status) for o in s.scalars(select(Order))}
+    db.close()
+    assert orders == {
+        1: (OrderIntent.PAUSED, OrderStatus.RUNNING),
+        2: (OrderIntent.PAUSED, OrderStatus.QUEUED),
+        3: (OrderIntent.CANCELLED, OrderStatus.CANCELLED),
+        4: (OrderIntent.RUN, OrderStatus.RUNNING),
+    }
+    shown = {i: shown_status(intent, status) for i, (intent, status) in orders.items()}
+    assert shown == {
+        1: OrderStatus.PAUSED,
+        2: OrderStatus.PAUSED,
+        3: OrderStatus.CANCELLED,
+        4: OrderStatus.RUNNING,
+    }
