@@ -23,10 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from sqlalchemy import update
 
-from app.core.domain.models import Order
-from app.core.domain.states import OrderStatus
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.events import TaskChanged
 from app.core.orders.create import create_order
@@ -46,10 +43,10 @@ def seed(db: Database, tasks: int) -> None:
         for i in range((tasks + per_line - 1) // per_line)
     ]
     with db.engine.begin() as conn:
+        # Held (paused): the engine stays idle while the bench feeds its own events.
         create_order(
             conn, OrderSpec("Bench", "bench", lines, hold=True), max_units_per_line=per_line
         )
-        conn.execute(update(Order).values(status=OrderStatus.PAUSED))  # the engine stays idle
 
 
 def produce(
