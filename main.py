@@ -65,8 +65,6 @@ def _demo(args: argparse.Namespace) -> int:
     """The demo in the console window (--gui) or with terminal progress."""
     from app.cli import commands
 
-    if args.units < 1:
-        raise KnownError("--units must be at least 1")
     if args.gui:
         from app.ui.app import run_console
 
@@ -108,10 +106,26 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "console"])
     try:
         return int(args.func(args) or 0)
-    except KnownError as exc:
-        logging.getLogger(__name__).info("refused: %s", exc)
-        print(f"error: {exc}", file=sys.stderr)
+    except Exception as exc:
+        return _refuse(exc)
+
+
+def _refuse(exc: Exception) -> int:
+    """One line on the screen for whatever stopped a command, the traceback in the log:
+    the environment's fault or bad input (exit 2, with what to do), or our defect (exit 1,
+    with where the log is)."""
+    from app.core.storage.errors import classify
+    from app.core.support.errors import internal_error
+
+    log = logging.getLogger(__name__)
+    known = classify(exc) or (exc if isinstance(exc, KnownError) else None)
+    if known is not None:
+        log.info("refused: %s", known, exc_info=exc)
+        print(f"error: {known}", file=sys.stderr)
         return 2
+    log.error("stopped by a defect", exc_info=exc)
+    print(f"error: {internal_error(exc)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

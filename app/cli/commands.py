@@ -21,19 +21,51 @@ from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
 from app.core.domain.states import QUEUED, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.rollup import order_progress
-from app.core.engine.settings import EngineSettings
+from app.core.engine.settings import (
+    BROWSER_MB_PER_PURCHASE,
+    DEFAULT_CONCURRENCY,
+    EngineSettings,
+    concurrency_limit,
+)
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
-from app.core.support.errors import KnownError
 from app.core.support.text import LANGUAGES
 from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
 
 log = logging.getLogger(__name__)
 
 
+def at_least_one(text: str) -> int:
+    """A count the operator gives (units, accounts): a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def concurrency(text: str) -> int:
+    """Purchases at once: at least 1, at most what this computer can hold."""
+    value = at_least_one(text)
+    limit = concurrency_limit()
+    if value > limit:
+        raise argparse.ArgumentTypeError(
+            f"at most {limit} on this computer (got {value}): each purchase at once holds a "
+            f"browser page of about {BROWSER_MB_PER_PURCHASE} MB"
+        )
+    return value
+
+
 def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
-    p.add_argument("--concurrency", type=int, default=4, help="purchases at once (default 4)")
+    p.add_argument(
+        "--concurrency",
+        type=concurrency,
+        default=DEFAULT_CONCURRENCY,
+        help=f"purchases at once (default {DEFAULT_CONCURRENCY})",
+    )
     p.add_argument("--browser", help="path to Chromium/Chrome/Edge (default: found on the system)")
     p.add_argument("--show-browsers", action="store_true", help="show the browser windows")
 
@@ -49,8 +81,12 @@ def add_language_argument(p: argparse.ArgumentParser) -> None:
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     add_engine_arguments(p)
     add_language_argument(p)
-    p.add_argument("--units", type=int, default=12, help="units in the demo Order (default 12)")
-    p.add_argument("--accounts", type=int, default=50, help="demo accounts to use (default 50)")
+    p.add_argument(
+        "--units", type=at_least_one, default=12, help="units in the demo Order (default 12)"
+    )
+    p.add_argument(
+        "--accounts", type=at_least_one, default=50, help="demo accounts to use (default 50)"
+    )
     p.add_argument(
         "--marketplace-url", help="use a sandbox already running there instead of starting one"
     )
@@ -103,6 +139,8 @@ async def _run_engine(
     finally:
         stop.set()
         await drawing
+    if sup.ctx.fault is not None:
+        raise sup.ctx.fault  # purchases stopped: the command fails with the one message
     return sup
 
 
@@ -129,8 +167,6 @@ def stop_gently_on_signals(sup: Supervisor) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    if args.units < 1:
-        raise KnownError("--units must be at least 1")
     with ExitStack() as stack:
         url = args.marketplace_url or start_sandbox(stack, args.accounts)
         db = Database(args.db or str(demo_db_path()))

@@ -115,10 +115,10 @@ class EngineContext:
         no new purchase may start; the operator is told why, once."""
         if self.fault is not None:
             return
-        log.error("storage fault: %s", fault)
+        log.error("storage fault: %s", fault.reason)
         self.stopping = True
         self.fault = fault
-        self.bus.publish(EngineNotice("error", str(fault)))
+        self.bus.publish(EngineNotice("error", fault.purchases_stopped()))
         self.changed.fire()
 
     def report_defect(self, what: str, exc: BaseException) -> str:

@@ -6,7 +6,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import psutil
+
 from app.core.accounts.pool import PoolRules
+
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32  # purchases at once an operator may ask for, on any machine
+BROWSER_MB_PER_PURCHASE = 150  # a purchase's browser page holds about this much memory
+
+
+def concurrency_limit() -> int:
+    """Purchases at once this computer can hold: MAX_CONCURRENCY, or fewer where its
+    memory cannot hold that many browser pages."""
+    by_memory = psutil.virtual_memory().total // (BROWSER_MB_PER_PURCHASE * 2**20)
+    return max(1, min(MAX_CONCURRENCY, int(by_memory)))
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ class RetryPolicy:
 
 @dataclass
 class EngineSettings:
-    concurrency: int = 4  # purchases running at once, over all Orders
+    concurrency: int = DEFAULT_CONCURRENCY  # purchases running at once, over all Orders
     lease_seconds: float = 600.0  # an account lease outlives any purchase; a crash frees it
     max_units_per_line: int = 1000
     poll_s: float = 1.0  # how often shared state (other workstations) is looked at
@@ -45,3 +58,7 @@ class EngineSettings:
     recover_s: float = 60.0  # how often Tasks of dead workers are looked for
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pool: PoolRules = field(default_factory=PoolRules)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.max_units_per_line < 1:
+            raise ValueError(f"engine settings out of range: {self}")

@@ -79,6 +79,13 @@ class StorageFault(KnownError):
         self.detail = detail
         self.reason = f"{ADVICE[fault]} ({detail})"
         super().__init__(
+            f"The database cannot be used now: {self.reason}. Nothing recorded so far is "
+            "lost; try again once it is fixed."
+        )
+
+    def purchases_stopped(self) -> str:
+        """What the engine says when this fault stops its purchases."""
+        return (
             f"Purchases stopped: {self.reason}. Nothing recorded so far is lost; start the "
             "console again once it is fixed."
         )

@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.engine.settings import DEFAULT_CONCURRENCY, concurrency_limit
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.i18n import LANGUAGES, NAMES, applied_choice, loadable
 
 BROWSER = "engine/browser"
 CONCURRENCY = "engine/concurrency"
 LANGUAGE = "ui/language"
-DEFAULT_CONCURRENCY = 4
-MAX_CONCURRENCY = 32
 SYSTEM = "system"  # the stored choice "as the system", besides i18n.LANGUAGES
 SYSTEM_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "As the system")
 
@@ -48,7 +47,7 @@ def stored_concurrency(settings: QSettings) -> int | None:
         value = int(stored)
     except ValueError:
         return None  # a hand-edited file: fall back to the default
-    return value if 1 <= value <= MAX_CONCURRENCY else None
+    return value if 1 <= value <= concurrency_limit() else None
 
 
 def console_defaults(args: argparse.Namespace, settings: QSettings | None = None) -> None:
@@ -97,7 +96,7 @@ class SettingsDialog(QDialog):
         browser_row.addWidget(browse)
 
         self.concurrency_box = QSpinBox()
-        self.concurrency_box.setRange(1, MAX_CONCURRENCY)
+        self.concurrency_box.setRange(1, concurrency_limit())
         self.concurrency_box.setValue(stored_concurrency(s) or DEFAULT_CONCURRENCY)
 
         self.folder = folder_of(db_url)

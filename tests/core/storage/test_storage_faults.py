@@ -47,8 +47,9 @@ async def test_full_disk_stops_purchases_and_a_restart_settles_every_unit(tmp_pa
     await sup.run(until_idle=True)
 
     messages = [e.message for e in notices.drain() if isinstance(e, EngineNotice)]
-    assert messages.count(str(sup.ctx.fault)) == 1  # said once, however many writes failed
-    assert str(sup.ctx.fault).startswith("Purchases stopped: the disk is full; free some space")
+    said = sup.ctx.fault.purchases_stopped()
+    assert messages.count(said) == 1  # said once, however many writes failed
+    assert said.startswith("Purchases stopped: the disk is full; free some space")
     assert sup.ctx.fault.fault is Fault.DISK_FULL
     bought_before_restart = len(shop.ledger)
     assert 0 < bought_before_restart < 300  # it stopped early
