@@ -178,10 +178,14 @@ class Supervisor:
             await asyncio.gather(*self.managers.values(), return_exceptions=True)
         try:
             await self.rollup()
-        except Exception:  # the database may be what failed; the fault was reported
-            log.exception("final roll-up failed")
-        await self.drivers.close()
-        LIVE_WORKERS.discard(ctx.worker_id)
+        except Exception as exc:  # the database may be what failed: said once already
+            fault = classify(exc)
+            if fault is None:
+                raise
+            self.ctx.report_fault(fault)
+        finally:
+            await self.drivers.close()
+            LIVE_WORKERS.discard(ctx.worker_id)
 
     async def recover(self) -> RecoveryReport:
         """Settles Tasks that dead workers left mid-purchase (see app.core.engine.recovery)."""

@@ -78,16 +78,18 @@ class StorageFault(KnownError):
         self.fault = fault
         self.detail = detail
         self.reason = f"{ADVICE[fault]} ({detail})"
+        # Only a damaged file may have lost what it held.
+        self._kept = "" if fault is Fault.DAMAGED else " Nothing recorded so far is lost;"
         super().__init__(
-            f"The database cannot be used now: {self.reason}. Nothing recorded so far is "
-            "lost; try again once it is fixed."
+            f"The database cannot be used now: {self.reason}.{self._kept} try again once it "
+            "is fixed."
         )
 
     def purchases_stopped(self) -> str:
         """What the engine says when this fault stops its purchases."""
         return (
-            f"Purchases stopped: {self.reason}. Nothing recorded so far is lost; start the "
-            "console again once it is fixed."
+            f"Purchases stopped: {self.reason}.{self._kept} start the console again once it "
+            "is fixed."
         )
 
 
