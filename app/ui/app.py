@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.core.domain.states import ORDER_OPEN, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.core.storage.db import Database
+from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
 from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
 from app.ui.window.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 ORGANIZATION = "BuybackConsole"
 
@@ -79,12 +84,14 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
     with ExitStack() as stack:
         try:
             open_console(stack, args, demo=demo)
-        except KnownError as exc:
-            from PySide6.QtCore import QCoreApplication
-            from PySide6.QtWidgets import QMessageBox
-
+        except Exception as exc:  # the environment's (a database, a key): said, then closed
+            known = classify(exc) or (exc if isinstance(exc, KnownError) else None)
+            if known is None:
+                raise  # a defect: the crash dialog says so, with the log
+            log.info("the console cannot start: %s", known, exc_info=exc)
             title = QCoreApplication.translate("MainWindow", "Buyback console")
-            QMessageBox.critical(None, title, str(exc))
+            closing = QCoreApplication.translate("MainWindow", "The console will close.")
+            QMessageBox.critical(None, title, f"{known}\n\n{closing}")
             return 2
         return app.exec()
 
