@@ -23,6 +23,7 @@ from app.core.domain.models import (
     Task,
     with_line,
 )
+from app.core.support.cells import safe_text, starts_formula
 from app.core.support.errors import KnownError
 
 COLUMNS = (
@@ -166,6 +167,14 @@ def _write_xlsx(rows: list[UnitRow], path: Path) -> None:
     for i, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, 60)
     for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            # openpyxl makes any string starting with "=" a formula: text stays text, and
+            # text a spreadsheet could take for a formula gets the mark Excel gives a typed
+            # '=..., so that editing the cell does not make it one either.
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if starts_formula(cell.value):
+                    cell.quotePrefix = True
         row[8].number_format = "#,##0.00"
         row[10].number_format = row[11].number_format = "dd.mm.yyyy hh:mm:ss"
     sheet.freeze_panes = "A2"
@@ -179,6 +188,8 @@ def _csv_value(value: Cell) -> str:
         return value.strftime(TIME_FORMAT)
     if isinstance(value, Decimal):
         return f"{value:.2f}".replace(".", ",")  # Russian Excel reads a decimal comma
+    if isinstance(value, str):
+        return safe_text(value)  # Excel would run "=..." (or "+", "-", "@") as a formula
     return str(value)
 
 

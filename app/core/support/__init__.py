@@ -1,2 +1,2 @@
 """Support for every layer: the app's paths, logs, secrets, operator texts, spreadsheet
-reading, and the kinds of error."""
+reading and safe cells for writing, and the kinds of error."""

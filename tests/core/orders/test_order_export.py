@@ -1,16 +1,25 @@
 """An Order's report: every bought unit with its marketplace order number, account and
-client, in an XLSX and a CSV that Russian Excel opens."""
+client, in an XLSX and a CSV that Russian Excel opens, where no text opens as a formula."""
 
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from helpers import make_supervisor, tasks
+from sqlalchemy import select
 
-from app.core.domain.models import BuyBack
+from app.core.domain.models import (
+    Article,
+    BuyBack,
+    Client,
+    MarketPlaceAccount,
+    Order,
+    PickupPoint,
+)
 from app.core.drivers.memory import MemoryDriver
 from app.core.orders.report import COLUMNS, export_order
 from app.core.orders.spec import LineSpec, OrderSpec
@@ -82,3 +91,91 @@ def test_an_unknown_order_or_file_type_is_refused_clearly(db, bought, tmp_path) 
         with pytest.raises(KnownError, match=r"\.xlsx or \.csv"):
             export_order(s, order_id, tmp_path / "r.pdf")
     assert not list(tmp_path.glob("r.*"))
+
+
+# Texts a spreadsheet would run as formulas: a link that leaks what it is sent, a DDE
+# command, a sum, arithmetic, and a formula behind a tab, a line break or a space.
+HOSTILE = (
+    '=HYPERLINK("http://x/y","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+)
+TEXT_COLUMNS = ("Client", "Title", "Account", "Pickup point", "Marketplace order")
+
+
+def make_hostile(db, order_id: int, accounts: dict[str, str], payload: str) -> dict[str, set]:
+    """Starts every text of the Order that came from outside (client, article title, account
+    login, pickup point, marketplace order number) with `payload`, and makes the first unit's
+    price negative; returns the texts the report should show, by column."""
+    with db.session() as s:
+        s.get(Client, s.get(Order, order_id).client_id).name = f"{payload} client"
+        for article in s.scalars(select(Article)):
+            article.title = f"{payload} {article.sku}"
+        for point in s.scalars(select(PickupPoint)):
+            point.code = f"{payload} {point.code}"
+        for account in s.scalars(select(MarketPlaceAccount)):
+            account.login = f"{payload} {account.login}"
+        for i, buy in enumerate(s.scalars(select(BuyBack).order_by(BuyBack.id))):
+            buy.order_number = f"{payload} {buy.order_number}"
+            if i == 0:
+                buy.price_minor = -250
+        s.commit()
+    return {
+        "Client": {f"{payload} client"},
+        "Title": {f"{payload} A1", f"{payload} A2"},
+        "Account": {f"{payload} {login}" for login in accounts.values()},
+        "Pickup point": {f"{payload} P1", f"{payload} P2"},
+        "Marketplace order": {f"{payload} {number}" for number in accounts},
+    }
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_csv_text_that_would_start_a_formula_is_marked_as_text(
+    db, bought, tmp_path, payload
+) -> None:
+    order_id, accounts = bought
+    texts = make_hostile(db, order_id, accounts, payload)
+    path = tmp_path / "report.csv"
+    with db.session() as s:
+        export_order(s, order_id, path)
+
+    rows = read_csv(path)
+    col = {name: i for i, name in enumerate(COLUMNS)}
+    body = rows[1:]
+    assert len(body) == 5
+    # Excel reads a cell that starts with a quote as text; the rest is the stored text.
+    shown = {name: {r[col[name]] for r in body} for name in TEXT_COLUMNS}
+    assert shown == {name: {"'" + t for t in texts[name]} for name in TEXT_COLUMNS}
+    # Numbers are numbers: a negative price is not text and gets no mark.
+    assert "-2,50" in {r[col["Price, ₽"]] for r in body}
+    assert {r[col["Order"]] for r in body} == {str(order_id)}
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_xlsx_text_that_would_start_a_formula_stays_text(db, bought, tmp_path, payload) -> None:
+    order_id, accounts = bought
+    texts = make_hostile(db, order_id, accounts, payload)
+    path = tmp_path / "report.xlsx"
+    with db.session() as s:
+        export_order(s, order_id, path)
+
+    sheet = openpyxl.load_workbook(path).active
+    assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    col = {name: i for i, name in enumerate(COLUMNS)}
+    body = list(sheet.iter_rows(min_row=2))
+    assert len(body) == 5
+    # The text reads exactly as stored, in a text cell with the mark Excel gives a typed
+    # '=...: editing the cell does not make it a formula either.
+    cells = [r[col[name]] for r in body for name in TEXT_COLUMNS]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    shown = {name: {r[col[name]].value for r in body} for name in TEXT_COLUMNS}
+    # XML reads a carriage return in a cell's text as a line feed (Excel too).
+    assert shown == {name: {t.replace("\r", "\n") for t in texts[name]} for name in texts}
+    # Prices and times are still numbers and dates, a negative price too.
+    prices = [r[col["Price, ₽"]].value for r in body]
+    assert all(type(p) in (int, float) for p in prices) and -2.5 in prices
+    assert all(isinstance(r[col["Purchased"]].value, datetime) for r in body)
