@@ -56,11 +56,13 @@ def make_supervisor(
 
 
 def row_counts(db: Database) -> dict[str, int]:
-    """Rows in every table: to show that a refused input wrote nothing."""
-    with db.session() as s:
+    """Rows in every table: to show that a refused input wrote nothing. The key's check
+    value is left out: any command stores it the first time it opens the database."""
+    with db.reading() as s:
         return {
             t.name: s.scalar(select(func.count()).select_from(t))
             for t in Base.metadata.sorted_tables
+            if t.name != "secret_check"
         }
 
 

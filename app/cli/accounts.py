@@ -12,9 +12,9 @@ from typing import Any
 
 from app.core.accounts.health import CheckResult, check_accounts
 from app.core.accounts.imports import ImportPlan, Outcome, apply_import, plan_import
+from app.core.accounts.keys import open_database
 from app.core.drivers.base import DriverFactory
 from app.core.engine.market_drivers import DriverOptions, driver_factory
-from app.core.storage.db import Database
 from app.core.storage.queries import account_rows
 from app.sandbox.seed import MARKETPLACE_CODE
 
@@ -88,7 +88,7 @@ def print_plan(plan: ImportPlan) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    db = Database(args.db)
+    db = open_database(args.db)
     try:
         with db.session() as s:
             plan = plan_import(s, args.path, default_marketplace=args.marketplace)
@@ -116,7 +116,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    db = Database(args.db)
+    db = open_database(args.db)
     try:
         with db.session() as s:
             rows = account_rows(s)
@@ -149,7 +149,7 @@ def _show_check(r: CheckResult) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    db = Database(args.db)
+    db = open_database(args.db)
     try:
         drivers = _with_url(driver_factory(db, DriverOptions(args.browser)), args.marketplace_url)
         results = asyncio.run(check_accounts(db, drivers, on_result=_show_check))

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.cli.progress import TerminalProgress
+from app.core.accounts.keys import open_database
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
 from app.core.domain.states import QUEUED, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
@@ -169,7 +170,7 @@ def stop_gently_on_signals(sup: Supervisor) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         url = args.marketplace_url or start_sandbox(stack, args.accounts)
-        db = Database(args.db or str(demo_db_path()))
+        db = open_database(args.db or str(demo_db_path()))
         stack.callback(db.close)
         seed_sandbox(db, url.rstrip("/"), args.accounts)
         result = asyncio.run(_demo(db, args))
@@ -255,7 +256,7 @@ def print_summary(r: RunResult, url: str, db_url: str, *, as_json: bool) -> None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    db = Database(args.db)
+    db = open_database(args.db)
     try:
         asyncio.run(_run_engine(db, args, until_idle=args.until_idle))
     except KeyboardInterrupt:

@@ -15,11 +15,11 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from app.core.accounts.keys import open_database
 from app.core.domain.states import ORDER_OPEN, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
-from app.core.storage.db import Database
 from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
 from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
@@ -52,7 +52,7 @@ def open_console(
     """Opens the database, starts the engine (and for the demo the sandbox with a sample
     Order) and shows the main window; everything is undone by `stack`."""
     db_arg = args.db or (str(demo_db_path()) if demo else None)
-    db = Database(db_arg)
+    db = open_database(db_arg)
     stack.callback(db.close)
     if demo:
         url = args.marketplace_url or start_sandbox(stack, args.accounts)

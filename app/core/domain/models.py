@@ -117,6 +117,18 @@ class MarketPlaceAccount(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SecretCheck(Base):
+    """Which key the stored secrets were encrypted with, without the key: a known text
+    encrypted with it. One row (id 1); checked at start (accounts.keys), so a lost or
+    replaced key is caught before anything is read or written with it."""
+
+    __tablename__ = "secret_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(Text)  # Vault.encrypt of accounts.keys.CHECK_TEXT
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Order(Base):
     __tablename__ = "order"
 

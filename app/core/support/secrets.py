@@ -33,7 +33,10 @@ class Vault:
     """
 
     def __init__(self, key: bytes, source: str, notice: Message | str = ""):
-        self._fernet = Fernet(key)
+        try:
+            self._fernet = Fernet(key)
+        except ValueError:  # not 32 bytes of URL-safe base64: a damaged or foreign file
+            raise KnownError(_not_a_key(source)) from None
         self.source = source
         self.notice = notice
 
@@ -55,13 +58,44 @@ class Vault:
         if not stored.startswith(PREFIX):
             return stored
         try:
-            return self._fernet.decrypt(stored[len(PREFIX) :].encode("ascii")).decode()
+            return self._open(stored)
         except (InvalidToken, ValueError):
             raise KnownError(
                 f"A stored account secret cannot be decrypted with the key from {self.source}: "
                 "the key changed or belongs to another computer. Restore the original key, "
                 "or import the accounts' passwords and sessions again."
             ) from None
+
+    def can_decrypt(self, stored: str) -> bool:
+        """Whether this key opens `stored`, a value written by `encrypt` (with any key);
+        values without the prefix are plain text and always read."""
+        if not stored.startswith(PREFIX):
+            return True
+        try:
+            self._open(stored)
+        except (InvalidToken, ValueError):
+            return False
+        return True
+
+    def _open(self, stored: str) -> str:
+        return self._fernet.decrypt(stored[len(PREFIX) :].encode("ascii")).decode()
+
+
+def _not_a_key(source: str) -> str:
+    if source == "keyring":
+        return (
+            f"The secrets key in the OS keyring ({APP_NAME} / {KEY_NAME}) is not a valid key, "
+            "so the account passwords and sessions cannot be read. Put the original key back "
+            f"in the keyring, or point ${KEY_FILE_ENV} to a backed-up key file. "
+            "Nothing was changed."
+        )
+    return (
+        f"The secrets key file {source} does not hold a valid key (it is damaged or was "
+        "replaced; a key is 44 characters of URL-safe base64), so the account passwords and "
+        "sessions cannot be read. Restore the file from your backup, or point "
+        f"${KEY_FILE_ENV} to the backed-up copy. Delete the file only if no account passwords "
+        "or sessions were ever stored: a new key is then made. Nothing was changed."
+    )
 
 
 def _keyring_key() -> bytes | None:

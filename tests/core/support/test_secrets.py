@@ -69,6 +69,30 @@ def test_a_wrong_key_is_a_clear_error_without_the_secret(tmp_path, monkeypatch) 
     assert PASSWORD not in str(error.value) and stored not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "garbage",
+    [b"this is not a key\n", b"\xff\xfe\x00garbage", b"", b"A" * 20],
+    ids=["text", "binary", "empty", "truncated"],
+)
+def test_a_damaged_key_file_is_a_clear_error_naming_the_file(key_file, garbage) -> None:
+    key_file.write_bytes(garbage)
+    with pytest.raises(KnownError) as error:
+        get_vault()
+    message = str(error.value)
+    assert f"The secrets key file {key_file} does not hold a valid key" in message
+    assert "Restore the file from your backup" in message
+    assert "only if no account passwords or sessions were ever stored" in message
+    assert error.value.__cause__ is None and error.value.__suppress_context__
+    assert key_file.read_bytes() == garbage  # left as it was, for the operator to restore
+
+
+def test_can_decrypt_tells_the_key_that_wrote_a_value(tmp_path, monkeypatch) -> None:
+    stored = get_vault().encrypt(PASSWORD)
+    assert get_vault().can_decrypt(stored) and get_vault().can_decrypt("old-plain")
+    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "other.key"))
+    assert not load_vault().can_decrypt(stored)
+
+
 def test_legacy_plain_values_read_as_they_are() -> None:
     assert Vault(b"A" * 43 + b"=", "test").decrypt("old-plain") == "old-plain"
 
