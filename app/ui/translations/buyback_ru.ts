@@ -4,7 +4,7 @@
 <context>
     <name>AccountImportDialog</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="+93"/>
+        <location filename="../dialogs/accounts_import.py" line="+94"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
         <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
@@ -125,7 +125,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../dialogs/orders_import.py" line="+44"/>
+        <location filename="../dialogs/orders_import.py" line="+45"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+29"/>
         <source>Marketplace</source>
@@ -322,7 +322,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>Engine</name>
     <message>
-        <location filename="../../core/orders/imports.py" line="+195"/>
+        <location filename="../../core/orders/imports.py" line="+206"/>
         <source>empty; fill in the client&apos;s name</source>
         <translation>пусто; укажите имя клиента</translation>
     </message>
@@ -447,7 +447,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>должно быть не меньше 1 шт.</translation>
     </message>
     <message>
-        <location filename="../../core/support/secrets.py" line="+131"/>
+        <location filename="../../core/support/secrets.py" line="+165"/>
         <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
@@ -527,10 +527,15 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="+86"/>
-        <location filename="../window/main_window.py" line="+90"/>
+        <location filename="../app.py" line="+92"/>
+        <location filename="../window/main_window.py" line="+91"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The console will close.</source>
+        <translation>Консоль будет закрыта.</translation>
     </message>
     <message>
         <location filename="../window/main_window.py" line="+11"/>
@@ -1109,7 +1114,7 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs/settings.py" line="+35"/>
+        <location filename="../dialogs/settings.py" line="+34"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
