@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -20,19 +21,29 @@ from app.core.support.secrets import get_vault
 from app.core.support.tables import (
     EXCEL_SUFFIXES,
     LIST_SUFFIXES,
+    Row,
     Unreadable,
-    header_cells,
+    identifier,
     map_columns,
-    norm,
+    odd_character,
     read_bytes,
     read_csv,
     read_source,
     read_xlsx,
+    shown,
 )
 
 A = MarketPlaceAccount
 # Longest values the columns take (the password is stored encrypted, which grows it).
 MAX_LENGTHS = {"login": 200, "password": 200, "phone": 50, "label": 200}
+# What a text field may hold besides printable characters (see tables.odd_character):
+# a password is kept exactly as given, so only control characters keep it out; a label
+# may have line breaks (Alt+Enter in an Excel cell).
+TEXT_FIELDS: dict[str, dict[str, bool]] = {
+    "password": {"invisible": False},
+    "phone": {"invisible": False},
+    "label": {"invisible": False, "line_breaks": True},
+}
 
 
 class Outcome(enum.StrEnum):
@@ -142,14 +153,6 @@ class ImportPlan:
 # -- reading files --------------------------------------------------------------------
 
 
-def _header_fields(line: str) -> set[str]:
-    return {HEADERS[norm(c)] for c in header_cells(line) if norm(c) in HEADERS}
-
-
-def _known_header(line: str) -> bool:
-    return bool(_header_fields(line))
-
-
 def is_profile(folder: Path) -> bool:
     """A Chrome/Chromium user-data-dir (a browser profile folder)."""
     return (folder / "Local State").is_file() or (folder / "Default" / "Preferences").is_file()
@@ -195,20 +198,35 @@ class _Planner:
         marketplace: str,
         values: dict[str, Any],
     ) -> None:
-        """Plans one account's row: `values` are the fields the row gives (not empty)."""
+        """Plans one account's row: `values` are the fields the row gives (not empty).
+        The login is normalized (NFKC) before it is compared with others, and one with
+        characters that would make a look-alike of another login is rejected."""
         source = self.source(path)
-        login = login.strip()
+        login = identifier(login)
         if not login:
             self.reject(path, where, "", "field 'login' is empty; fill in the account's login")
             return
+        problem = odd_character(login, invisible=True)
+        if problem:
+            self.reject(path, where, shown(login), f"field 'login' {problem}")
+            return
+        for name, rules in TEXT_FIELDS.items():
+            problem = odd_character(values[name], **rules) if name in values else None
+            if problem:
+                self.reject(path, where, login, f"field '{name}' {problem}")
+                return
         for name, value in [("login", login), *values.items()]:
             limit = MAX_LENGTHS.get(name)
             if limit and len(value) > limit:
                 self.reject(path, where, login, f"field '{name}' is longer than {limit} characters")
                 return
-        market = self.markets.get((marketplace.strip() or self.default_marketplace).casefold())
+        given = identifier(marketplace) or self.default_marketplace
+        problem = odd_character(given, invisible=True)
+        if problem:
+            self.reject(path, where, login, f"field 'marketplace' {problem}")
+            return
+        market = self.markets.get(given.casefold())
         if market is None:
-            given = marketplace.strip() or self.default_marketplace
             self.reject(
                 path,
                 where,
@@ -264,11 +282,11 @@ class _Planner:
         return self.state[key]
 
 
-def _list_rows(planner: _Planner, path: Path, table: list[list[str]], notes: list[str]) -> None:
-    numbered = [(n, row) for n, row in enumerate(table, 1) if any(c.strip() for c in row)]
-    if not numbered:
+def _list_rows(planner: _Planner, path: Path, rows: Iterator[Row], notes: list[str]) -> None:
+    first = next(rows, None)
+    if first is None:
         raise KnownError(f"{path}: the list has no rows; nothing was imported.")
-    header_no, header = numbered[0]
+    header_no, header = first
     columns = map_columns(header, HEADERS, notes)
     if "login" not in columns:
         planner.reject(
@@ -279,7 +297,7 @@ def _list_rows(planner: _Planner, path: Path, table: list[list[str]], notes: lis
             f"(the header has: {', '.join(c.strip() for c in header if c.strip()) or 'nothing'})",
         )
         return
-    for n, cells in numbered[1:]:
+    for n, cells in rows:
         get = {f: (cells[i].strip() if i < len(cells) else "") for f, i in columns.items()}
         values: dict[str, Any] = {k: get[k] for k in ("password", "phone", "label") if get.get(k)}
         limit = get.get("daily_limit", "")
@@ -363,8 +381,8 @@ def _plan_folder(planner: _Planner, folder: Path, notes: list[str]) -> str:
 def plan_import(s: Session, path: str | Path, *, default_marketplace: str) -> ImportPlan:
     """Reads a list, a storage-state file, a browser profile folder or a folder of those
     and plans each row against the database; writes nothing. Raises KnownError for a
-    source that cannot be read at all (missing, empty, binary, over 50 MB, unknown
-    encoding or type)."""
+    source that cannot be read at all (missing, empty, binary, over a limit of tables.py,
+    an encoding that cannot be told, unknown type)."""
     path = Path(path)
     if not path.exists():
         raise KnownError(f"{path}: no such file or folder.")
@@ -378,7 +396,7 @@ def plan_import(s: Session, path: str | Path, *, default_marketplace: str) -> Im
         _storage_state_row(planner, path, read_source(path))
     elif suffix in LIST_SUFFIXES:
         kind = "csv"
-        _list_rows(planner, path, read_csv(path, notes, _known_header), notes)
+        _list_rows(planner, path, read_csv(path, notes), notes)
     elif suffix in EXCEL_SUFFIXES:
         kind = "xlsx"
         _list_rows(planner, path, read_xlsx(path, notes), notes)

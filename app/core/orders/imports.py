@@ -3,6 +3,7 @@ that creates every Order of the file or none."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,8 @@ from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
 from app.core.orders.validation import check
 from app.core.storage.db import Database
 from app.core.support.errors import KnownError
-from app.core.support.tables import header_cells, map_columns, norm, read_table
-from app.core.support.text import QT_TRANSLATE_NOOP
+from app.core.support.tables import identifier, map_columns, odd_character, read_table
+from app.core.support.text import QT_TRANSLATE_NOOP, say
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {
@@ -43,6 +44,9 @@ FIELD_NAMES = {
     "max_unit_price": "max unit price",
 }
 EXAMPLE_HEADER = "Клиент; Маркетплейс; Артикул; Количество; ПВЗ; Макс. цена"
+# The fields that name something in the catalog, compared after NFKC (see
+# tables.identifier). Not the client: its name is matched as typed in the console.
+IDENTIFIERS = ("marketplace", "article", "pickup_point")
 
 
 @dataclass
@@ -129,10 +133,6 @@ class OrderImportPlan:
         }
 
 
-def _known_header(line: str) -> bool:
-    return any(norm(c) in HEADERS for c in header_cells(line))
-
-
 def _columns(path: Path, header: list[str], notes: list[str]) -> dict[str, int]:
     columns = map_columns(header, HEADERS, notes)
     missing = [FIELD_NAMES[f] for f in REQUIRED if f not in columns]
@@ -158,27 +158,31 @@ def plan_orders(
 ) -> OrderImportPlan:
     """Reads a CSV/XLSX list and checks every row against the catalogs; writes nothing.
     Raises KnownError for a file that cannot be read at all (missing, empty, binary, over
-    50 MB, unknown encoding or type, no header with the needed columns)."""
+    a limit of tables.py, an encoding that cannot be told, unknown type, no header with
+    the needed columns). A row with a control or invisible character is a row error."""
     path = Path(path)
     if not path.is_file():
         raise KnownError(f"{path}: no such file.")
     notes: list[str] = []
-    table = read_table(path, notes, _known_header)
+    table = read_table(path, notes)
     if table is None:
         raise KnownError(
             f"{path}: cannot import '{path.suffix or path.name}' files; save the orders "
             "as CSV or XLSX."
         )
-    numbered = [(n, cells) for n, cells in enumerate(table, 1) if any(c.strip() for c in cells)]
-    if len(numbered) < 2:
+    header, first = next(table, None), next(table, None)
+    if header is None or first is None:
         raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
-    columns = _columns(path, numbered[0][1], notes)
+    columns = _columns(path, header[1], notes)
     catalogs = load_catalogs(s)
     markets = _market_index(catalogs)
     rows: list[OrderRow] = []
     groups: dict[tuple[str, str], list[OrderRow]] = {}
-    for n, cells in numbered[1:]:
+    for n, cells in itertools.chain([first], table):
         get = {f: (cells[i].strip() if i < len(cells) else "") for f, i in columns.items()}
+        for f in IDENTIFIERS:
+            if f in get:
+                get[f] = identifier(get[f])
         row = OrderRow(
             n,
             get["client"],
@@ -189,6 +193,13 @@ def plan_orders(
             get.get("max_unit_price", ""),
         )
         rows.append(row)
+        # Control characters are damage; invisible ones make look-alikes of other names.
+        for f, value in get.items():
+            problem = odd_character(value, invisible=True)
+            if problem:
+                row.errors.append(FieldError(None, FIELD_NAMES[f], say(problem)))
+        if not row.ok:
+            continue
         if not row.client:
             row.errors.append(
                 FieldError.of(

@@ -291,3 +291,72 @@ def test_a_session_and_a_profile_of_one_new_account_make_one_account(db, markets
         (account,) = s.scalars(select(A)).all()
     assert account.profile_dir == str((folder / "buyer5").resolve())
     assert account.session_state.startswith("enc:v1:")
+
+
+def test_a_western_windows_list_is_read_as_cp1252_and_stored_right(db, markets, tmp_path) -> None:
+    """Found by a tester: read "as cp775", this stored m³ller with the password põssw÷rd."""
+    path = tmp_path / "accounts.csv"
+    path.write_bytes("login;password\nmüller;pässwörd\n".encode("cp1252"))
+    p = plan(db, path)
+    assert outcomes(p) == [("row 2", "müller", "add")]
+    assert any("cp1252" in n for n in p.notes), p.notes
+    apply(db, p)
+    assert passwords(db) == {"müller": "pässwörd"}
+
+
+def test_control_characters_reject_their_row_naming_the_field(db, markets, tmp_path) -> None:
+    """NUL bytes past the first 8 KB (where the binary check looks) were stored inside a
+    login and a password."""
+    filler = [f"user{i:04d};password-{i:04d}" for i in range(500)]  # about 12 KB
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(
+        "\n".join(["login;password", *filler, "ev\0il;pw", "anna;pass\0word", "olga;ok"]).encode()
+    )
+    assert path.read_bytes().index(b"\0") > 8192
+    p = plan(db, path)
+    rejected = [(r.place, r.login, r.reason) for r in p.rows if r.outcome == "reject"]
+    assert rejected == [
+        ("accounts.csv, row 502", "ev<U+0000>il", ANY_CONTROL.format(field="login")),
+        ("accounts.csv, row 503", "anna", ANY_CONTROL.format(field="password")),
+    ]
+    assert apply(db, p) == {"add": 501, "update": 0, "skip": 0, "reject": 2}
+    assert not [x for x in passwords(db).items() if "\0" in "".join(x)]
+
+
+ANY_CONTROL = (
+    "field '{field}' holds a control character (U+0000), which no list has: the file is "
+    "damaged or was not saved from a spreadsheet; export the list again"
+)
+
+
+def test_look_alike_logins_are_normalized_or_rejected_before_duplicates(db, markets, tmp_path):
+    with db.session() as s:
+        upsert_accounts(s, markets["sandbox"], [("ivan", "old-pw")])
+        s.commit()
+    path = tmp_path / "accounts.csv"
+    rows = [
+        "login;password;marketplace",
+        "iva\u200bn;pw1;",  # a zero-width space
+        "\u202eivan;pw2;",  # right-to-left override
+        "ivan\u2066;pw3;",  # a direction isolate
+        "\ufeffpetr;pw4;",  # a BOM inside the file
+        "ｉｖａｎ ;new-pw;ｓａｎｄｂｏｘ",  # full-width: NFKC makes it the stored ivan
+        "olga;pass\u200bword;",  # a password is kept exactly as given
+    ]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    p = plan(db, path)
+    assert outcomes(p) == [
+        ("row 2", "iva<U+200B>n", "reject"),
+        ("row 3", "<U+202E>ivan", "reject"),
+        ("row 4", "ivan<U+2066>", "reject"),
+        ("row 5", "<U+FEFF>petr", "reject"),
+        ("row 6", "ivan", "update"),
+        ("row 7", "olga", "add"),
+    ]
+    assert p.rows[0].reason == (
+        "field 'login' holds an invisible character (U+200B ZERO WIDTH SPACE) that makes it "
+        "look like another value; type it again without it"
+    )
+    assert all(r.reason.startswith("field 'login' holds an invisible") for r in p.rows[1:4])
+    apply(db, p)
+    assert passwords(db) == {"ivan": "new-pw", "olga": "pass\u200bword"}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.core.domain.models import Article, Client, Order, OrderLine, PickupPoint, Task
 from app.core.orders.imports import plan_orders, write_orders
 from app.core.support.errors import KnownError
+from app.core.support.tables import MAX_ROWS
 
 LIMIT = 1000
 RU_HEADER = "Клиент;Маркетплейс;Артикул;Кол-во;ПВЗ;Макс. цена"
@@ -130,3 +131,63 @@ def test_a_list_without_the_needed_columns_says_which_are_missing(db, market, tm
     path.write_text("Клиент;Артикул\nАкме;A1\n", encoding="utf-8")
     with pytest.raises(KnownError, match="no quantity, pickup point column"):
         plan(db, path)
+
+
+def test_a_western_windows_list_is_read_as_cp1252(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes("Client;Article;Quantity;Pickup point\nCafé Müller;A1;1;P1\n".encode("cp1252"))
+    p = plan(db, path)
+    assert p.ok, p.errors()
+    write_orders(db, p, max_units_per_line=LIMIT)
+    assert stored_orders(db) == {"Café Müller": [("A1", 1, "P1", None)]}
+
+
+def test_control_and_invisible_characters_are_row_errors_naming_the_field(
+    db, market, tmp_path
+) -> None:
+    filler = ["ООО Ромашка;A1;1;P1"] * 500  # NUL bytes past the binary check's first 8 KB
+    path = tmp_path / "orders.csv"
+    path.write_bytes(
+        "\n".join(
+            [
+                "Клиент;Артикул;Количество;ПВЗ",
+                *filler,
+                "ООО\0Ромашка;A1;1;P1",
+                "ИП Сидоров;A2\u200b;1;P1",
+                "ИП Сидоров;Ａ２;1;P\u200e2",
+            ]
+        ).encode()
+    )
+    before = row_counts(db)
+    p = plan(db, path)
+    assert not p.ok
+    assert p.errors() == [
+        "orders.csv, row 502, field 'client': holds a control character (U+0000), which no "
+        "list has: the file is damaged or was not saved from a spreadsheet; export the list "
+        "again",
+        "orders.csv, row 503, field 'article': holds an invisible character (U+200B ZERO "
+        "WIDTH SPACE) that makes it look like another value; type it again without it",
+        "orders.csv, row 504, field 'pickup point': holds an invisible character (U+200E "
+        "LEFT-TO-RIGHT MARK) that makes it look like another value; type it again without it",
+    ]
+    with pytest.raises(KnownError, match="nothing was imported"):
+        write_orders(db, p, max_units_per_line=LIMIT)
+    assert row_counts(db) == before
+
+
+def test_article_and_pickup_point_are_compared_after_nfkc(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("client;article;qty;pvz;marketplace\nAcme;Ａ１;2;Ｐ２;ＭＥＭ\n", "utf-8")
+    write_orders(db, plan(db, path), max_units_per_line=LIMIT)
+    assert stored_orders(db) == {"Acme": [("A1", 2, "P2", None)]}
+
+
+def test_a_list_longer_than_the_row_limit_is_refused_and_nothing_written(
+    db, market, tmp_path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"client;article;qty;pvz\n" + b"Acme;A1;1;P1\n" * MAX_ROWS)
+    before = row_counts(db)
+    with pytest.raises(KnownError, match=f"more than {MAX_ROWS:,} rows.*nothing was imported"):
+        plan(db, path)
+    assert row_counts(db) == before
