@@ -108,6 +108,7 @@ class SandboxServer:
         self._rng = random.Random(self.options.seed)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
+        self._own_hosts: set[str] = set()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -128,6 +129,8 @@ class SandboxServer:
         await site.start()
         port = self._runner.addresses[0][1]
         self._url = f"http://{self.host}:{port}"
+        # The Host values that name this shop: its address and the loopback names.
+        self._own_hosts = {f"{name}:{port}" for name in {self.host, "127.0.0.1", "localhost"}}
         return self._url
 
     async def stop(self) -> None:
@@ -177,7 +180,7 @@ class SandboxServer:
     # -- plumbing ------------------------------------------------------------------------
 
     def _make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._faults])
+        app = web.Application(middlewares=[self._admin_guard, self._faults])
         app.add_routes(
             [
                 web.get("/", self._catalog),
@@ -200,6 +203,19 @@ class SandboxServer:
             ]
         )
         return app
+
+    @web.middleware
+    async def _admin_guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The admin endpoints answer only the shop's own address: any web page open on
+        this machine can send requests to 127.0.0.1, but a foreign page's requests carry
+        its Origin, and a foreign name resolving to 127.0.0.1 (DNS rebinding) its Host."""
+        if request.path.startswith("/admin/"):
+            host, origin = request.host.lower(), request.headers.get("Origin")
+            if host not in self._own_hosts:
+                raise web.HTTPForbidden(text=f"admin: Host {host} is not this shop's address")
+            if origin is not None and origin.lower().removeprefix("http://") not in self._own_hosts:
+                raise web.HTTPForbidden(text=f"admin: requests from {origin} are refused")
+        return await handler(request)
 
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self._rng.random() < rate
@@ -369,7 +385,7 @@ class SandboxServer:
         orders = [(o, self._status(o)) for o in self._db.orders(login)]
         return _html(pages.order_history(orders), login=login, title="Мои заказы")
 
-    # -- admin (no faults, no login: the shop binds to localhost only) -------------------
+    # -- admin (no faults, no login: the shop binds to localhost only, _admin_guard) -----
 
     async def _admin_orders(self, request: web.Request) -> web.Response:
         return web.json_response([self._order_json(o) for o in self._db.orders()])

@@ -16,7 +16,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from app.sandbox.ledger import Ledger, LedgerError
+from app.sandbox.ledger import Ledger, LedgerError, LoginResult
+from app.sandbox.process import ledger_orders
 from app.sandbox.seed import ARTICLES, PICKUP_POINTS, demo_accounts
 from app.sandbox.server import SandboxServer, delivery_status
 
@@ -218,6 +219,43 @@ async def test_admin_options_change_knobs_of_the_running_shop(
     assert (await changed.json())["error_rate"] == 1.0
     assert (await client.get("/")).status == 503
     assert refused.status == 400
+
+
+async def test_admin_refuses_requests_from_other_web_pages(
+    shop: SandboxServer, client: aiohttp.ClientSession
+) -> None:
+    # A page of another site open in the operator's browser posts to the shop's admin.
+    foreign = await client.post(
+        "/admin/options", json={"error_rate": 1.0}, headers={"Origin": "http://evil.example"}
+    )
+    # A page of another site whose name was made to resolve to 127.0.0.1 (DNS rebinding).
+    port = shop.url.rsplit(":", 1)[1]
+    rebound = await client.get("/admin/orders.json", headers={"Host": f"evil.example:{port}"})
+    null_origin = await client.post(
+        "/admin/accounts/buyer001", json={"blocked": True}, headers={"Origin": "null"}
+    )
+
+    assert (foreign.status, rebound.status, null_origin.status) == (403, 403, 403)
+    assert shop.options.error_rate == 0.0
+    password = {a.login: a.password for a in demo_accounts()}["buyer001"]
+    assert shop.ledger.check_login("buyer001", password) is LoginResult.OK  # not blocked
+    assert (await client.get("/")).status == 200
+
+
+async def test_admin_answers_the_shop_itself(
+    shop: SandboxServer, client: aiohttp.ClientSession
+) -> None:
+    port = shop.url.rsplit(":", 1)[1]
+    own_origin = await client.post(
+        "/admin/options", json={"latency_ms": 1}, headers={"Origin": shop.url}
+    )
+    by_name = await client.get("/admin/stats.json", headers={"Host": f"localhost:{port}"})
+    # The project's own callers (SandboxProcess, the chaos run, tests) use urllib.
+    orders = await asyncio.to_thread(ledger_orders, shop.url)
+
+    assert (own_origin.status, by_name.status) == (200, 200)
+    assert shop.options.latency_ms == 1
+    assert orders == []
 
 
 def test_delivery_status_follows_the_clock() -> None:

@@ -16,6 +16,8 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_PICKUP_POINT = "unknown_pickup_point"
     CART_MISMATCH = "cart_mismatch"
     UNEXPECTED_PAGE = "unexpected_page"
+    # The marketplace's address leads to another site: no unit buys until it is corrected.
+    WRONG_SITE = "wrong_site"
     # The account's fault: it leaves the pool, another account buys the unit.
     ACCOUNT_BLOCKED = "account_blocked"
     BAD_CREDENTIALS = "bad_credentials"

@@ -1,11 +1,18 @@
-"""Finding the system's Chromium, Chrome or Edge, and the flags every launch uses."""
+"""Finding the system's Chromium, Chrome or Edge, the flags every launch uses, and removing
+the temporary folders of launches whose process was killed."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import stat
 import sys
+import tempfile
+import time
 from pathlib import Path
+
+import psutil
 
 BROWSER_ENV = "BUYBACK_BROWSER"
 
@@ -78,3 +85,111 @@ def find_browser(explicit: str | None = None) -> str:
         "No Chromium, Chrome or Edge found. Install one (Debian: apt-get install chromium) "
         f"or set the browser path in settings / {BROWSER_ENV}."
     )
+
+
+# Playwright makes these in the temp folder for each launch and removes them when the
+# browser closes; a process killed outright (SIGKILL, a power cut) leaves them behind.
+PROFILE_PREFIX = "playwright_chromiumdev_profile-"  # the browser's user-data-dir
+ARTIFACTS_PREFIX = "playwright-artifacts-"  # Playwright's downloads and traces
+# A profile folder is made a moment before the browser that locks it starts: one this
+# young may belong to a launch in progress, here or in another worker.
+PROFILE_GRACE_S = 10 * 60
+# A folder whose use cannot be told goes only after a day untouched: an artifacts folder
+# (no browser names it and none locks it; it is empty anyway), or a profile locked by a
+# browser of another machine or with a lock that cannot be read.
+UNSURE_MAX_AGE_S = 24 * 3600
+
+
+def remove_stale_browser_folders(
+    root: Path | None = None, *, now: float | None = None
+) -> list[Path]:
+    """Removes the folders Playwright left in `root` (the temp folder) for browsers that are
+    gone; returns them. A profile folder stays while a running browser names it or holds
+    its lock, and for PROFILE_GRACE_S after its last change; an artifacts folder stays for
+    UNSURE_MAX_AGE_S. Only the user's own folders are looked at."""
+    root = Path(tempfile.gettempdir()) if root is None else root
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return []
+    in_use: set[str] | None = None  # looked up once, and only if a profile is a candidate
+    removed: list[Path] = []
+    for entry in entries:
+        if entry.name.startswith(PROFILE_PREFIX):
+            min_age = PROFILE_GRACE_S
+        elif entry.name.startswith(ARTIFACTS_PREFIX):
+            min_age = UNSURE_MAX_AGE_S
+        else:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        age = now - info.st_mtime
+        if not stat.S_ISDIR(info.st_mode) or not _owned(info) or age < min_age:
+            continue
+        path = Path(entry.path)
+        if entry.name.startswith(PROFILE_PREFIX):
+            if in_use is None:
+                in_use = _profiles_named_by_processes()
+            if _key(path) in in_use or _locked(path, age):
+                continue
+            socket_folder = _socket_folder(path, root)
+            if socket_folder is not None:
+                shutil.rmtree(socket_folder, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
+
+
+def _owned(info: os.stat_result) -> bool:
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+
+
+def _key(path: Path | str) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _profiles_named_by_processes() -> set[str]:
+    """The user-data-dirs of every running browser whose command line can be read."""
+    named: set[str] = set()
+    for process in psutil.process_iter(["cmdline"]):
+        for arg in process.info.get("cmdline") or ():
+            if arg.startswith("--user-data-dir="):
+                named.add(_key(arg.partition("=")[2]))
+    return named
+
+
+def _socket_folder(profile: Path, root: Path) -> Path | None:
+    """The folder a killed browser's profile links its singleton socket into (Chromium
+    makes one in the temp folder per browser, e.g. org.chromium.Chromium.Ab12Cd)."""
+    try:
+        folder = Path(os.readlink(profile / "SingletonSocket")).parent
+        info = folder.lstat()
+    except OSError:
+        return None
+    same_root = _key(folder.parent) == _key(root)
+    return folder if same_root and stat.S_ISDIR(info.st_mode) and _owned(info) else None
+
+
+def _locked(profile: Path, age: float) -> bool:
+    """Whether a browser may still hold the profile, by Chromium's own lock: on POSIX a
+    symlink to "host-pid", on Windows a file a running browser keeps open."""
+    lock = profile / "SingletonLock"
+    if lock.is_symlink():
+        try:
+            host, _, pid = os.readlink(lock).rpartition("-")
+        except OSError:  # removed this instant by a browser closing
+            host, pid = "", ""
+        if host == socket.gethostname() and pid.isdigit():
+            return psutil.pid_exists(int(pid))
+        return age < UNSURE_MAX_AGE_S
+    windows_lock = profile / "lockfile"
+    if windows_lock.exists():
+        try:
+            windows_lock.unlink()  # fails while the browser that made it runs
+        except OSError:
+            return True
+    return False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
@@ -34,8 +36,10 @@ from app.core.drivers.base import (
     SessionStore,
     TransientError,
 )
-from app.core.drivers.browser import CHROMIUM_ARGS, find_browser
+from app.core.drivers.browser import CHROMIUM_ARGS, find_browser, remove_stale_browser_folders
 from app.core.support.text import rub
+
+log = logging.getLogger(__name__)
 
 # A session may expire between any two pages; log in again this many times per call
 # before calling the shop unusable for now.
@@ -43,6 +47,16 @@ _LOGIN_ATTEMPTS = 3
 # Times the pre-submit steps restart when a session expired under a form submission.
 _PURCHASE_ATTEMPTS = 3
 _SCREENSHOT_TIMEOUT_MS = 5000
+# Screenshots of failed steps are kept this long (the Task detail shows one while it is
+# there), then removed when a driver starts.
+SCREENSHOT_KEEP_DAYS = 14
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+_SCREENSHOT_NAME = re.compile(r".+-\d{8}T\d{12}Z\.png")  # "{label}-{_STAMP}.png"
+# Every page of the shop carries its header with this element; a page without it is not
+# the shop's.
+_SHOP_MARK = "cart-link"
+# 4xx answers that say "not now" rather than "no such page": retried like a 5xx.
+_BUSY_STATUSES = frozenset({408, 429})
 # Element dataset → dict; the history rows and the confirmation share these attributes.
 _DATASET_JS = "els => els.map(e => ({...e.dataset}))"
 
@@ -69,6 +83,7 @@ class SandboxDriver:
         headless: bool = True,
         screenshot_dir: Path | None = None,
         timeout_ms: int = 15000,
+        keep_screenshots_days: float = SCREENSHOT_KEEP_DAYS,
     ):
         self.base_url = base_url.rstrip("/")
         self.sessions = sessions
@@ -77,6 +92,7 @@ class SandboxDriver:
         self.headless = headless
         self.screenshot_dir = screenshot_dir
         self.timeout_ms = timeout_ms
+        self.keep_screenshots_days = keep_screenshots_days
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._executable: str | None = None
@@ -85,10 +101,23 @@ class SandboxDriver:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Find and launch the browser; raises BrowserNotFound with what to install."""
+        """Find and launch the browser; raises BrowserNotFound with what to install. First
+        removes what killed runs left behind and screenshots past their keeping time."""
         self._executable = find_browser(self.browser_path)
+        await asyncio.to_thread(self._tidy_up)
         self._playwright = await async_playwright().start()
         await self._ensure_browser()
+
+    def _tidy_up(self) -> None:
+        folders = remove_stale_browser_folders()
+        if folders:
+            log.info("removed %d browser folders left by stopped runs", len(folders))
+        if self.screenshot_dir is not None:
+            old = prune_screenshots(self.screenshot_dir, self.keep_screenshots_days)
+            if old:
+                log.info(
+                    "removed %d screenshots older than %g days", old, self.keep_screenshots_days
+                )
 
     async def close(self) -> None:
         if self._browser is not None:
@@ -154,7 +183,7 @@ class SandboxDriver:
         try:
             async with self._visit(account, f"account-{account.id}-check") as visit:
                 # Not visit.open(): it would log in on its own and hide an expired session.
-                visit._check(await visit.page.goto("/account/orders"), "/account/orders")
+                await visit.arrived(await visit.page.goto("/account/orders"), "/account/orders")
                 if not await visit._needs_login():
                     return Health.VALID, "the stored session is logged in"
                 if not account.password:
@@ -248,7 +277,7 @@ class SandboxDriver:
         try:
             context = await self._new_context(account)
             page = await context.new_page()
-            yield _Visit(page, account, self.sessions, self.shop)
+            yield _Visit(page, account, self.sessions, self.shop, self.base_url)
         except (PlaywrightError, DriverError) as exc:
             error = exc if isinstance(exc, DriverError) else self._transient(exc)
             error.screenshot = await self._screenshot(page, label)
@@ -300,7 +329,7 @@ class SandboxDriver:
     async def _screenshot(self, page: Page | None, label: str) -> str | None:
         if self.screenshot_dir is None or page is None or page.is_closed():
             return None
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime(_STAMP)
         path = self.screenshot_dir / f"{label}-{stamp}.png"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -313,15 +342,18 @@ class SandboxDriver:
 class _Visit:
     """One page acting as one account: navigation that logs in whenever the shop asks."""
 
-    def __init__(self, page: Page, account: AccountRef, sessions: SessionStore, shop: str):
+    def __init__(
+        self, page: Page, account: AccountRef, sessions: SessionStore, shop: str, base_url: str
+    ):
         self.page = page
         self.shop = shop
+        self.base_url = base_url
         self.account = account
         self.sessions = sessions
 
     async def open(self, path: str) -> None:
         """Go to `path`, logging in (and landing back on it) if the shop asks for it."""
-        self._check(await self.page.goto(path), path)
+        await self.arrived(await self.page.goto(path), path)
         for _ in range(_LOGIN_ATTEMPTS):
             if not await self._needs_login():
                 return
@@ -333,16 +365,37 @@ class _Visit:
         (after logging in again) when the shop answered with its login form."""
         async with self.page.expect_navigation() as navigation:
             await button.click()
-        self._check(await navigation.value, urlsplit(self.page.url).path)
+        await self.arrived(await navigation.value, urlsplit(self.page.url).path)
         if await self._needs_login():
             await self._log_in()
             raise _SessionLost()
 
-    def _check(self, response: Response | None, path: str) -> None:
-        if response is not None and response.status >= 500:
+    async def arrived(self, response: Response | None, path: str) -> None:
+        """Checks the page a navigation landed on: a server error is worth a retry; a page
+        that is not the shop's means the address is not the shop's (a plain web server
+        answering 404 everywhere): failing at once beats waiting for elements that never
+        come, and no retry would help."""
+        if response is None:
+            return  # no new document (a same-page navigation)
+        status = response.status
+        if status >= 500:
             raise TransientError(
-                f"{self.shop} answered HTTP {response.status} on {path}", code=ErrorCode.HTTP_5XX
+                f"{self.shop} answered HTTP {status} on {path}", code=ErrorCode.HTTP_5XX
             )
+        if status in _BUSY_STATUSES:
+            raise TransientError(
+                f"{self.shop} answered HTTP {status} on {path}", code=ErrorCode.ERROR
+            )
+        if await self.page.get_by_test_id(_SHOP_MARK).count():
+            return
+        answer = (
+            f"HTTP {status} for {path}" if status >= 400 else f"{path} with a page of another site"
+        )
+        raise BusinessError(
+            f"{self.base_url} answered {answer}: this is not the {self.shop} marketplace; "
+            "check the marketplace's address",
+            code=ErrorCode.WRONG_SITE,
+        )
 
     async def _needs_login(self) -> bool:
         """True on the login form; raises account_blocked on the shop's blocked page."""
@@ -366,7 +419,7 @@ class _Visit:
             raise PlaywrightError(scrubbed) from None
         async with page.expect_navigation() as navigation:
             await page.get_by_test_id("login-submit").click()
-        self._check(await navigation.value, "/login")
+        await self.arrived(await navigation.value, "/login")
         if await page.get_by_test_id("login-error").count():
             await self.sessions.save(self.account.id, None)
             raise BusinessError(
@@ -376,6 +429,27 @@ class _Visit:
             )
         if not await self._needs_login():
             await self.sessions.save(self.account.id, await page.context.storage_state())
+
+
+def prune_screenshots(folder: Path, keep_days: float, *, now: float | None = None) -> int:
+    """Removes the driver's screenshots in `folder` older than `keep_days`; returns how many.
+    Other files there are left alone."""
+    limit = (time.time() if now is None else now) - keep_days * 86400
+    removed = 0
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0  # no screenshots yet
+    for path in entries:
+        if not _SCREENSHOT_NAME.fullmatch(path.name):
+            continue
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove
+    return removed
 
 
 def _check_cap(request: PurchaseRequest, price_minor: int, where: str, shop: str) -> None:

@@ -74,8 +74,15 @@ def _begin(conn: Connection) -> None:
 def make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        if u.database and u.database != ":memory:" and not u.query.get("uri"):
+            # The file holds logins and phone numbers: only its user may read it. SQLite
+            # gives the -wal and -shm files the database file's mode.
+            path = Path(u.database)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except OSError:
+                pass  # it exists (and keeps its mode), or SQLite will say why it cannot
         # Our own threads share connections only through the pool, one at a time.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)

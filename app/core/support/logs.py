@@ -3,9 +3,12 @@ operator can send along with a problem report."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,6 +32,24 @@ def log_file() -> Path:
     return log_dir() / "console.log"
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log that only its user may read (it names accounts and their phones):
+    the file is made with mode 0600 whenever it is opened anew, rotation included, and
+    files made by older versions are narrowed to that."""
+
+    def __init__(self, path: Path) -> None:
+        if os.name == "posix":
+            for n in range(BACKUPS + 1):
+                with suppress(OSError):  # no such file, or not ours to change
+                    path.with_name(f"{path.name}.{n}" if n else path.name).chmod(0o600)
+        super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+
+    def _open(self) -> io.TextIOWrapper:
+        # Made here with the mode, as open() would make it with the umask's (often 0644).
+        os.close(os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        return super()._open()
+
+
 def setup_logging(verbose: bool = False) -> Path | None:
     """Logs warnings (INFO with `verbose`) to stderr, and INFO and above to the rotating
     file; returns the file, or None when its folder cannot be written (the console
@@ -44,12 +65,8 @@ def setup_logging(verbose: bool = False) -> Path | None:
     root.addHandler(console)
     path = log_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = _ours(
-            logging.handlers.RotatingFileHandler(
-                path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-            )
-        )
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = _ours(_PrivateRotatingFileHandler(path))
     except OSError as exc:
         logging.getLogger(__name__).warning("no log file at %s: %s", path, exc.strerror)
         return None

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import pytest
+import pytest_asyncio
+from aiohttp import web
 
 from app.core.domain.codes import DeliveryStatus
 from app.core.drivers.base import AccountRef, BusinessError, PurchaseRequest, TransientError
-from app.core.drivers.browser import BrowserNotFound, find_browser
+from app.core.drivers.browser import (
+    ARTIFACTS_PREFIX,
+    PROFILE_PREFIX,
+    BrowserNotFound,
+    find_browser,
+    remove_stale_browser_folders,
+)
 from app.core.drivers.sandbox import SandboxDriver
 from app.sandbox.seed import ARTICLES, MARKETPLACE_NAME
 from app.sandbox.server import SandboxServer
@@ -104,6 +117,76 @@ async def test_out_of_stock_fails_with_a_screenshot_and_no_order(
     screenshot = Path(failure.value.screenshot)
     assert screenshot.name.startswith(f"task-{account.id}-")
     assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+@browser_test
+async def test_unknown_article_is_a_business_error(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    # The shop answers 404 for it, with its own page: the shop, not another site.
+    with pytest.raises(BusinessError) as failure:
+        await driver.purchase(request_for(account, "999999"), SubmitProbe(shop, account.login))
+
+    assert failure.value.code == "unknown_article"
+    assert failure.value.reason == "Article 999999 does not exist at Sandbox Market"
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def other_site() -> AsyncIterator[Callable[[int, str], Awaitable[str]]]:
+    """other_site(status, text) -> the URL of a plain web server answering every request
+    with `status` and `text`: what an operator may type instead of the shop's address."""
+    runners: list[web.AppRunner] = []
+
+    async def start(status: int, text: str) -> str:
+        async def answer(request: web.Request) -> web.Response:
+            return web.Response(status=status, text=text, content_type="text/html")
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", answer)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@browser_test
+@pytest.mark.parametrize(
+    ("status", "text", "answer"),
+    [
+        (404, "<h1>404 Not Found</h1>", "HTTP 404 for /cart"),
+        (200, "<h1>It works!</h1>", "/cart with a page of another site"),
+    ],
+)
+async def test_another_site_at_the_shops_address_fails_at_once(
+    other_site, sessions, account: AccountRef, status: int, text: str, answer: str
+) -> None:
+    async def never_submit() -> None:
+        raise AssertionError("reached the place-order step")
+
+    url = await other_site(status, text)
+    wrong = SandboxDriver(url, sessions, shop=MARKETPLACE_NAME, timeout_ms=10000)
+    await wrong.start()
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        with pytest.raises(BusinessError) as failure:
+            await wrong.purchase(request_for(account), never_submit)
+        took = loop.time() - started
+    finally:
+        await wrong.close()
+
+    assert failure.value.code == "wrong_site"
+    assert failure.value.reason == (
+        f"{url} answered {answer}: this is not the Sandbox Market marketplace; "
+        "check the marketplace's address"
+    )
+    assert failure.value.__cause__ is None  # not a timeout waiting for the shop's elements
+    assert took < 5, f"took {took:.1f} s"
 
 
 @browser_test
@@ -269,6 +352,62 @@ async def test_expired_sessions_are_transient_and_place_no_order(
 
     assert failure.value.code == "session_expired"
     assert knobs.ledger.orders(account.login) == []
+
+
+PREFIXES = (PROFILE_PREFIX, ARTIFACTS_PREFIX)
+
+
+def aged(path: Path, days: float) -> Path:
+    then = time.time() - days * 86400
+    os.utime(path, (then, then))
+    return path
+
+
+@browser_test
+async def test_start_removes_what_killed_runs_left_and_old_screenshots(
+    shop: SandboxServer,
+    sessions,
+    account: AccountRef,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    # A temp folder of the test's own, with a short path: Chromium's socket path in it
+    # must stay under the 108 bytes a Unix socket name may have.
+    temp = Path(tempfile.mkdtemp(prefix="bb-"))
+    request.addfinalizer(lambda: shutil.rmtree(temp, ignore_errors=True))
+    monkeypatch.setenv("TMPDIR", str(temp))  # where Playwright makes its folders
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    # What a SIGKILLed run leaves: the browser's profile and Playwright's artifacts folder.
+    profile = temp / "playwright_chromiumdev_profile-Ab12Cd"
+    (profile / "Default").mkdir(parents=True)
+    artifacts = temp / "playwright-artifacts-Ef34Gh"
+    artifacts.mkdir()
+    left = [aged(profile, 1 / 24), aged(artifacts, 2)]
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    old_shot = shots / "task-7-20250101T101010123456Z.png"
+    recent_shot = shots / "account-3-check-20250301T101010123456Z.png"
+    notes = shots / "notes.txt"  # not the driver's: left alone
+    for f, days in ((old_shot, 15), (recent_shot, 13), (notes, 30)):
+        f.write_bytes(b"\x89PNG")
+        aged(f, days)
+
+    fresh = SandboxDriver(shop.url, sessions, shop=MARKETPLACE_NAME, screenshot_dir=shots)
+    await fresh.start()
+    try:
+        assert [p.exists() for p in left] == [False, False]
+        assert sorted(f.name for f in shots.iterdir()) == sorted([recent_shot.name, notes.name])
+        # The running browser's own folders are made under the names looked for, and
+        # left alone while it runs, however old they look.
+        running = [p for p in temp.iterdir() if p.name.startswith(PREFIXES)]
+        assert sorted(p.name.startswith(PROFILE_PREFIX) for p in running) == [False, True]
+        remove_stale_browser_folders(temp, now=time.time() + 3600)
+        assert all(p.exists() for p in running)
+        receipt = await fresh.purchase(request_for(account), SubmitProbe(shop, account.login))
+    finally:
+        await fresh.close()
+    assert shop.ledger.order(receipt.order_number) is not None
 
 
 def _is_browser_main(p: psutil.Process) -> bool:
