@@ -7,11 +7,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from app.core.accounts import pool as accounts
 from app.core.domain.clock import utcnow
 from app.core.domain.codes import NOTHING_PLACED, ErrorCode, account_status_after
+from app.core.domain.models import Task
 from app.core.domain.states import TaskStatus
 from app.core.drivers.base import (
     AccountRef,
@@ -29,6 +30,11 @@ from app.core.storage.journal import transition
 log = logging.getLogger(__name__)
 T = TaskStatus
 
+# A retried transient failure says how many there were (Task.temporary_failures, which the
+# retry policy bounds); `attempts` also counts re-runs that are no such failure: another
+# account after an account error, a restart after a crash, "not bought: queue again".
+_TEMPORARY = "temporary error {n} of {limit}: "
+
 
 @dataclass
 class Unit:
@@ -38,7 +44,7 @@ class Unit:
     order_id: int
     job_id: int
     marketplace_id: int
-    attempts: int  # attempts made before this one
+    attempts: int  # attempts made before this one, whatever ended them
     account: AccountRef
     article: str
     pickup_point: str
@@ -75,6 +81,7 @@ class TaskRunner:
 
     @property
     def attempt(self) -> int:
+        """This attempt's number among all of the Task's (Task.attempts)."""
         return self.unit.attempts + 1
 
     async def run(self) -> Outcome:
@@ -133,20 +140,38 @@ class TaskRunner:
         return await self._retry_or_fail(exc)
 
     async def _retry_or_fail(self, exc: TransientError) -> Outcome:
+        """The retry policy bounds the Task's transient failures, not all its attempts."""
         policy = self.ctx.settings.retry
-        if policy.gives_up(self.attempt):
-            reason = f"gave up after {self.attempt} attempts: {exc.reason}"
+        task_id = self.unit.task_id
+        failures = 1 + await self.ctx.db.read(
+            lambda s: s.scalar(select(Task.temporary_failures).where(Task.id == task_id)) or 0
+        )
+        if policy.gives_up(failures):
+            if failures == self.attempt:
+                reason = f"gave up after {failures} attempts: {exc.reason}"
+            else:
+                reason = (
+                    f"gave up after {failures} attempts with temporary errors ({self.attempt} "
+                    f"attempts in all, counting re-runs after an account change or a restart): "
+                    f"{exc.reason}"
+                )
             return await self._finish(
-                T.FAILED, reason, code=exc.code, shot=exc.screenshot, account_failed=True
+                T.FAILED,
+                reason,
+                code=exc.code,
+                shot=exc.screenshot,
+                account_failed=True,
+                temporary_failures=failures,
             )
-        due = utcnow() + timedelta(seconds=policy.delay(self.attempt, self.ctx.rng))
+        due = utcnow() + timedelta(seconds=policy.delay(failures, self.ctx.rng))
         return await self._finish(
             T.RETRY_WAIT,
-            exc.reason,
+            _TEMPORARY.format(n=failures, limit=policy.max_attempts) + exc.reason,
             code=exc.code,
             shot=exc.screenshot,
             due=due,
             account_failed=True,
+            temporary_failures=failures,
         )
 
     async def _reconcile(self, exc: DriverError) -> Outcome:
@@ -202,14 +227,22 @@ class TaskRunner:
         shot: str | None = None,
         due: datetime | None = None,
         account_failed: bool = False,
+        temporary_failures: int | None = None,
     ) -> Outcome:
         """Records the attempt's end. `account_failed`: the failure may be the account's
-        or the marketplace's for this account (not the item's), so the account rests."""
+        or the marketplace's for this account (not the item's), so the account rests.
+        `temporary_failures`: the Task's count of transient failures, this one included."""
         u = self.unit
         frm = self._current
-        values = {"last_error": reason, "error_code": code, "next_attempt_at": due}
+        values: dict[str, object] = {
+            "last_error": reason,
+            "error_code": code,
+            "next_attempt_at": due,
+        }
         if shot:
             values["screenshot"] = shot
+        if temporary_failures is not None:
+            values["temporary_failures"] = temporary_failures
         now = utcnow()
 
         def op(conn: Connection) -> None:

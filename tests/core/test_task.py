@@ -10,7 +10,7 @@ import pytest
 from helpers import history, make_supervisor, tasks
 from sqlalchemy import select
 
-from app.core.domain.models import BuyBack, MarketPlaceAccount
+from app.core.domain.models import BuyBack, MarketPlaceAccount, TaskEvent
 from app.core.drivers.base import BusinessError, PurchaseRequest, TransientError
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.settings import RetryPolicy
@@ -59,6 +59,58 @@ async def test_transient_error_gives_up_after_the_bounded_attempts(db, market) -
     assert row.status == "failed" and row.attempts == 3
     assert row.last_error == "gave up after 3 attempts: HTTP 503 from the marketplace"
     assert driver.ledger == []
+
+
+async def test_attempts_moved_to_another_account_do_not_use_up_the_retries(db, market) -> None:
+    # Two accounts turn out blocked (the unit moves on to another account each time), then
+    # the shop keeps answering 503: the unit still gets its three tries at the 503s.
+    runs: Counter[int] = Counter()
+
+    def blocked_twice_then_down(request: PurchaseRequest, at: str) -> None:
+        if at != "before":
+            return
+        runs[request.task_id] += 1
+        if runs[request.task_id] <= 2:
+            raise BusinessError(
+                f"Account {request.account.login} is blocked", code="account_blocked"
+            )
+        raise TransientError("HTTP 503 from the marketplace", code="http_5xx")
+
+    sup = make_supervisor(db, MemoryDriver(faults=blocked_twice_then_down))
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+
+    (row,) = tasks(db, order_id)
+    assert runs[row.id] == 5 and row.attempts == 5
+    assert row.status == "failed"
+    assert row.last_error == (
+        "gave up after 3 attempts with temporary errors (5 attempts in all, counting re-runs "
+        "after an account change or a restart): HTTP 503 from the marketplace"
+    )
+    with db.session() as s:
+        retried = s.scalars(
+            select(TaskEvent.detail)
+            .where(TaskEvent.task_id == row.id, TaskEvent.to_status == "retry_wait")
+            .order_by(TaskEvent.id)
+        ).all()
+    assert retried == [
+        "temporary error 1 of 3: HTTP 503 from the marketplace",
+        "temporary error 2 of 3: HTTP 503 from the marketplace",
+    ]
+
+
+async def test_retry_failed_gives_the_unit_its_retries_again(db, market) -> None:
+    driver = MemoryDriver(faults=flaky(99))
+    sup = make_supervisor(db, driver)
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    assert await sup.retry_failed(order_id) == 1
+    await sup.run(until_idle=True)
+
+    (row,) = tasks(db, order_id)
+    assert row.status == "failed" and row.attempts == 3
+    assert row.last_error == "gave up after 3 attempts: HTTP 503 from the marketplace"
+    assert history(db, row.id).count("retry_wait") == 4  # two per round
 
 
 async def test_lost_answer_after_the_order_was_placed_is_recorded_not_repeated(db, market) -> None:

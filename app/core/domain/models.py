@@ -212,7 +212,10 @@ class Task(Base):
     status: Mapped[TaskStatus] = mapped_column(String(20), default=TaskStatus.PENDING)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("marketplace_account.id"))
     worker: Mapped[str | None] = mapped_column(String(200))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs, whatever ended them
+    # Transient failures (timeouts, 5xx, browser crashes) since the operator last queued the
+    # unit again: what the retry policy bounds.
+    temporary_failures: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -70,6 +70,7 @@ def retry_failed(conn: Connection, order_id: int) -> int:
         T.PENDING,
         "retry requested by the operator",
         attempts=0,
+        temporary_failures=0,
         **_CLEARED,
     )
 
