@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
 from app.core.support.paths import data_dir
 
@@ -153,9 +154,11 @@ class Database:
                 upgrade(self.engine)
         except DBAPIError as exc:
             self.engine.dispose()
+            fault = classify(exc)
+            reason = fault.reason if fault is not None else str(exc.orig)
             raise KnownError(
-                f"Cannot open the database {self.url}: {exc.orig}. If the file is damaged, "
-                "restore it from a backup, or open another database with --db."
+                f"Cannot open the database {self.url}: {reason}. Or open another database "
+                "with --db."
             ) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(

@@ -32,6 +32,18 @@ def log_file() -> Path:
     return log_dir() / "console.log"
 
 
+class _NoTraceback(logging.Formatter):
+    """The terminal's lines: a traceback goes to the log file only (the operator reads one
+    line; whoever fixes the defect reads the file)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not (record.exc_info or record.exc_text or record.stack_info):
+            return super().format(record)
+        plain = logging.makeLogRecord(record.__dict__)
+        plain.exc_info = plain.exc_text = plain.stack_info = None
+        return f"{super().format(plain)} (details in the log file)"
+
+
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log that only its user may read (it names accounts and their phones):
     the file is made with mode 0600 whenever it is opened anew, rotation included, and
@@ -61,7 +73,7 @@ def setup_logging(verbose: bool = False) -> Path | None:
         old.close()
     console = _ours(logging.StreamHandler(sys.stderr))
     console.setLevel(logging.INFO if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter(FORMAT))
+    console.setFormatter(_NoTraceback(FORMAT))
     root.addHandler(console)
     path = log_file()
     try:
