@@ -174,6 +174,7 @@ class NewOrderDialog(QDialog):
         self._max_units = max_units_per_line
         self._valid = False
         self._saving = False
+        self._focused_row = -1  # the row whose cell had the focus last (for Remove line)
         # Problems are listed only after the first edit: a fresh form is not a mistake.
         self._touched = False
         self.setWindowTitle(self.tr("New order"))
@@ -359,7 +360,11 @@ class NewOrderDialog(QDialog):
         self._lines_changed()
 
     def remove_selected_lines(self) -> None:
+        """Removes the selected rows, else the row whose cell had the focus last."""
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        if not rows and 0 <= self._focused_row < self.table.rowCount():
+            rows = [self._focused_row]
+        self._focused_row = -1
         for row in reversed(rows):
             self.table.removeRow(row)
         if not self.table.rowCount():
@@ -431,12 +436,14 @@ class NewOrderDialog(QDialog):
         return -1
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Cell editors: focusing one selects its row (for Remove line), and Ctrl+V of
-        spreadsheet rows into one appends lines instead of gluing them into one cell."""
+        """Cell editors: focusing one makes its row the one Remove line removes, and Ctrl+V
+        of spreadsheet rows into one appends lines instead of gluing them into one cell.
+        The focus event changes no selection: a selection change from inside a cell's focus
+        event re-enters the table's own focus handling and crashed the whole console."""
         if event.type() == QEvent.Type.FocusIn:
             row = self._row_of(watched)
             if row >= 0:
-                self.table.selectRow(row)
+                self._focused_row = row
         elif (
             event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)

@@ -192,7 +192,7 @@ def test_removing_a_line_renumbers_the_problems(qtbot, dialog) -> None:
     type_line(qtbot, dialog, 2, "100002", "x", "PVZ-002")
     assert [m.split(":")[0] for m in messages(dialog)] == ["Line 2, quantity", "Line 3, quantity"]
 
-    dialog.cell(1, ARTICLE).setFocus()  # selects its row
+    dialog.cell(1, ARTICLE).setFocus()  # its row is the one Remove line removes
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
     assert dialog.table.rowCount() == 2
     assert [m.split(":")[0] for m in messages(dialog)] == ["Line 2, quantity"]
