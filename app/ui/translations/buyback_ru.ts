@@ -719,8 +719,8 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location filename="../window/main_window.py" line="+127"/>
-        <source>Running %1 · Queued %2 · Purchased %3 · Failed %4</source>
-        <translation>Выполняется: %1 · В очереди: %2 · Выкуплено: %3 · Ошибки: %4</translation>
+        <source>All orders: running %1 · queued %2 · purchased %3 · failed %4</source>
+        <translation>Все заказы: выполняется %1 · в очереди %2 · выкуплено %3 · ошибок %4</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -779,7 +779,7 @@ Database: %1</source>
 <context>
     <name>NewOrderDialog</name>
     <message>
-        <location filename="../dialogs/new_order.py" line="+179"/>
+        <location filename="../dialogs/new_order.py" line="+180"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
@@ -924,12 +924,12 @@ Database: %1</source>
         <translation>Сохранить заказ (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+84"/>
         <source>optional, e.g. 1299.90</source>
         <translation>необязательно, напр. 1299,90</translation>
     </message>
     <message>
-        <location line="+136"/>
+        <location line="+138"/>
         <source>Lines: %1  ·  units: %2</source>
         <translation>Строк: %1  ·  единиц: %2</translation>
     </message>

@@ -101,7 +101,9 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = done
         bar.text = f"{number(done)} / {number(total)}"
         bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled
+        # Qt 6 draws a bar vertically unless told otherwise: a part-filled vertical bar
+        # behind the text read as struck through.
+        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 

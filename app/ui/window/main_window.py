@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         waiting = sum(counts.get(s, 0) for s in QUEUED)
         self.counts_label.setText(
             fill(
-                self.tr("Running %1 · Queued %2 · Purchased %3 · Failed %4"),
+                self.tr("All orders: running %1 · queued %2 · purchased %3 · failed %4"),
                 number(running),
                 number(waiting),
                 number(sum(counts.get(s, 0) for s in BOUGHT)),
