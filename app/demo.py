@@ -3,6 +3,7 @@ seeding the shop, and the sample Order (the demo, the selftest, the screenshots)
 
 from __future__ import annotations
 
+import os
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,14 +13,43 @@ from app.core.domain.states import UnitRule
 from app.core.orders.catalog import upsert_marketplace
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
+from app.core.support.errors import KnownError
 from app.core.support.paths import data_dir
 from app.sandbox import seed
 from app.sandbox.server import SandboxOptions, SandboxServer
+
+# The sample Order spreads its units over this many Articles.
+DEMO_LINES = 3
+# The bundled shop stocks each Article DEFAULT_STOCK times, so it sells at most this many
+# units of the sample Order: more demo accounts than that would never buy anything.
+MAX_DEMO_ACCOUNTS = DEMO_LINES * seed.DEFAULT_STOCK
 
 
 def demo_db_path() -> Path:
     """The demo's own database, apart from the operator's."""
     return data_dir() / "demo.sqlite3"
+
+
+def fresh_demo_db() -> str:
+    """The demo's own database, emptied: each demo shows its one sample Order, not those
+    of earlier runs (nor Orders an earlier crash left queued, which would run first)."""
+    path = demo_db_path()
+    # A stale -wal or -journal beside a new file would be replayed into it.
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as exc:
+            raise KnownError(
+                f"cannot remove the previous demo database {file}: "
+                f"{exc.strerror or exc}; close the console showing the demo, or delete the file"
+            ) from exc
+    return os.fspath(path)
+
+
+def demo_accounts_for(units: int, accounts: int | None) -> int:
+    """The demo accounts to seed: as many as the operator gave, else one per unit (the
+    sample Order buys one unit per account), at most MAX_DEMO_ACCOUNTS."""
+    return accounts if accounts is not None else min(units, MAX_DEMO_ACCOUNTS)
 
 
 def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.0) -> str:
@@ -57,7 +87,7 @@ def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:
 def demo_order(units: int) -> OrderSpec:
     """The sample Order: the units spread over up to three lines (Articles and pickup
     points), each with a price cap a little above the shop's price."""
-    n_lines = min(3, units)
+    n_lines = min(DEMO_LINES, units)
     lines = []
     for i in range(n_lines):
         qty = units // n_lines + (1 if i < units % n_lines else 0)

@@ -31,7 +31,14 @@ from app.core.engine.settings import (
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.core.support.text import LANGUAGES
-from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
+from app.demo import (
+    MAX_DEMO_ACCOUNTS,
+    demo_accounts_for,
+    demo_order,
+    fresh_demo_db,
+    seed_sandbox,
+    start_sandbox,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +93,9 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
         "--units", type=at_least_one, default=12, help="units in the demo Order (default 12)"
     )
     p.add_argument(
-        "--accounts", type=at_least_one, default=50, help="demo accounts to use (default 50)"
+        "--accounts",
+        type=at_least_one,
+        help=f"demo accounts to use (default: one per unit, at most {MAX_DEMO_ACCOUNTS})",
     )
     p.add_argument(
         "--marketplace-url", help="use a sandbox already running there instead of starting one"
@@ -168,14 +177,30 @@ def stop_gently_on_signals(sup: Supervisor) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    accounts = demo_accounts_for(args.units, args.accounts)
+    short = accounts_short(args.units, accounts, given=args.accounts is not None)
+    if short:
+        print(
+            f"{args.units - accounts:,} of {args.units:,} units will wait: {short}.",
+            file=sys.stderr,
+        )
     with ExitStack() as stack:
-        url = args.marketplace_url or start_sandbox(stack, args.accounts)
-        db = open_database(args.db or str(demo_db_path()))
+        url = args.marketplace_url or start_sandbox(stack, accounts)
+        db = open_database(args.db or fresh_demo_db())
         stack.callback(db.close)
-        seed_sandbox(db, url.rstrip("/"), args.accounts)
+        seed_sandbox(db, url.rstrip("/"), accounts)
         result = asyncio.run(_demo(db, args))
-    print_summary(result, url, db.url, as_json=args.json)
+    print_summary(result, url, db.url, as_json=args.json, waiting_why=short)
     return 0 if result.purchased == result.units else 1
+
+
+def accounts_short(units: int, accounts: int, *, given: bool) -> str:
+    """Why some units of the sample Order cannot be bought, or "" when all can: it buys
+    one unit per account, so units beyond the accounts wait for one that never frees."""
+    if accounts >= units:
+        return ""
+    why = "--accounts" if given else f"the demo seeds at most {MAX_DEMO_ACCOUNTS:,}"
+    return f"only {accounts:,} demo accounts ({why}), one unit each"
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
@@ -229,7 +254,10 @@ async def order_result(db: Database, order_id: int, seconds: float) -> RunResult
     )
 
 
-def print_summary(r: RunResult, url: str, db_url: str, *, as_json: bool) -> None:
+def print_summary(
+    r: RunResult, url: str, db_url: str, *, as_json: bool, waiting_why: str = ""
+) -> None:
+    """What the demo did; `waiting_why` says why units still queued could not be bought."""
     rate = r.purchased / r.seconds if r.seconds else 0.0
     print(f"Marketplace: {url}")
     print(f"Database:    {db_url}")
@@ -237,6 +265,9 @@ def print_summary(r: RunResult, url: str, db_url: str, *, as_json: bool) -> None
         f"Purchased {r.purchased} of {r.units} units in {r.seconds:.1f} s ({rate:.2f}/s); "
         f"failed {r.failed}" + "".join(f"; {k} {v}" for k, v in r.other.items())
     )
+    waiting = sum(n for status, n in r.other.items() if status in QUEUED)
+    if waiting and waiting_why:
+        print(f"{waiting:,} units left waiting: {waiting_why}.")
     if r.order_numbers:
         print("Marketplace order numbers: " + ", ".join(r.order_numbers))
     if as_json:

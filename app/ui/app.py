@@ -22,7 +22,7 @@ from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
-from app.demo import demo_db_path, demo_order, seed_sandbox, start_sandbox
+from app.demo import demo_accounts_for, demo_order, fresh_demo_db, seed_sandbox, start_sandbox
 from app.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,13 @@ def open_console(
 ) -> tuple[MainWindow, EngineService]:
     """Opens the database, starts the engine (and for the demo the sandbox with a sample
     Order) and shows the main window; everything is undone by `stack`."""
-    db_arg = args.db or (str(demo_db_path()) if demo else None)
+    db_arg = args.db or (fresh_demo_db() if demo else None)
     db = open_database(db_arg)
     stack.callback(db.close)
     if demo:
-        url = args.marketplace_url or start_sandbox(stack, args.accounts)
-        seed_sandbox(db, url.rstrip("/"), args.accounts)
+        accounts = demo_accounts_for(args.units, args.accounts)
+        url = args.marketplace_url or start_sandbox(stack, accounts)
+        seed_sandbox(db, url.rstrip("/"), accounts)
     options = DriverOptions(args.browser, headless=not args.show_browsers)
     service = EngineService(
         db, driver_factory(db, options), EngineSettings(concurrency=args.concurrency)

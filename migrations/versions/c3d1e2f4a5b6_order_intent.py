@@ -47,9 +47,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     open_ = order.c.status.in_(("queued", "running"))
-    op.execute(
-        order.update().where(order.c.intent == "paused", open_).values(status="paused")
-    )
+    op.execute(order.update().where(order.c.intent == "paused", open_).values(status="paused"))
     op.execute(order.update().where(order.c.intent == "cancelled").values(status="cancelled"))
     with op.batch_alter_table("order", schema=None) as batch_op:
         batch_op.drop_column("intent")
