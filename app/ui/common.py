@@ -1,5 +1,5 @@
 """Shared pieces of the console: running work off the GUI thread, engine futures, status
-colours and names, and display formats (from app.ui.i18n)."""
+colours and names, display formats (from app.ui.i18n), and copying a table's rows."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import QTableView
 
 from app.core.orders.spec import FieldError
 from app.core.support.text import CONTEXT, QT_TRANSLATE_NOOP, Message
@@ -264,3 +265,37 @@ class RowsModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
+
+
+# Inside a copied cell, what would end it or its row when a spreadsheet pastes the text.
+_CELL_BREAKS = re.compile(r"\r\n|[\t\n\r\v\f\u2028\u2029]")
+
+
+def copy_rows(view: QTableView) -> None:
+    """Puts the selected rows on the clipboard as a spreadsheet pastes them: one line a row
+    in the table's order, the shown text of every visible column in the columns' order,
+    separated by tabs, no header. Tabs and line breaks in a cell become spaces."""
+    selection = view.selectionModel()
+    model = view.model()
+    if selection is None or model is None:
+        return
+    rows = sorted(
+        {i.row() for i in selection.selectedIndexes() if not view.isRowHidden(i.row())},
+        key=view.verticalHeader().visualIndex,
+    )
+    if not rows:
+        return
+    header = view.horizontalHeader()
+    columns = [
+        c
+        for c in (header.logicalIndex(v) for v in range(header.count()))
+        if not view.isColumnHidden(c)
+    ]
+
+    def cell(row: int, column: int) -> str:
+        text = model.data(model.index(row, column), Qt.ItemDataRole.DisplayRole)
+        return "" if text is None else _CELL_BREAKS.sub(" ", str(text))
+
+    QGuiApplication.clipboard().setText(
+        "\n".join("\t".join(cell(r, c) for c in columns) for r in rows)
+    )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -30,6 +30,7 @@ from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
     RowsModel,
+    copy_rows,
     fill,
     in_background,
     local_time,
@@ -132,6 +133,8 @@ class AccountsView(QWidget):
             when there is no keyring).
     Signals:
         changed(): accounts were imported, enabled, disabled or checked.
+
+    Ctrl+C (the platform's Copy key) in the table copies the selected rows for a spreadsheet.
     """
 
     changed = Signal()
@@ -150,6 +153,10 @@ class AccountsView(QWidget):
         header.setStretchLastSection(True)
         for col, width in enumerate((140, 110, 90, 120, 80, 105, 135, 105, 135, 55, 150)):
             header.resizeSection(col, width)
+        copy = QShortcut(self.table)
+        copy.setKeys(QKeySequence.StandardKey.Copy)
+        copy.setContext(Qt.ShortcutContext.WidgetShortcut)  # only while the table has focus
+        copy.activated.connect(self._copy_rows)
 
         bar = QToolBar()
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -185,6 +192,9 @@ class AccountsView(QWidget):
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.accounts.rows[n].id for n in rows]
+
+    def _copy_rows(self) -> None:
+        copy_rows(self.table)
 
     def _update_actions(self) -> None:
         selected = bool(self.table.selectionModel().hasSelection())

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +32,7 @@ from app.core.domain.states import ACTIVE, PROBLEMS, WAITING, TaskStatus
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
 from app.ui.common import (
+    copy_rows,
     fill,
     in_background,
     local_time,
@@ -51,7 +52,9 @@ class TasksView(QWidget):
         table: the QTableView.
         order_box, status_box, search: the filter widgets.
     Signals:
-        detail_requested(int): a Task was double-clicked.
+        detail_requested(int): a Task was double-clicked, or Enter pressed on it.
+
+    Ctrl+C (the platform's Copy key) in the table copies the selected rows for a spreadsheet.
     """
 
     detail_requested = Signal(int)
@@ -101,6 +104,16 @@ class TasksView(QWidget):
         for col, width in enumerate((70, 60, 70, 80, 110, 90, 120, 70, 80, 170, 200)):
             header.resizeSection(col, width)
         self.table.doubleClicked.connect(self._open_detail)
+        for keys, slot in (
+            # Key_Enter is the keypad's Enter.
+            ([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)], self._open_current),
+            (QKeySequence.keyBindings(QKeySequence.StandardKey.Copy), self._copy_rows),
+        ):
+            shortcut = QShortcut(self.table)
+            shortcut.setKeys(keys)
+            # Only while the table has focus (Enter in the search box is the box's own).
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -145,7 +158,15 @@ class TasksView(QWidget):
     def _update_count(self) -> None:
         self.count_label.setText(self.tr("%n task(s)", "", len(self.model.ids)))
 
+    def _copy_rows(self) -> None:
+        copy_rows(self.table)
+
+    def _open_current(self) -> None:
+        self._open_detail(self.table.currentIndex())
+
     def _open_detail(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
         task_id = self.model.task_id(index.row())
         if task_id is not None:
             self.detail_requested.emit(task_id)
