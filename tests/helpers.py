@@ -4,6 +4,9 @@ what the database holds."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,3 +151,19 @@ async def wait_for(condition, timeout: float = 10.0, interval: float = 0.01, *, 
                 f"not reached within {timeout:g} s: {what} (last returned {value!r})"
             )
         await asyncio.sleep(interval)
+
+
+def run_main(
+    tmp_path: Path, *args: str, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`main.py ARGS` as an operator runs it, with the user's data and log folders inside
+    `tmp_path` (the key file comes from conftest) and `env` added to the environment."""
+    folders = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **folders, **env},
+    )

@@ -4,25 +4,16 @@ instead of a run that hangs or swamps the machine."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import run_main
 
 
 def main_py(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
-    return subprocess.run(
-        [sys.executable, "main.py", *args, "--db", str(tmp_path / "console.sqlite3")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,  # today `run --concurrency 0` never ends
-        env=env,
-    )
+    # A short timeout: today `run --concurrency 0` never ends.
+    return run_main(tmp_path, *args, "--db", str(tmp_path / "console.sqlite3"), timeout=60)
 
 
 @pytest.mark.parametrize(

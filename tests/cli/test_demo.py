@@ -5,13 +5,11 @@ said at the start and in the summary, and a fresh demo database for each run."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import run_main
 from sqlalchemy import func, select
 
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Order
@@ -21,20 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The demo with the user's folders in `tmp_path` (the key file comes from conftest)."""
-    env = {
-        **os.environ,
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    return subprocess.run(
-        [sys.executable, "main.py", "demo", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_main(tmp_path, "demo", *args)
 
 
 def demo_db(tmp_path: Path) -> Path:

@@ -3,12 +3,11 @@ to do, a non-zero exit, and no traceback on the screen (it goes to the log file)
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from helpers import ROOT, seed_market
+from helpers import run_main, seed_market
 
 from app.core.storage.db import Database
 
@@ -16,15 +15,7 @@ PAGE = 4096
 
 
 def accounts_list(tmp_path: Path, db_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
-    return subprocess.run(
-        [sys.executable, "main.py", "accounts", "list", "--db", str(db_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_main(tmp_path, "accounts", "list", "--db", str(db_path))
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:

@@ -3,30 +3,17 @@ a non-zero exit, no traceback, and a new key is never used over existing secrets
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from helpers import ROOT, row_counts, seed_market
+from helpers import row_counts, run_main, seed_market
 
 from app.core.storage.db import Database
 
 
 def main_py(tmp_path: Path, key: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "BUYBACK_KEY_FILE": str(key),
-    }
-    return subprocess.run(
-        [sys.executable, "main.py", *args, "--db", str(tmp_path / "console.sqlite3")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    db = str(tmp_path / "console.sqlite3")
+    return run_main(tmp_path, *args, "--db", db, BUYBACK_KEY_FILE=str(key))
 
 
 def test_a_lost_key_stops_the_engine_before_it_starts(tmp_path, key_file) -> None:
