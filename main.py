@@ -7,8 +7,6 @@ import argparse
 import logging
 import sys
 
-from app.core.support.errors import KnownError
-
 
 def build_parser() -> argparse.ArgumentParser:
     from app import __version__
@@ -114,14 +112,14 @@ def _refuse(exc: Exception) -> int:
     """One line on the screen for whatever stopped a command, the traceback in the log:
     the environment's fault or bad input (exit 2, with what to do), or our defect (exit 1,
     with where the log is)."""
-    from app.core.storage.errors import classify
+    from app.core.storage.errors import known
     from app.core.support.errors import internal_error
 
     log = logging.getLogger(__name__)
-    known = classify(exc) or (exc if isinstance(exc, KnownError) else None)
-    if known is not None:
-        log.info("refused: %s", known, exc_info=exc)
-        print(f"error: {known}", file=sys.stderr)
+    refusal = known(exc)
+    if refusal is not None:
+        log.info("refused: %s", refusal, exc_info=exc)
+        print(f"error: {refusal}", file=sys.stderr)
         return 2
     log.error("stopped by a defect", exc_info=exc)
     print(f"error: {internal_error(exc)}", file=sys.stderr)

@@ -20,7 +20,6 @@ from app.core.domain.states import QUEUED, TaskStatus
 from app.core.drivers.base import AccountRef, PurchaseDriver
 from app.core.engine.context import EngineContext, Signal
 from app.core.engine.plans import JobPlan
-from app.core.storage.errors import classify
 from app.core.storage.journal import LostTask, transition
 from app.core.task import Outcome, TaskRunner, Unit
 
@@ -227,13 +226,10 @@ class TaskManager:
             # The runner records every outcome itself; reaching here means a write failed
             # or a defect. The Task stays as last recorded and is not retried in this run;
             # recovery settles it with the marketplace at the next start.
-            fault = None if isinstance(exc, LostTask) else classify(exc)
             if isinstance(exc, LostTask):
                 log.info("task %s was moved by someone else: %s", q.task_id, exc)
-            elif fault is not None:
-                ctx.report_fault(fault)
             else:
-                ctx.report_defect(f"Task {q.task_id}", exc)
+                ctx.report_error(f"Task {q.task_id}", exc)
             return
         outcome = runner.result()
         if outcome.status in (T.RETRY_WAIT, T.PENDING):

@@ -91,9 +91,8 @@ class EngineService:
                 log.exception("engine run loop failed; restarting it in %.0f s", delay)
                 if str(exc) != last:  # a repeating error is said once
                     last = str(exc)
-                    self.bus.publish(
-                        EngineNotice("error", f"The engine restarts after an {internal_error(exc)}")
-                    )
+                    message = f"The engine restarts after an {internal_error(exc)}"
+                    self.bus.publish(EngineNotice("error", message))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 

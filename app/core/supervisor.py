@@ -24,7 +24,6 @@ from app.core.manager import TaskManager
 from app.core.orders.create import create_order
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
-from app.core.storage.errors import classify
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +178,7 @@ class Supervisor:
         try:
             await self.rollup()
         except Exception as exc:  # the database may be what failed: said once already
-            fault = classify(exc)
-            if fault is None:
-                raise
-            self.ctx.report_fault(fault)
+            self.ctx.storage_only(exc)
         finally:
             await self.drivers.close()
             LIVE_WORKERS.discard(ctx.worker_id)
@@ -206,11 +202,8 @@ class Supervisor:
                     self.db, self.drivers.by_id, self.bus, interval_s=interval
                 )
             except Exception as exc:
-                fault = classify(exc)
-                if fault is not None:
-                    self.ctx.report_fault(fault)
-                    return
-                self.ctx.report_defect("Delivery tracking", exc)
+                if self.ctx.report_error("Delivery tracking", exc) is None:
+                    return  # a storage fault: tracking stops with the purchases
                 arrived = set()
             if arrived:
                 self.ctx.dirty.update(arrived)
@@ -236,19 +229,16 @@ class Supervisor:
             self._stuck.add(plan.job_id)
         exc = None if task.cancelled() else task.exception()
         if exc is not None:
-            fault = classify(exc)
-            if fault is not None:
-                self.ctx.report_fault(fault)
-            else:
-                self._park(plan, exc)
+            reason = self.ctx.report_error(f"Job {plan.job_id} of Order {plan.order_id}", exc)
+            if reason is not None:
+                self._park(plan, reason)
         self.ctx.dirty.add(plan.order_id)
         self.ctx.changed.fire()
 
-    def _park(self, plan: JobPlan, exc: BaseException) -> None:
+    def _park(self, plan: JobPlan, reason: str) -> None:
         """A defect of ours stopped this Job: it is not started again in this run, its
         queued units fail with the reason (at the loop's next round), and every other Job
         goes on."""
-        reason = self.ctx.report_defect(f"Job {plan.job_id} of Order {plan.order_id}", exc)
         self.parked[plan.job_id] = reason
         self._to_fail.append((plan, reason))
 
@@ -260,10 +250,7 @@ class Supervisor:
                     functools.partial(commands.park_job, job_id=plan.job_id, reason=reason)
                 )
             except Exception as exc:  # the Job stays parked in memory all the same
-                fault = classify(exc)
-                if fault is None:
-                    raise
-                self.ctx.report_fault(fault)
+                self.ctx.storage_only(exc)
             self.ctx.dirty.add(plan.order_id)
 
     async def rollup(self) -> list[OrderProgress]:

@@ -20,8 +20,7 @@ from app.core.domain.states import ORDER_OPEN, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
-from app.core.storage.errors import classify
-from app.core.support.errors import KnownError
+from app.core.storage.errors import known
 from app.demo import demo_accounts_for, demo_order, fresh_demo_db, seed_sandbox, start_sandbox
 from app.ui.window.main_window import MainWindow
 
@@ -86,13 +85,13 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
         try:
             open_console(stack, args, demo=demo)
         except Exception as exc:  # the environment's (a database, a key): said, then closed
-            known = classify(exc) or (exc if isinstance(exc, KnownError) else None)
-            if known is None:
+            refusal = known(exc)
+            if refusal is None:
                 raise  # a defect: the crash dialog says so, with the log
-            log.info("the console cannot start: %s", known, exc_info=exc)
+            log.info("the console cannot start: %s", refusal, exc_info=exc)
             title = QCoreApplication.translate("MainWindow", "Buyback console")
             closing = QCoreApplication.translate("MainWindow", "The console will close.")
-            QMessageBox.critical(None, title, f"{known}\n\n{closing}")
+            QMessageBox.critical(None, title, f"{refusal}\n\n{closing}")
             return 2
         return app.exec()
 

@@ -15,7 +15,7 @@ from app.core.domain.states import OrderIntent
 from app.core.engine.events import EngineNotice, EventBus
 from app.core.engine.settings import EngineSettings
 from app.core.storage.db import Database
-from app.core.storage.errors import StorageFault
+from app.core.storage.errors import StorageFault, classify
 from app.core.support.errors import internal_error
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,24 @@ class EngineContext:
         self.fault = fault
         self.bus.publish(EngineNotice("error", fault.purchases_stopped()))
         self.changed.fire()
+
+    def report_error(self, what: str, exc: BaseException) -> str | None:
+        """Whatever stopped `what`, said once: a storage fault stops purchases (returns
+        None); anything else is a defect of ours (returns the text to record on what it
+        touched)."""
+        fault = classify(exc)
+        if fault is not None:
+            self.report_fault(fault)
+            return None
+        return self.report_defect(what, exc)
+
+    def storage_only(self, exc: BaseException) -> None:
+        """Where only the database can fail (a write, a roll-up): its fault is reported;
+        anything else is raised again."""
+        fault = classify(exc)
+        if fault is None:
+            raise exc
+        self.report_fault(fault)
 
     def report_defect(self, what: str, exc: BaseException) -> str:
         """A defect of ours hit `what` ("Job 7", "delivery tracking"): logged with its

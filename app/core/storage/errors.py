@@ -93,6 +93,13 @@ class StorageFault(KnownError):
         )
 
 
+def known(exc: BaseException) -> KnownError | None:
+    """What the operator can act on in `exc` (a storage fault or another KnownError), or
+    None for a defect of ours: what the edges (the command line, the console's start)
+    show in one line."""
+    return classify(exc) or (exc if isinstance(exc, KnownError) else None)
+
+
 def classify(exc: BaseException) -> StorageFault | None:
     """The storage fault `exc` is, or None when it is not the environment's doing (a bad
     statement, a broken constraint, anything else: our defect)."""
