@@ -84,6 +84,16 @@ def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:
         return mp.id
 
 
+def prepare_demo(
+    stack: ExitStack, db: Database, *, accounts: int, marketplace_url: str | None
+) -> str:
+    """The demo's shop (the one at `marketplace_url`, else a fresh one that `stack`
+    stops) seeded into `db` with `accounts` demo accounts; returns its address."""
+    url = (marketplace_url or start_sandbox(stack, accounts)).rstrip("/")
+    seed_sandbox(db, url, accounts)
+    return url
+
+
 def demo_order(units: int) -> OrderSpec:
     """The sample Order: the units spread over up to three lines (Articles and pickup
     points), each with a price cap a little above the shop's price."""

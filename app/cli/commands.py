@@ -36,8 +36,7 @@ from app.demo import (
     demo_accounts_for,
     demo_order,
     fresh_demo_db,
-    seed_sandbox,
-    start_sandbox,
+    prepare_demo,
 )
 
 log = logging.getLogger(__name__)
@@ -185,10 +184,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     with ExitStack() as stack:
-        url = args.marketplace_url or start_sandbox(stack, accounts)
         db = open_database(args.db or fresh_demo_db())
         stack.callback(db.close)
-        seed_sandbox(db, url.rstrip("/"), accounts)
+        url = prepare_demo(stack, db, accounts=accounts, marketplace_url=args.marketplace_url)
         result = asyncio.run(_demo(db, args))
     print_summary(result, url, db.url, as_json=args.json, waiting_why=short)
     return 0 if result.purchased == result.units else 1

@@ -21,7 +21,7 @@ from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.core.storage.errors import known
-from app.demo import demo_accounts_for, demo_order, fresh_demo_db, seed_sandbox, start_sandbox
+from app.demo import demo_accounts_for, demo_order, fresh_demo_db, prepare_demo
 from app.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,7 @@ def open_console(
     stack.callback(db.close)
     if demo:
         accounts = demo_accounts_for(args.units, args.accounts)
-        url = args.marketplace_url or start_sandbox(stack, accounts)
-        seed_sandbox(db, url.rstrip("/"), accounts)
+        prepare_demo(stack, db, accounts=accounts, marketplace_url=args.marketplace_url)
     options = DriverOptions(args.browser, headless=not args.show_browsers)
     service = EngineService(
         db, driver_factory(db, options), EngineSettings(concurrency=args.concurrency)
