@@ -60,8 +60,19 @@ class MarketPlace(Base):
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     base_url: Mapped[str] = mapped_column(String(500))
-    # Which purchase driver serves it: "sandbox" (automated) or "assisted" (operator buys).
+    # Its kind (domain.markets.MarketKind): which purchase driver serves it, "sandbox"
+    # (the engine buys) or "assisted" (a person buys in an ordinary browser).
     driver: Mapped[str] = mapped_column(String(50), default="sandbox")
+    # The product page, with {article} (and optionally {base_url}) in it.
+    product_url: Mapped[str] = mapped_column(String(500), default="")
+    # A regular expression every article number matches ("" = the catalog decides).
+    article_pattern: Mapped[str] = mapped_column(String(200), default="")
+    article_example: Mapped[str] = mapped_column(String(100), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="RUB")
+    # Other names imports and people use for it, comma-separated ("WB, Вайлдберриз").
+    aliases: Mapped[str] = mapped_column(Text, default="")
+    # A disabled marketplace takes no new Orders or accounts; its Orders go on.
+    enabled: Mapped[bool] = mapped_column(default=True)
 
 
 class PickupPoint(Base):

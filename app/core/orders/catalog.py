@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.domain.markets import PRESETS
 from app.core.domain.models import Article, MarketPlace, PickupPoint
 
 
@@ -26,7 +27,15 @@ def upsert_marketplace(
     pickup points; never deletes, since Orders refer to them."""
     mp = s.scalar(select(MarketPlace).where(MarketPlace.code == code))
     if mp is None:
-        mp = MarketPlace(code=code, name=name, base_url=base_url, driver=driver)
+        preset = PRESETS.get(code)
+        mp = MarketPlace(
+            code=code,
+            name=name,
+            base_url=base_url,
+            driver=driver,
+            product_url=preset.product_url if preset else "{base_url}/product/{article}",
+            aliases=", ".join(preset.aliases) if preset else "",
+        )
         s.add(mp)
         s.flush()
     mp.name, mp.base_url, mp.driver = name, base_url, driver
