@@ -17,6 +17,10 @@ class MarketKind(enum.StrEnum):
     MEMORY = "memory"  # an in-memory shop for tests and benchmarks
 
 
+# The worker id prefix of a person holding a unit (engine.assisted): recovery leaves
+# such units alone, only the operator's record settles them.
+OPERATOR_PREFIX = "operator:"
+
 # Operators choose between these two; MEMORY exists only for tests and benchmarks.
 OPERATOR_KINDS = (MarketKind.ASSISTED, MarketKind.SANDBOX)
 

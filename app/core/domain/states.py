@@ -29,8 +29,9 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     T.PENDING: frozenset({T.ASSIGNED, T.WAITING_ACCOUNT, T.CANCELLED, T.FAILED}),
     T.WAITING_ACCOUNT: frozenset({T.ASSIGNED, T.CANCELLED, T.FAILED}),
     T.ASSIGNED: frozenset({T.RUNNING, T.PENDING, T.CANCELLED}),
+    # running -> purchased: an operator records a purchase they made by hand (assisted).
     T.RUNNING: frozenset(
-        {T.SUBMITTING, T.RETRY_WAIT, T.FAILED, T.CANCELLED, T.PENDING, T.NEEDS_REVIEW}
+        {T.SUBMITTING, T.PURCHASED, T.RETRY_WAIT, T.FAILED, T.CANCELLED, T.PENDING, T.NEEDS_REVIEW}
     ),
     T.SUBMITTING: frozenset({T.PURCHASED, T.FAILED, T.NEEDS_REVIEW, T.RETRY_WAIT}),
     T.PURCHASED: frozenset({T.DELIVERED}),

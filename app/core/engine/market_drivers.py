@@ -10,11 +10,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.core.accounts.sessions import DbSessionStore
+from app.core.domain.markets import MarketKind
 from app.core.domain.models import MarketPlace
 from app.core.drivers.base import DriverFactory, MarketInfo, PurchaseDriver
 from app.core.engine.events import EngineNotice, EventBus
 from app.core.storage.db import Database
-from app.core.support.errors import KnownError
+from app.core.support.errors import BugError, KnownError
 from app.core.support.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,11 @@ def driver_factory(db: Database, options: DriverOptions) -> DriverFactory:
             from app.core.drivers.memory import MemoryDriver
 
             return MemoryDriver()
+        if market.driver == MarketKind.ASSISTED:  # never run by the engine (plans.open_jobs)
+            raise BugError(f"{market.name}: a person buys there; the engine has no driver")
         raise KnownError(
-            f"{market.name} uses the '{market.driver}' driver, which this console cannot run yet."
+            f"{market.name} is of the unknown kind '{market.driver}'; choose 'assisted' or "
+            f"'sandbox' in Marketplaces."
         )
 
     return make

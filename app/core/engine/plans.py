@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.domain.markets import MarketKind
 from app.core.domain.models import (
     Article,
     Job,
@@ -58,7 +59,9 @@ def open_jobs(s: Session) -> list[tuple[JobPlan, MarketInfo]]:
         )
         .join(Order, Order.id == Job.order_id)
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
-        .where(Order.intent == OrderIntent.RUN, has_queued)
+        # A person buys on an assisted marketplace: its units wait in the To buy view.
+        .where(Order.intent == OrderIntent.RUN, MarketPlace.driver != MarketKind.ASSISTED)
+        .where(has_queued)
         .order_by(Order.priority.desc(), Order.id, Job.id)
     )
     return [

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.accounts import pool as accounts
 from app.core.domain.codes import ErrorCode
+from app.core.domain.markets import OPERATOR_PREFIX
 from app.core.domain.models import (
     Article,
     MarketPlaceAccount,
@@ -47,6 +48,8 @@ def worker_alive(worker: str | None, now: datetime, lease_expires_at: datetime |
     its lease can tell."""
     if not worker:
         return False
+    if worker.startswith(OPERATOR_PREFIX):  # a person holds it: only their record settles it
+        return True
     host, _, rest = worker.partition(":")
     pid = rest.partition(":")[0]
     if host == socket.gethostname() and pid.isdigit():

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from app.core.accounts import pool as accounts
 from app.core.domain.clock import utcnow
 from app.core.domain.codes import DeliveryStatus
-from app.core.domain.models import BuyBack, Order, Task
+from app.core.domain.markets import MarketKind
+from app.core.domain.models import BuyBack, MarketPlace, Order, Task
 from app.core.domain.states import TaskStatus
 from app.core.drivers.base import AccountRef, DriverFor
 from app.core.engine.events import EventBus
@@ -52,7 +53,9 @@ def due_parcels(s: Session, now: datetime, limit: int) -> list[Parcel]:
         )
         .join(Task, Task.id == BuyBack.task_id)
         .join(Order, Order.id == Task.order_id)
-        .where(Task.status == T.PURCHASED)
+        .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
+        # On an assisted marketplace the operator marks arrivals (engine.assisted).
+        .where(Task.status == T.PURCHASED, MarketPlace.driver != MarketKind.ASSISTED)
         .where(or_(BuyBack.next_check_at.is_(None), BuyBack.next_check_at <= now))
         .order_by(BuyBack.next_check_at.asc().nulls_first(), BuyBack.id)
         .limit(limit)

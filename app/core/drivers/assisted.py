@@ -1,0 +1,77 @@
+"""Purchases made by a person (the `assisted` kind): the console opens the account's own
+browser profile on the product page and the operator buys there.
+
+The system's Chrome, Chromium or Edge is started as an ordinary process: its profile
+folder and the page's address are all it is given. Nothing here drives or reads the
+marketplace's pages (no remote debugging, no automation) and no flag changes how the
+browser presents itself to a site (DEVELOPERS.md, "The boundary").
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.drivers.browser import BrowserNotFound, find_browser
+from app.core.support.errors import KnownError
+from app.core.support.paths import data_dir
+
+# Only what makes an ordinary window of that profile: no first-run wizard over the page.
+_ARGS = ("--no-first-run", "--new-window")
+
+
+def profile_folder(marketplace_code: str, account_id: int, profile_dir: str | None) -> Path:
+    """The account's browser profile: the Chrome profile imported with it, else a folder
+    the console keeps for it (the operator signs in once; the profile keeps the session)."""
+    if profile_dir:
+        return Path(profile_dir).expanduser()
+    return data_dir() / "profiles" / f"{marketplace_code}-{account_id}"
+
+
+@dataclass(frozen=True)
+class BrowserLaunch:
+    """What the console starts for one account and one page."""
+
+    program: str
+    profile: Path
+    url: str
+
+    @property
+    def command(self) -> list[str]:
+        return [self.program, f"--user-data-dir={self.profile}", *_ARGS, self.url]
+
+
+def browser_launch(profile: Path, url: str, browser: str | None = None) -> BrowserLaunch:
+    """The launch of the configured (or the system's) browser; raises KnownError when
+    there is none, saying what to install or set."""
+    try:
+        program = find_browser(browser)
+    except BrowserNotFound as exc:
+        raise KnownError(str(exc)) from None
+    return BrowserLaunch(program, profile, url)
+
+
+def start_browser(launch: BrowserLaunch) -> None:
+    """Starts the browser and returns at once; it lives on after the console closes.
+    Raises KnownError in one line when it cannot start."""
+    try:
+        launch.profile.mkdir(parents=True, exist_ok=True)
+        # Its own process group: closing the console (or Ctrl+C in its terminal) does
+        # not close the operator's browser.
+        group = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        subprocess.Popen(
+            launch.command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=sys.platform != "win32",
+            creationflags=group,
+        )
+    except OSError as exc:
+        raise KnownError(
+            f"Could not start the browser {launch.program}: {exc.strerror or exc}. "
+            f"Choose another one in Settings."
+        ) from None
