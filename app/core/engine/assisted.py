@@ -589,11 +589,16 @@ async def arrived(ctx: EngineContext, task_ids: list[int]) -> int:
     marked = await ctx.db.write(
         lambda c: mark_arrived(c, task_ids, operator=operator, now=utcnow())
     )
-    for order_id in set(marked.values()):
-        _changed(ctx, order_id)
-    for task_id in marked:
-        await _publish(ctx, task_id)
+    await publish_changes(ctx, marked)
     return len(marked)
+
+
+async def publish_changes(ctx: EngineContext, changed: dict[int, int]) -> None:
+    """Tells the roll-up and the console about these {task id: order id}."""
+    for order_id in set(changed.values()):
+        _changed(ctx, order_id)
+    for task_id in changed:
+        await _publish(ctx, task_id)
 
 
 def _changed(ctx: EngineContext, order_id: int) -> None:

@@ -1,0 +1,199 @@
+"""The To buy view end to end, on the sandbox set up as a marketplace where a person buys:
+the test checks what the console would start, plays the operator by buying on the shop
+with that account in a real browser, records the order in the console, and the shop's
+ledger agrees; "could not buy" and "skip" lead where they should."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QDialog
+from sqlalchemy import select
+
+from app.core.accounts.admin import upsert_accounts
+from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
+from app.core.drivers.assisted import BrowserLaunch
+from app.core.drivers.base import AccountRef, PurchaseRequest, Receipt
+from app.core.drivers.sandbox import SandboxDriver
+from app.core.engine.assisted import NotBought
+from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.engine.settings import EngineSettings
+from app.core.orders.catalog import upsert_marketplace
+from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.service import EngineService
+from app.core.storage.db import Database
+from app.core.support.paths import data_dir
+from app.sandbox import seed
+from app.sandbox.server import SandboxOptions, SandboxServer
+from app.ui.window.main_window import MainWindow
+
+ARTICLE, POINT = seed.ARTICLES[0], seed.PICKUP_POINTS[1]
+
+
+@pytest.fixture(autouse=True)
+def settings_in_tmp(tmp_path: Path) -> None:
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[str]:
+    server = SandboxServer(tmp_path / "ledger.sqlite3", SandboxOptions(accounts=3))
+    yield server.start_in_thread()
+    server.stop_thread()
+
+
+class _NoSessions:
+    async def load(self, account_id: int) -> None:
+        return None
+
+    async def save(self, account_id: int, state: object) -> None:
+        return None
+
+
+def practice_market(db: Database, url: str) -> None:
+    """The sandbox as a marketplace where a person buys (for training)."""
+    with db.session() as s:
+        mp = upsert_marketplace(
+            s,
+            code="practice",
+            name="Sandbox practice",
+            base_url=url,
+            driver="assisted",
+            articles=[(a.sku, a.title) for a in seed.ARTICLES],
+            pickup_points=[(p.code, p.address) for p in seed.PICKUP_POINTS],
+        )
+        upsert_accounts(s, mp.id, [(a.login, a.password) for a in seed.demo_accounts(3)])
+        s.commit()
+
+
+def buy_as_the_operator(url: str, login: str, tmp_path: Path) -> Receipt:
+    """What the operator does in the browser: buys the unit on the shop with the account."""
+    password = {a.login: a.password for a in seed.demo_accounts(3)}[login]
+
+    async def buy() -> Receipt:
+        driver = SandboxDriver(url, _NoSessions(), shop="practice", screenshot_dir=tmp_path)
+        await driver.start()
+        try:
+
+            async def go_on() -> None:
+                return None
+
+            request = PurchaseRequest(
+                0, AccountRef(0, login, password, url), ARTICLE.sku, POINT.code
+            )
+            return await driver.purchase(request, go_on)
+        finally:
+            await driver.close()
+
+    return asyncio.run(buy())
+
+
+def task_states(db: Database) -> dict[int, tuple[str, str | None, int | None]]:
+    with db.reading() as s:
+        rows = s.execute(select(Task.id, Task.status, Task.last_error, Task.account_id))
+        return {i: (st, err, acc) for i, st, err, acc in rows}
+
+
+def lease_of(db: Database, login: str) -> str | None:
+    with db.reading() as s:
+        return s.scalar(
+            select(MarketPlaceAccount.lease_owner).where(MarketPlaceAccount.login == login)
+        )
+
+
+@pytest.mark.browser
+def test_a_person_buys_through_the_to_buy_view_and_the_shop_agrees(
+    qtbot, tmp_path: Path, shop: str
+) -> None:
+    db = Database(str(tmp_path / "console.sqlite3"))
+    practice_market(db, shop)
+    drivers = driver_factory(db, DriverOptions(screenshot_dir=tmp_path))
+    service = EngineService(db, drivers, EngineSettings(concurrency=2, poll_s=0.2, rollup_s=0.2))
+    service.start()
+    cap = ARTICLE.price_minor * 2
+    order_id = service.submit(
+        OrderSpec("Client", "practice", [LineSpec(ARTICLE.sku, 3, POINT.code, str(cap / 100))])
+    ).result(timeout=30)
+    window = MainWindow(db, service)
+    qtbot.addWidget(window)
+    view = window.to_buy_view
+    started: list[BrowserLaunch] = []
+    view.start_browser = started.append  # what the console would start, not a browser
+    window.show()
+    try:
+        window.menu_actions["take_next"].trigger()
+        qtbot.waitUntil(lambda: len(view.launched) == 1, timeout=10000)
+        qtbot.waitUntil(lambda: view.selected_unit() is not None, timeout=5000)
+        unit = view.selected_unit()
+        assert unit is not None and window.tabs.currentWidget() is view
+        launch = started[0]
+        assert launch.url == f"{shop}/product/{ARTICLE.sku}"
+        assert launch.profile == data_dir() / "profiles" / f"practice-{unit.account_id}"
+        assert launch.command[1:] == [
+            f"--user-data-dir={launch.profile}",
+            "--no-first-run",
+            "--new-window",
+            launch.url,
+        ]
+        assert POINT.code in view.detail.text() and unit.login in view.detail.text()
+
+        receipt = buy_as_the_operator(shop, unit.login, tmp_path)
+        qtbot.mouseClick(view.bought_button, Qt.MouseButton.LeftButton)
+        dialog = view.record_dialog
+        qtbot.keyClicks(dialog.number, receipt.order_number)
+        qtbot.keyClicks(
+            dialog.price, f"{receipt.price_minor // 100},{receipt.price_minor % 100:02d}"
+        )
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=10000)
+
+        with urllib.request.urlopen(f"{shop}/admin/orders.json", timeout=10) as r:
+            ledger = json.load(r)
+        with db.reading() as s:
+            recorded = s.execute(select(BuyBack.order_number, BuyBack.price_minor)).all()
+        assert [(o["order_number"], o["login"], o["article"]) for o in ledger] == [
+            (receipt.order_number, unit.login, ARTICLE.sku)
+        ]
+        assert recorded == [(receipt.order_number, receipt.price_minor)]
+        assert task_states(db)[unit.task_id][0] == "purchased"
+        assert lease_of(db, unit.login) is None
+
+        # A second unit: out of stock, with a note.
+        window.menu_actions["take_next"].trigger()
+        qtbot.waitUntil(lambda: len(view.launched) == 2, timeout=10000)
+        qtbot.waitUntil(lambda: view.selected_unit() is not None, timeout=5000)
+        second = view.selected_unit()
+        assert second is not None and second.login != unit.login
+        qtbot.mouseClick(view.not_bought_button, Qt.MouseButton.LeftButton)
+        nb = view.not_bought_dialog
+        nb.reasons[NotBought.OUT_OF_STOCK].setChecked(True)
+        qtbot.keyClicks(nb.note, "sold out")
+        qtbot.mouseClick(nb.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: nb.result() == QDialog.DialogCode.Accepted, timeout=10000)
+        assert task_states(db)[second.task_id][:2] == ("failed", "out of stock: sold out")
+
+        # A third: skipped, back in the queue with its account free.
+        window.menu_actions["take_next"].trigger()
+        qtbot.waitUntil(lambda: len(view.launched) == 3, timeout=10000)
+        qtbot.waitUntil(lambda: view.selected_unit() is not None, timeout=5000)
+        third = view.selected_unit()
+        assert third is not None and lease_of(db, third.login) is not None
+        qtbot.mouseClick(view.skip_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: task_states(db)[third.task_id][0] == "pending", timeout=10000)
+        assert lease_of(db, third.login) is None
+        qtbot.waitUntil(lambda: [r.id for r in view.queue.rows] == [third.task_id], timeout=5000)
+        assert not view.hands.rows
+        with urllib.request.urlopen(f"{shop}/admin/orders.json", timeout=10) as r:
+            assert len(json.load(r)) == 1  # the console placed no order itself
+        assert order_id
+    finally:
+        window.close()
+        service.stop()
+        db.close()
