@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import getpass
 import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from app.core.accounts.health import CheckResult, check_accounts
 from app.core.drivers.base import DriverFactory
+from app.core.engine import assisted, commands, deliveries
+from app.core.engine.assisted import HandUnit, NotBought
+from app.core.engine.deliveries import DeliveryPlan
 from app.core.engine.events import EngineNotice, EventBus
+from app.core.engine.purchases import check_reported_order
 from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
@@ -134,11 +141,43 @@ class EngineService:
         return self.call(lambda s: s.retry_failed(order_id))
 
     def resolve_review(
-        self, task_id: int, order_number: str | None, price_minor: int = 0
+        self, task_id: int, order_number: str | None, price_minor: int | None = None
     ) -> concurrent.futures.Future[None]:
-        return self.call(
-            lambda s: s.resolve_review(task_id, order_number=order_number, price_minor=price_minor)
-        )
+        """The operator's verdict on a unit in review: with an order number and the price
+        paid it is recorded as bought once purchases.check_reported_order let it (refused
+        with a KnownError otherwise, nothing written); without a number it is queued again.
+        The Task's history names the operator (the computer's login name)."""
+        try:
+            who = f"operator {getpass.getuser()}"
+        except (OSError, KeyError):  # no login name in this environment (a bare container)
+            who = "the operator"
+
+        async def settle(s: Supervisor) -> None:
+            reported = None
+            if order_number is not None:
+                reported = await check_reported_order(
+                    s.db, s.drivers.by_id, task_id, order_number, price_minor
+                )
+            number = reported.receipt.order_number if reported else None
+            try:
+                order_id = await s.db.write(
+                    lambda c: commands.resolve_review(
+                        c,
+                        task_id,
+                        order_number=number,
+                        price_minor=0,
+                        owner=s.ctx.worker_id,
+                        reported=reported,
+                        who=who,
+                    )
+                )
+            except IntegrityError as exc:  # recorded meanwhile on another workstation
+                raise KnownError(
+                    f"Order {number} is already recorded; nothing was recorded."
+                ) from exc
+            s._changed(order_id)
+
+        return self.call(settle)
 
     def check_accounts(
         self, ids: list[int] | None = None
@@ -146,6 +185,35 @@ class EngineService:
         """Checks the accounts' health on the engine's loop (its database writer lives
         there), with drivers of their own."""
         return self.call(lambda _s: check_accounts(self.db, self.drivers, ids))
+
+    # -- purchases made by a person (engine.assisted) -----------------------------------
+
+    def take_next(self, worker: str | None = None) -> concurrent.futures.Future[HandUnit]:
+        """The next unit to buy by hand, with its account leased; the future raises
+        NothingToTake saying why when none can be taken."""
+        me = worker or assisted.operator_worker()
+        return self.call(lambda s: assisted.take(s.ctx, me))
+
+    def record_bought(
+        self, task_id: int, order_number: str, price_minor: int, *, over_cap_ok: bool = False
+    ) -> concurrent.futures.Future[None]:
+        return self.call(
+            lambda s: assisted.bought(s.ctx, task_id, order_number, price_minor, over_cap_ok)
+        )
+
+    def record_not_bought(
+        self, task_id: int, reason: NotBought, note: str = ""
+    ) -> concurrent.futures.Future[None]:
+        return self.call(lambda s: assisted.not_bought(s.ctx, task_id, reason, note))
+
+    def skip_unit(self, task_id: int) -> concurrent.futures.Future[None]:
+        return self.call(lambda s: assisted.skip_unit(s.ctx, task_id))
+
+    def mark_arrived(self, task_ids: list[int]) -> concurrent.futures.Future[int]:
+        return self.call(lambda s: assisted.arrived(s.ctx, task_ids))
+
+    def import_deliveries(self, plan: DeliveryPlan) -> concurrent.futures.Future[int]:
+        return self.call(lambda s: deliveries.import_deliveries(s.ctx, plan))
 
     def stop(self, timeout: float = 60.0) -> None:
         """Starts no new purchase, lets running ones finish and be recorded, then ends;

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from app.core.domain.codes import DeliveryStatus, ErrorCode, Health
 
@@ -102,6 +102,19 @@ class PurchaseDriver(Protocol):
     async def check(self, account: AccountRef) -> tuple[Health, str]:
         """Whether the account can act on the marketplace now: (health, detail), health a
         Health value; raises TransientError when the marketplace cannot tell (down, timeout)."""
+        ...
+
+
+@runtime_checkable
+class OrderLookup(Protocol):
+    """A driver that can read an account's order history: an order number the operator
+    records for a unit in review is checked there first. A driver without `find_order`
+    (the assisted one: a person buys, the console never reads the marketplace's pages)
+    leaves the operator's word unchecked, and the Task's history says so."""
+
+    async def find_order(self, account: AccountRef, order_number: str) -> Receipt | None:
+        """The account's order with this number (as the shop spells it), or None when its
+        history has none; raises TransientError when the history cannot be read now."""
         ...
 
 

@@ -73,6 +73,13 @@ class MemoryDriver:
                 return receipt
         return None
 
+    async def find_order(self, account: AccountRef, order_number: str) -> Receipt | None:
+        wanted = order_number.strip().casefold()
+        for login, _art, receipt in self.ledger:
+            if login == account.login and receipt.order_number.casefold() == wanted:
+                return receipt
+        return None
+
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
         return DeliveryStatus.ORDERED
 

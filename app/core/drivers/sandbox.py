@@ -170,6 +170,15 @@ class SandboxDriver:
         ]
         return min(matches, key=lambda r: r.placed_at) if matches else None
 
+    async def find_order(self, account: AccountRef, order_number: str) -> Receipt | None:
+        """The order with this number in the account's history (the letters' case as typed
+        does not matter), or None."""
+        wanted = order_number.strip().casefold()
+        for receipt in await self._history(account, "order"):
+            if receipt.order_number.casefold() == wanted:
+                return receipt
+        return None
+
     async def track(self, account: AccountRef, order_number: str) -> DeliveryStatus:
         """The order's delivery status from the account's history; UNKNOWN if not there."""
         for receipt in await self._history(account, "track"):

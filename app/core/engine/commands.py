@@ -13,9 +13,10 @@ from app.core.domain.codes import ErrorCode
 from app.core.domain.models import Order, Task
 from app.core.domain.states import QUEUED, OrderIntent, TaskStatus, check_transition
 from app.core.drivers.base import Receipt
-from app.core.engine.purchases import record_purchase
+from app.core.engine.purchases import ReportedOrder, record_purchase, refuse_recorded
 from app.core.storage.journal import bulk_events, transition
 from app.core.support.errors import KnownError
+from app.core.support.text import rub
 
 T = TaskStatus
 _CLEARED = {"last_error": None, "error_code": None, "next_attempt_at": None}
@@ -76,11 +77,20 @@ def retry_failed(conn: Connection, order_id: int) -> int:
 
 
 def resolve_review(
-    conn: Connection, task_id: int, *, order_number: str | None, price_minor: int, owner: str
+    conn: Connection,
+    task_id: int,
+    *,
+    order_number: str | None,
+    price_minor: int,
+    owner: str,
+    reported: ReportedOrder | None = None,
+    who: str = "the operator",
 ) -> int:
-    """The operator looked at a unit in `needs_review`: with the marketplace's order
-    number it is recorded as bought; without one it goes back to the queue. Returns the
-    unit's Order."""
+    """The operator looked at a unit in `needs_review`: with the marketplace's order (the
+    `reported` one, as purchases.check_reported_order checked it; else the number and
+    price as given) it is recorded as bought, unless that order is already recorded;
+    without one it goes back to the queue. `who` is named in the Task's history. Returns
+    the unit's Order."""
     now = utcnow()
     row = conn.execute(
         select(Task.order_id, Task.account_id, Task.attempts, Order.marketplace_id)
@@ -90,7 +100,7 @@ def resolve_review(
     if row is None:
         raise KnownError(f"Task {task_id} is not waiting for review any more.")
     order_id, account_id, attempts, marketplace_id = row
-    if not order_number:
+    if not order_number and reported is None:
         transition(
             conn,
             task_id,
@@ -99,13 +109,17 @@ def resolve_review(
             now=now,
             attempt=attempts,
             account_id=account_id,
-            detail="the operator found no order; queued again",
+            detail=f"{who} found no order; queued again",
             values=_CLEARED,
         )
         return int(order_id)
     if account_id is None:
         raise KnownError(f"Task {task_id} has no account to record the order on.")
-    receipt = Receipt(order_number.strip(), "", "", price_minor, now)
+    if reported is not None:
+        receipt, note = reported.receipt, f" ({reported.note})"
+    else:
+        receipt, note = Receipt((order_number or "").strip(), "", "", price_minor, now), ""
+    refuse_recorded(conn, marketplace_id, receipt.order_number)
     record_purchase(
         conn,
         task_id,
@@ -116,7 +130,7 @@ def resolve_review(
         account_id=account_id,
         marketplace_id=marketplace_id,
         owner=owner,
-        detail=f"the operator recorded order {receipt.order_number}",
+        detail=f"{who} recorded order {receipt.order_number} at {rub(receipt.price_minor)}{note}",
     )
     return int(order_id)
 

@@ -1,8 +1,10 @@
-"""The Tasks view: the live table with its filters, and the Task detail dialog."""
+"""The Tasks view: the live table with its filters, the Task detail dialog, and the
+dialog recording a bought unit's order number and price."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -29,19 +30,25 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.domain.states import ACTIVE, PROBLEMS, WAITING, TaskStatus
+from app.core.orders.spec import parse_money
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
+from app.core.support.errors import KnownError, internal_error
+from app.core.support.text import Refused
 from app.ui.common import (
     copy_rows,
     fill,
     in_background,
     local_time,
     money,
+    say,
     status_color,
     status_label,
     when_done,
 )
 from app.ui.views.tasks_model import TasksModel
+
+log = logging.getLogger(__name__)
 
 
 class TasksView(QWidget):
@@ -172,7 +179,106 @@ class TasksView(QWidget):
             self.detail_requested.emit(task_id)
 
 
-Resolve = Callable[[int, str | None], concurrent.futures.Future[None]]
+# The engine's verdict on a unit in review: (task id, order number, price in kopecks), no
+# number for "not bought" (EngineService.resolve_review).
+Resolve = Callable[[int, str | None, int | None], concurrent.futures.Future[None]]
+
+
+class RecordPurchaseDialog(QDialog):
+    """Asks for the order number and the price paid of a bought unit and hands them to the
+    engine, which checks them (in the account's order history, where the console can read
+    it) before recording. A refusal (a typo caught here, or the engine's) is one line under
+    the fields, and the dialog stays open for the correction.
+
+    Attributes:
+        number, price: the fields.
+        message: the line saying what was refused, or that the check is under way.
+        ok_button: records.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget,
+        record: Callable[[str, int], concurrent.futures.Future[None]],
+    ):
+        super().__init__(parent)
+        self._record = record
+        self._checking = False
+        self.setWindowTitle(self.tr("Record the purchase"))
+        self.number = QLineEdit()
+        self.number.setPlaceholderText(self.tr("as in the account's order history"))
+        self.price = QLineEdit()
+        self.price.setPlaceholderText(self.tr("e.g. 1 299,00"))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(self.tr("Record"))
+        buttons.accepted.connect(self._submit)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow(self.tr("Marketplace order number:"), self.number)
+        form.addRow(self.tr("Price paid, ₽:"), self.price)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+
+    def _submit(self) -> None:
+        number = self.number.text().strip()
+        if not number:
+            self._refuse(self.tr("Enter the order number as the account's order history shows it."))
+            self.number.setFocus()
+            return
+        try:
+            price = parse_money(self.price.text())
+        except Refused as exc:
+            self._refuse(
+                fill(self.tr("Price paid: %1"), say(exc.message))
+                if self.price.text().strip()
+                else self.tr("Enter the price paid, in rubles (e.g. 1 299,00).")
+            )
+            self.price.setFocus()
+            return
+        self._set_checking(True)
+        when_done(self._record(number, price), lambda _r: self._recorded(), self._refused)
+
+    def _recorded(self) -> None:
+        self._set_checking(False)
+        self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._set_checking(False)
+        if isinstance(exc, KnownError):
+            self._refuse(str(exc))
+        else:  # a defect says it is one, with where the log is
+            log.error("recording a purchase failed", exc_info=exc)
+            self._refuse(internal_error(exc))
+        self.number.setFocus()
+
+    def _refuse(self, text: str) -> None:
+        self.message.setStyleSheet("color: #b91c1c")
+        self.message.setText(text)
+        self.message.show()
+
+    def _set_checking(self, checking: bool) -> None:
+        self._checking = checking
+        for widget in (self.number, self.price, self.ok_button):
+            widget.setEnabled(not checking)
+        if checking:
+            self.message.setStyleSheet("")
+            self.message.setText(self.tr("Checking and recording the order…"))
+            self.message.show()
+
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close button; ignored while the engine checks, since
+        the purchase may be recorded and the operator must see that it was."""
+        if not self._checking:
+            super().reject()
 
 
 class TaskDetailDialog(QDialog):
@@ -181,6 +287,7 @@ class TaskDetailDialog(QDialog):
 
     Attributes:
         bought_button, not_bought_button: the review verdicts (shown for needs_review).
+        record_dialog: the RecordPurchaseDialog "It was bought…" opened, if any.
     """
 
     def __init__(
@@ -194,6 +301,7 @@ class TaskDetailDialog(QDialog):
         super().__init__(parent)
         self.task_id = task_id
         self._resolve = resolve
+        self.record_dialog: RecordPurchaseDialog | None = None
         self.setWindowTitle(fill(self.tr("Task %1"), str(task_id)))
         self.resize(760, 520)
         self.summary = QFormLayout()
@@ -216,7 +324,7 @@ class TaskDetailDialog(QDialog):
             self.tr("It was bought…"), QDialogButtonBox.ButtonRole.ActionRole
         )
         self.bought_button.setToolTip(
-            self.tr("The order is in the account's history: record its order number")
+            self.tr("The order is in the account's history: record its number and price")
         )
         self.not_bought_button = buttons.addButton(
             self.tr("Not bought: queue again"), QDialogButtonBox.ButtonRole.ActionRole
@@ -244,11 +352,14 @@ class TaskDetailDialog(QDialog):
         in_background(load, self._show)
 
     def _record_bought(self) -> None:
-        number, ok = QInputDialog.getText(
-            self, self.tr("Record the purchase"), self.tr("Marketplace order number:")
+        resolve = self._resolve
+        assert resolve is not None
+        dialog = RecordPurchaseDialog(
+            self, lambda number, price: resolve(self.task_id, number, price)
         )
-        if ok and number.strip():
-            self._verdict(number.strip())
+        dialog.accepted.connect(self.accept)
+        self.record_dialog = dialog
+        dialog.open()
 
     def _verdict(self, order_number: str | None) -> None:
         assert self._resolve is not None
@@ -260,7 +371,7 @@ class TaskDetailDialog(QDialog):
             for b in (self.bought_button, self.not_bought_button):
                 b.setEnabled(True)
 
-        when_done(self._resolve(self.task_id, order_number), lambda _r: self.accept(), failed)
+        when_done(self._resolve(self.task_id, order_number, None), lambda _r: self.accept(), failed)
 
     def _show(self, d: TaskDetail | None) -> None:
         if d is None:

@@ -26,7 +26,7 @@ from app.core.drivers.browser import (
     remove_stale_browser_folders,
 )
 from app.core.drivers.sandbox import SandboxDriver
-from app.sandbox.seed import ARTICLES, MARKETPLACE_NAME
+from app.sandbox.seed import ARTICLES, MARKETPLACE_NAME, demo_accounts
 from app.sandbox.server import SandboxServer
 
 
@@ -304,6 +304,26 @@ async def test_find_purchase_finds_the_order_unless_excluded(
         receipt.price_minor,
     )
     assert excluded is None and later is None and other_article is None
+
+
+@browser_test
+async def test_find_order_reads_the_accounts_history(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    receipt = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+    last = demo_accounts()[-1]  # no test here buys with it
+    other = AccountRef(account.id + 1000, last.login, last.password, account.marketplace_url)
+
+    found = await driver.find_order(account, f" {receipt.order_number.lower()} ")
+
+    assert found is not None
+    assert (found.order_number, found.article, found.price_minor) == (
+        receipt.order_number,
+        MUG.sku,
+        receipt.price_minor,
+    )
+    assert await driver.find_order(account, "SB-00000000") is None
+    assert await driver.find_order(other, receipt.order_number) is None  # not that account's
 
 
 @browser_test

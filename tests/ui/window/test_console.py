@@ -275,9 +275,9 @@ def test_engine_errors_share_one_box_that_does_not_block(qtbot, db) -> None:
         service.stop()
 
 
-def test_review_verdicts_from_the_task_detail(qtbot, db, monkeypatch) -> None:
-    from PySide6.QtWidgets import QInputDialog
-
+def test_review_verdicts_from_the_task_detail(qtbot, db) -> None:
+    from app.core.domain.clock import utcnow
+    from app.core.drivers.base import Receipt
     from app.core.drivers.memory import MemoryDriver
 
     seed_market(db, accounts=3)
@@ -288,16 +288,29 @@ def test_review_verdicts_from_the_task_detail(qtbot, db, monkeypatch) -> None:
             OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")], hold=True)
         ).result(10)
         with db.session() as s:  # two units the engine could not settle
-            account = s.scalar(select(MarketPlaceAccount.id).limit(1))
+            account, login = s.execute(
+                select(MarketPlaceAccount.id, MarketPlaceAccount.login).limit(1)
+            ).one()
             s.execute(update(Task).values(status="needs_review", account_id=account))
             s.commit()
         first, second = window_task_ids(db, order_id)
+        # The account's order history at the shop holds the first unit's order.
+        driver.ledger.append((login, "A1", Receipt("MEM-00000042", "A1", "P1", 123450, utcnow())))
 
-        monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("SB-12345678", True))
         window.open_task(first)
         dialog = window.task_dialog
         qtbot.waitUntil(lambda: dialog.bought_button.isVisible(), timeout=5000)
         qtbot.mouseClick(dialog.bought_button, Qt.MouseButton.LeftButton)
+        record = dialog.record_dialog
+        assert record is not None and record.price.isVisible()  # the price is asked too
+        qtbot.keyClicks(record.number, "MEM-99999999")  # not in the account's history
+        qtbot.keyClicks(record.price, "1 234,50")
+        qtbot.mouseClick(record.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "not in the order history" in record.message.text(), timeout=5000)
+        assert record.isVisible() and dialog.isVisible()  # open for the correction
+        record.number.clear()
+        qtbot.keyClicks(record.number, "MEM-00000042")
+        qtbot.mouseClick(record.ok_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
 
         window.open_task(second)
@@ -308,9 +321,9 @@ def test_review_verdicts_from_the_task_detail(qtbot, db, monkeypatch) -> None:
 
         with db.session() as s:
             statuses = dict(s.execute(select(Task.id, Task.status)).all())
-            numbers = list(s.scalars(select(BuyBack.order_number)))
+            bought = s.execute(select(BuyBack.order_number, BuyBack.price_minor)).all()
         assert statuses == {first: "purchased", second: "pending"}
-        assert numbers == ["SB-12345678"]
+        assert bought == [("MEM-00000042", 123450)]
     finally:
         window.close()
         service.stop()
