@@ -347,6 +347,9 @@ class TaskDetail:
     buyback: tuple[str, int, datetime, str] | None  # order number, price, time, delivery
     screenshot: str | None
     marketplace: str
+    # Where the operator looks at the account's orders: (marketplace code, account id,
+    # its profile folder, the page), when the Task has an account.
+    account_page: tuple[str, int, str | None, str] | None = None
 
 
 def task_detail(s: Session, task_id: int) -> TaskDetail | None:
@@ -362,16 +365,23 @@ def task_detail(s: Session, task_id: int) -> TaskDetail | None:
     bb = s.scalar(select(BuyBack).where(BuyBack.task_id == task_id))
     task = s.get_one(Task, task_id)
     mp = s.scalar(
-        select(MarketPlace.name)
+        select(MarketPlace)
         .join(Order, Order.marketplace_id == MarketPlace.id)
         .where(Order.id == task.order_id)
     )
+    account = s.get(MarketPlaceAccount, task.account_id) if task.account_id else None
+    page = None
+    if mp is not None and account is not None:
+        # The sandbox shows an account's orders on its own page; elsewhere the site's start.
+        url = f"{mp.base_url}/account/orders" if mp.driver == "sandbox" else mp.base_url
+        page = (mp.code, account.id, account.profile_dir, url)
     return TaskDetail(
         rows[task_id],
         history,
         (bb.order_number, bb.price_minor, bb.purchased_at, bb.delivery_status) if bb else None,
         task.screenshot,
-        mp or "",
+        mp.name if mp else "",
+        page,
     )
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.domain.states import ACTIVE, PROBLEMS, WAITING, TaskStatus
+from app.core.drivers.assisted import profile_folder
 from app.core.orders.spec import parse_money
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
@@ -297,10 +298,12 @@ class TaskDetailDialog(QDialog):
         parent: QWidget | None = None,
         *,
         resolve: Resolve | None = None,
+        open_account: Callable[[Path, str], None] | None = None,
     ):
         super().__init__(parent)
         self.task_id = task_id
         self._resolve = resolve
+        self._open_account = open_account
         self.record_dialog: RecordPurchaseDialog | None = None
         self.setWindowTitle(fill(self.tr("Task %1"), str(task_id)))
         self.resize(760, 520)
@@ -329,6 +332,14 @@ class TaskDetailDialog(QDialog):
         self.not_bought_button = buttons.addButton(
             self.tr("Not bought: queue again"), QDialogButtonBox.ButtonRole.ActionRole
         )
+        self.account_button = buttons.addButton(
+            self.tr("Open account in browser"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.account_button.setToolTip(
+            self.tr("The account's own browser profile, to look at its orders")
+        )
+        self.account_button.setAutoDefault(False)
+        self.account_button.hide()
         self.bought_button.clicked.connect(self._record_bought)
         self.not_bought_button.clicked.connect(lambda: self._verdict(None))
         for b in (self.bought_button, self.not_bought_button):
@@ -381,6 +392,12 @@ class TaskDetailDialog(QDialog):
         if r.status is TaskStatus.NEEDS_REVIEW and self._resolve is not None:
             for b in (self.bought_button, self.not_bought_button):
                 b.show()
+        page, opener = d.account_page, self._open_account
+        if r.status is TaskStatus.NEEDS_REVIEW and page is not None and opener is not None:
+            code, account_id, profile_dir, url = page
+            profile = profile_folder(code, account_id, profile_dir)
+            self.account_button.clicked.connect(lambda: opener(profile, url))
+            self.account_button.show()
         status = QLabel(status_label(r.status))
         status.setStyleSheet(f"color: {status_color(r.status).name()}; font-weight: bold")
         self.summary.addRow(self.tr("Status:"), status)

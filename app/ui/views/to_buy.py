@@ -12,6 +12,7 @@ import concurrent.futures
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -150,8 +152,12 @@ def _table(model: RowsModel) -> QTableView:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
-    table.horizontalHeader().setStretchLastSection(True)
     table.setWordWrap(False)
+    # Short columns as wide as their text; the article and the pickup point take the rest.
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    for column in (3, 4):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
     return table
 
 
@@ -365,13 +371,17 @@ class ToBuyView(QWidget):
         when_done(self.engine.take_next(), taken, refused)
 
     def open_browser(self, unit: HandUnit) -> None:
-        """Starts the account's own browser profile on the product page, off the GUI
-        thread; a browser that cannot start is said in one line."""
+        """Starts the account's own browser profile on the product page."""
         profile = profile_folder(unit.marketplace_code, unit.account_id, unit.profile_dir)
+        self.launch(profile, unit.product_url)
+
+    def launch(self, profile: Path, url: str) -> None:
+        """Starts the browser with this profile on this page, off the GUI thread; a
+        browser that cannot start is said in one line."""
         browser, start = self.browser, self.start_browser
 
         def launch() -> BrowserLaunch:
-            launch = browser_launch(profile, unit.product_url, browser)
+            launch = browser_launch(profile, url, browser)
             start(launch)
             return launch
 
@@ -472,10 +482,13 @@ class NotBoughtDialog(QDialog):
         self.reasons: dict[NotBought, QRadioButton] = {}
         box = QVBoxLayout()
         for reason, label, follows in _REASONS:
-            button = QRadioButton(f"{self.tr(label)}: {self.tr(follows)}")
+            button = QRadioButton(self.tr(label))
             self.group.addButton(button)
             self.reasons[reason] = button
             box.addWidget(button)
+            consequence = QLabel(self.tr(follows))
+            consequence.setStyleSheet("color: #6b7280; margin-left: 22px")
+            box.addWidget(consequence)
         self.reasons[NotBought.OUT_OF_STOCK].setChecked(True)
         self.note = QLineEdit()
         self.note.setPlaceholderText(self.tr("What the marketplace said"))

@@ -138,3 +138,18 @@ def test_a_defect_says_it_is_one(qtbot, db, in_review) -> None:
     resolve.finish(AttributeError("'NoneType' object has no attribute 'login'"))
     qtbot.waitUntil(lambda: "internal error" in record.message.text(), timeout=5000)
     assert record.isVisible()
+
+
+def test_a_unit_in_review_opens_its_accounts_profile_in_the_browser(qtbot, db, in_review) -> None:
+    opened: list[tuple[object, str]] = []
+    dialog = TaskDetailDialog(
+        db, in_review, resolve=FakeResolve(), open_account=lambda p, u: opened.append((p, u))
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.account_button.isVisible(), timeout=5000)
+    qtbot.mouseClick(dialog.account_button, Qt.MouseButton.LeftButton)
+
+    with db.reading() as s:
+        account_id = s.scalar(select(MarketPlaceAccount.id))
+    assert [(p.name, u) for p, u in opened] == [(f"mem-{account_id}", "mem://")]
