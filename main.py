@@ -11,7 +11,10 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     from app import __version__
     from app.cli import accounts as accounts_cli
+    from app.cli import catalog as catalog_cli
     from app.cli import commands
+    from app.cli import deliveries as deliveries_cli
+    from app.cli import marketplaces as marketplaces_cli
     from app.cli import orders as orders_cli
     from app.sandbox import server
 
@@ -40,7 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     accounts_cli.add_arguments(accounts)
     orders = sub.add_parser("orders", help="import Orders from CSV/XLSX, export their reports")
     orders_cli.add_arguments(orders)
-    console = sub.add_parser("console", help="open the console window (the default)")
+    catalog = sub.add_parser("catalog", help="import and list articles and pickup points")
+    catalog_cli.add_arguments(catalog)
+    deliveries = sub.add_parser("deliveries", help="record delivery statuses from a list")
+    deliveries_cli.add_arguments(deliveries)
+    markets = sub.add_parser("marketplaces", help="add, list, edit, enable or disable marketplaces")
+    marketplaces_cli.add_arguments(markets)
+    console = sub.add_parser(
+        "console", help="open the console window (the default: `main.py --db FILE` opens it too)"
+    )
     commands.add_engine_arguments(console)
     commands.add_language_argument(console)
     # None: not given, so the console takes it from Settings (see console_defaults).
@@ -53,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """The command line, with the console as the default command: `main.py [-v] [console
+    options]` is `main.py [-v] console [console options]`, so `main.py --db FILE` opens the
+    console on FILE as `main.py console --db FILE` does."""
+    start = 0
+    while start < len(argv) and argv[start] in ("-v", "--verbose"):
+        start += 1
+    rest = argv[start:]
+    if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help", "--version")):
+        argv = [*argv[:start], "console", *rest]
+    return build_parser().parse_args(argv)
+
+
 def _console(args: argparse.Namespace) -> int:
     from app.ui.app import run_console
 
@@ -63,6 +87,10 @@ def _demo(args: argparse.Namespace) -> int:
     """The demo in the console window (--gui) or with terminal progress."""
     from app.cli import commands
 
+    if args.practice and not args.gui:
+        from app.core.support.errors import KnownError
+
+        return _refuse(KnownError("--practice needs --gui: a person buys its units in To buy"))
     if args.gui:
         from app.ui.app import run_console
 
@@ -95,13 +123,10 @@ def _screenshots(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from app.core.support.logs import setup_logging
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = argv if argv is not None else sys.argv[1:]
+    args = parse_arguments(given)
     setup_logging(args.verbose)
-    shown = argv if argv is not None else sys.argv[1:]
-    logging.getLogger(__name__).info("started: main.py %s", " ".join(shown))
-    if args.command is None:
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "console"])
+    logging.getLogger(__name__).info("started: main.py %s", " ".join(given))
     try:
         return int(args.func(args) or 0)
     except Exception as exc:

@@ -84,17 +84,50 @@ def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:
         return mp.id
 
 
+# The sandbox again, as a marketplace where a person buys: to practise the To buy view.
+PRACTICE_CODE = "practice"
+
+
+def seed_practice(db: Database, base_url: str, accounts: int) -> int:
+    """Registers the sandbox at `base_url` a second time, as an assisted marketplace
+    ("Sandbox practice") with the same catalog and demo accounts: its units wait in the
+    To buy view and the operator buys them in the browser. Returns its id."""
+    with db.session() as s:
+        mp = upsert_marketplace(
+            s,
+            code=PRACTICE_CODE,
+            name="Sandbox practice",
+            base_url=base_url,
+            driver="assisted",
+            articles=[(a.sku, a.title) for a in seed.ARTICLES],
+            pickup_points=[(p.code, p.address) for p in seed.PICKUP_POINTS],
+        )
+        upsert_accounts(
+            s, mp.id, [(a.login, a.password) for a in seed.demo_accounts(accounts)], "demo"
+        )
+        s.commit()
+        return mp.id
+
+
 def prepare_demo(
-    stack: ExitStack, db: Database, *, accounts: int, marketplace_url: str | None
+    stack: ExitStack,
+    db: Database,
+    *,
+    accounts: int,
+    marketplace_url: str | None,
+    practice: bool = False,
 ) -> str:
     """The demo's shop (the one at `marketplace_url`, else a fresh one that `stack`
-    stops) seeded into `db` with `accounts` demo accounts; returns its address."""
+    stops) seeded into `db` with `accounts` demo accounts (and, with `practice`, again
+    as a marketplace where a person buys); returns its address."""
     url = (marketplace_url or start_sandbox(stack, accounts)).rstrip("/")
     seed_sandbox(db, url, accounts)
+    if practice:
+        seed_practice(db, url, accounts)
     return url
 
 
-def demo_order(units: int) -> OrderSpec:
+def demo_order(units: int, marketplace: str = seed.MARKETPLACE_CODE) -> OrderSpec:
     """The sample Order: the units spread over up to three lines (Articles and pickup
     points), each with a price cap a little above the shop's price."""
     n_lines = min(DEMO_LINES, units)
@@ -107,4 +140,4 @@ def demo_order(units: int) -> OrderSpec:
             LineSpec(article.sku, qty, seed.PICKUP_POINTS[i].code, f"{cap // 100}.{cap % 100:02d}")
         )
     # Every unit by a different account, so that the demo shows the pool at work.
-    return OrderSpec("Demo client", seed.MARKETPLACE_CODE, lines, unit_rule=UnitRule.PER_ORDER)
+    return OrderSpec("Demo client", marketplace, lines, unit_rule=UnitRule.PER_ORDER)

@@ -10,12 +10,17 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.core.accounts.health import CheckResult, check_accounts
 from app.core.accounts.imports import ImportPlan, Outcome, apply_import, plan_import
 from app.core.accounts.keys import open_database
 from app.core.drivers.base import DriverFactory
 from app.core.engine.market_drivers import DriverOptions, driver_factory
+from app.core.storage.markets import MarketIndex
 from app.core.storage.queries import account_rows
+from app.core.support.errors import KnownError
+from app.core.support.text import Refused
 from app.sandbox.seed import MARKETPLACE_CODE
 
 
@@ -57,10 +62,22 @@ def add_import_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON report as the last line")
     p.add_argument(
         "--marketplace",
-        default=MARKETPLACE_CODE,
-        help=f"marketplace of rows that name none (default {MARKETPLACE_CODE})",
+        help="marketplace of rows that name none: its code, name or an alias "
+        f"(default {MARKETPLACE_CODE})",
     )
     add_db_option(p)
+
+
+def chosen_marketplace(s: Session, given: str | None) -> str:
+    """The code of the marketplace --marketplace names (checked before any file is
+    read: an unknown or disabled one stops the command with what to do), or the default
+    for rows that name none."""
+    if given is None:
+        return MARKETPLACE_CODE
+    try:
+        return MarketIndex.load(s).get(given).code
+    except Refused as exc:
+        raise KnownError(f"--marketplace {given}: {exc}") from None
 
 
 def _json_default(value: Any) -> Any:
@@ -91,7 +108,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
         with db.session() as s:
-            plan = plan_import(s, args.path, default_marketplace=args.marketplace)
+            market = chosen_marketplace(s, args.marketplace)
+            plan = plan_import(s, args.path, default_marketplace=market)
             print_plan(plan)
             counts = plan.counts()
             if not args.dry_run and plan.accepted():

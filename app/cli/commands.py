@@ -28,7 +28,7 @@ from app.core.engine.settings import (
     EngineSettings,
     concurrency_limit,
 )
-from app.core.storage.db import Database
+from app.core.storage.db import Database, display_url
 from app.core.supervisor import Supervisor
 from app.core.support.text import LANGUAGES
 from app.demo import (
@@ -102,6 +102,12 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     p.add_argument(
         "--gui", action="store_true", help="open the console window instead of terminal progress"
+    )
+    p.add_argument(
+        "--practice",
+        action="store_true",
+        help="with --gui: the sample Order goes to the sandbox set up as a marketplace where "
+        "a person buys, to practise the To buy view (Ctrl+T)",
     )
 
 
@@ -258,7 +264,7 @@ def print_summary(
     """What the demo did; `waiting_why` says why units still queued could not be bought."""
     rate = r.purchased / r.seconds if r.seconds else 0.0
     print(f"Marketplace: {url}")
-    print(f"Database:    {db_url}")
+    print(f"Database:    {display_url(db_url)}")
     print(
         f"Purchased {r.purchased} of {r.units} units in {r.seconds:.1f} s ({rate:.2f}/s); "
         f"failed {r.failed}" + "".join(f"; {k} {v}" for k, v in r.other.items())

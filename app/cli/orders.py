@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.accounts import add_db_option, add_import_options, print_json
+from app.cli.accounts import add_db_option, add_import_options, chosen_marketplace, print_json
 from app.core.engine.settings import EngineSettings
 from app.core.orders.imports import OrderImportPlan, describe, plan_orders, write_orders
 from app.core.orders.report import export_order
@@ -18,7 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="create Orders from a CSV/XLSX list",
         description="Rows of one client (and marketplace) form one Order, each row a line. "
         "Prints each row's outcome and, unless --dry-run, creates every Order in one "
-        "transaction; one bad row writes nothing and exits 1.",
+        "transaction; one bad row writes nothing and exits 1. On an assisted marketplace "
+        "(Wildberries, Ozon, ...) an article number of its format or a pickup point (code "
+        "or address) not in its catalog yet is added to it with the Order; the preview "
+        "marks them 'new'.",
     )
     imp.add_argument("path", help="a .csv or .xlsx list")
     add_import_options(imp)
@@ -36,8 +39,10 @@ def print_plan(plan: OrderImportPlan) -> None:
         print(f"  note: {note}")
     for r in plan.rows:
         outcome = f"order {r.order} line {r.line}" if r.ok else "error"
+        article = f"{r.article} (new article)" if r.new_article else r.article
+        point = f"{r.pickup_point} (new pickup point)" if r.new_pickup_point else r.pickup_point
         detail = "; ".join(describe(e) for e in r.errors) or (
-            f"{r.client} @ {r.marketplace}: {r.article} × {r.quantity} → {r.pickup_point}"
+            f"{r.client} @ {r.marketplace}: {article} × {r.quantity} → {point}"
         )
         print(f"  row {r.row:<6} {outcome:<18} {detail}")
 
@@ -48,9 +53,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     written: list[int] = []
     try:
         with db.session() as s:
-            plan = plan_orders(
-                s, args.path, default_marketplace=args.marketplace, max_units_per_line=limit
-            )
+            market = chosen_marketplace(s, args.marketplace)
+            plan = plan_orders(s, args.path, default_marketplace=market, max_units_per_line=limit)
         print_plan(plan)
         if plan.ok and not args.dry_run:
             written = write_orders(db, plan, max_units_per_line=limit)
@@ -59,13 +63,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not plan.ok:
         print(f"Nothing imported: {len(plan.errors())} problems; fix the rows and import again.")
     elif args.dry_run:
-        print(f"Dry run, nothing written: {len(plan.orders)} orders, {plan.units()} units.")
+        print(
+            f"Dry run, nothing written: {len(plan.orders)} orders, {plan.units()} units"
+            f"{_new_entries(plan)}."
+        )
     else:
         numbers = ", ".join(f"#{i}" for i in written)
-        print(f"Imported {len(written)} orders ({numbers}), {plan.units()} units; queued.")
+        print(
+            f"Imported {len(written)} orders ({numbers}), {plan.units()} units"
+            f"{_new_entries(plan)}; queued."
+        )
     if args.json:
         print_json(plan.report() | {"dry_run": args.dry_run, "order_ids": written})
     return 0 if plan.ok else 1
+
+
+def _new_entries(plan: OrderImportPlan) -> str:
+    articles, points = plan.new_entries()
+    if not (articles or points):
+        return ""
+    return f"; new in the catalog: {articles} articles, {points} pickup points"
 
 
 def cmd_export(args: argparse.Namespace) -> int:

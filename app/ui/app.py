@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
 import os
 import sys
 import tempfile
@@ -14,17 +13,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from sqlalchemy import select
 
 from app.core.accounts.keys import open_database
+from app.core.domain.models import MarketPlace
 from app.core.domain.states import ORDER_OPEN, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.core.storage.errors import known
-from app.demo import demo_accounts_for, demo_order, fresh_demo_db, prepare_demo
+from app.demo import (
+    PRACTICE_CODE,
+    demo_accounts_for,
+    demo_order,
+    fresh_demo_db,
+    prepare_demo,
+    seed_practice,
+)
 from app.ui.window.main_window import MainWindow
-
-log = logging.getLogger(__name__)
 
 ORGANIZATION = "BuybackConsole"
 
@@ -55,7 +61,13 @@ def open_console(
     stack.callback(db.close)
     if demo:
         accounts = demo_accounts_for(args.units, args.accounts)
-        prepare_demo(stack, db, accounts=accounts, marketplace_url=args.marketplace_url)
+        prepare_demo(
+            stack,
+            db,
+            accounts=accounts,
+            marketplace_url=args.marketplace_url,
+            practice=getattr(args, "practice", False),
+        )
     options = DriverOptions(args.browser, headless=not args.show_browsers)
     service = EngineService(
         db, driver_factory(db, options), EngineSettings(concurrency=args.concurrency)
@@ -63,14 +75,20 @@ def open_console(
     service.start()
     stack.callback(service.stop)
     if demo:
-        service.submit(demo_order(args.units)).result(timeout=30)
-    window = MainWindow(db, service)
+        spec = demo_order(args.units)
+        if getattr(args, "practice", False):
+            spec = demo_order(args.units, PRACTICE_CODE)
+        service.submit(spec).result(timeout=30)
+    window = MainWindow(db, service, browser=args.browser)
     window.show()
     settle_heap()
     return window, service
 
 
 def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
+    """Opens the console and runs it until its window closes. What stops its start is said
+    in a box saying the console will close, then raised for main.py to log and say in one
+    line on the terminal (exit 2 for the environment's fault, 1 for a defect)."""
     from app.core.support.logs import log_file
     from app.ui.dialogs.crash import install_excepthook
     from app.ui.dialogs.settings import console_defaults
@@ -79,20 +97,28 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
     app = qt_app()
     console_defaults(args)
     apply_language(args.language)
-    install_excepthook(log_file())
     with ExitStack() as stack:
         try:
             open_console(stack, args, demo=demo)
-        except Exception as exc:  # the environment's (a database, a key): said, then closed
-            refusal = known(exc)
-            if refusal is None:
-                raise  # a defect: the crash dialog says so, with the log
-            log.info("the console cannot start: %s", refusal, exc_info=exc)
-            title = QCoreApplication.translate("MainWindow", "Buyback console")
-            closing = QCoreApplication.translate("MainWindow", "The console will close.")
-            QMessageBox.critical(None, title, f"{refusal}\n\n{closing}")
-            return 2
+        except Exception as exc:
+            refuse_start(exc, log_file())
+            raise
+        install_excepthook(log_file())  # from here on a defect leaves the console running
         return app.exec()
+
+
+def refuse_start(exc: Exception, log_path: Path | None) -> None:
+    """Tells the operator why the console cannot start and that it will close: the
+    environment's fault (a database, a key) as it is, a defect with the log to send."""
+    from app.ui.dialogs.crash import show_defect
+
+    refusal = known(exc)
+    if refusal is None:
+        show_defect(exc, log_path, closing=True)
+        return
+    title = QCoreApplication.translate("MainWindow", "Buyback console")
+    closing = QCoreApplication.translate("MainWindow", "The console will close.")
+    QMessageBox.critical(None, title, f"{refusal}\n\n{closing}")
 
 
 def take_screenshots(args: argparse.Namespace) -> int:
@@ -115,7 +141,7 @@ def take_screenshots(args: argparse.Namespace) -> int:
         # A fresh layout (not the operator's saved one), and none saved over theirs.
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp))
-        window, _service = open_console(stack, args, demo=True)
+        window, service = open_console(stack, args, demo=True)
         window.resize(1400, 860)
 
         def grab(widget: QWidget, name: str) -> None:
@@ -169,9 +195,60 @@ def take_screenshots(args: argparse.Namespace) -> int:
             def last() -> None:
                 grab(dialog, "new-order")
                 dialog.reject()
-                QApplication.quit()
+                window.open_marketplaces(adding=True)
+                QTimer.singleShot(800, marketplaces)
 
             QTimer.singleShot(300, last)
+
+        def marketplaces() -> None:
+            dialog = window.marketplaces_dialog
+            dialog.choose_preset("wildberries")
+            grab(dialog, "marketplaces")
+            dialog.reject()
+            # The To buy view: the sandbox again as a marketplace where a person buys.
+            with window.db.reading() as s:
+                url = s.scalar(select(MarketPlace.base_url).where(MarketPlace.code == "sandbox"))
+            seed_practice(window.db, str(url), demo_accounts_for(args.units, args.accounts))
+            service.submit(demo_order(3, PRACTICE_CODE)).result(timeout=30)
+            window.to_buy_view.start_browser = lambda _launch: None  # no browser on screen
+            window.take_next()
+            QTimer.singleShot(1500, to_buy)
+
+        def to_buy() -> None:
+            grab(window, "to-buy")
+            view = window.to_buy_view
+            unit = view.selected_unit()
+            if unit is not None:
+                view.record_bought(unit)
+                view.record_dialog.number.setText("SB-00012345")
+                view.record_dialog.price.setText("1 290,00")
+                QTimer.singleShot(300, bought)
+            else:
+                first_launch()
+
+        def bought() -> None:
+            grab(window.to_buy_view.record_dialog, "bought")
+            window.to_buy_view.record_dialog.reject()
+            first_launch()
+
+        def first_launch() -> None:
+            # The first launch: a console on a database of its own with nothing set up.
+            empty = open_database(str(tmp / "first-launch.sqlite3"))
+            stack.callback(empty.close)
+            idle = EngineService(empty, driver_factory(empty, DriverOptions()))
+            first = MainWindow(empty, idle)
+            first.resize(1400, 860)
+            first.show()
+
+            def welcome_shown() -> None:
+                if first.pages.currentWidget() is not first.welcome:
+                    QTimer.singleShot(200, welcome_shown)
+                    return
+                grab(first, "first-launch")
+                first.close()
+                QApplication.quit()
+
+            QTimer.singleShot(300, welcome_shown)
 
         def wait() -> None:
             if finished():

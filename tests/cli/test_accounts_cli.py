@@ -113,3 +113,40 @@ def test_check_marks_valid_blocked_and_bad_password(db, tmp_path) -> None:
     assert accounts["buyer001"].session_state.startswith("enc:v1:")  # the login was kept
     assert (accounts["buyer002"].health, accounts["buyer002"].status) == ("blocked", "blocked")
     assert accounts["buyer003"].status == "disabled"
+
+
+def test_an_unknown_marketplace_option_is_refused_before_the_file_is_read(db, tmp_path) -> None:
+    seed_sandbox(db, "http://127.0.0.1:9", accounts=0)
+    listing = tmp_path / "accounts.csv"
+    listing.write_text("login;password\nivan;pw\n", encoding="utf-8")
+    before = row_counts(db)
+
+    done = accounts_cli(tmp_path, "import", str(listing), "--marketplace", "wildberries")
+    missing = accounts_cli(tmp_path, "import", str(tmp_path / "nope.csv"), "--marketplace", "WB")
+
+    assert done.returncode == 2
+    assert done.stdout == ""  # no plan: the list was not read
+    assert done.stderr.strip().splitlines() == [
+        "error: --marketplace wildberries: 'wildberries' is Wildberries, which is not set up "
+        "here; add it in Marketplaces (or: main.py marketplaces add wb --preset wildberries)"
+    ]
+    assert missing.returncode == 2 and "--marketplace WB: 'WB' is Wildberries" in missing.stderr
+    assert row_counts(db) == before
+
+
+def test_the_marketplace_option_takes_a_name_or_an_alias(db, tmp_path) -> None:
+    from app.core.orders.marketplaces import add_marketplace, from_preset
+
+    seed_sandbox(db, "http://127.0.0.1:9", accounts=0)
+    with db.session() as s:
+        wb = add_marketplace(s, from_preset("wildberries")).id
+        s.commit()
+    listing = tmp_path / "accounts.csv"
+    listing.write_bytes("Логин;Пароль\nivan;pw\n".encode("cp1251"))
+
+    done = accounts_cli(tmp_path, "import", str(listing), "--marketplace", "Вайлдберриз")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ivan @ wb" in done.stdout
+    with db.session() as s:
+        assert s.scalar(select(A.marketplace_id).where(A.login == "ivan")) == wb

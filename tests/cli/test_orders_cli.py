@@ -57,3 +57,21 @@ def test_a_bad_row_exits_1_and_writes_nothing(db, market, tmp_path) -> None:
     assert result.returncode == 1
     assert "row 2" in result.stdout and "field 'quantity'" in result.stdout
     assert row_counts(db) == before
+
+
+def test_an_unknown_marketplace_option_is_refused_before_the_file_is_read(
+    db, market, tmp_path
+) -> None:
+    listing = tmp_path / "orders.csv"
+    listing.write_text("client;article;qty;pvz\nAcme;A1;1;P1\n", encoding="utf-8")
+    before = row_counts(db)
+
+    result = orders_cli(tmp_path, "import", str(listing), "--marketplace", "ozon")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "error: --marketplace ozon: 'ozon' is Ozon, which is not set up here; add it in "
+        "Marketplaces (or: main.py marketplaces add ozon --preset ozon)"
+    ]
+    assert row_counts(db) == before

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.domain.models import MarketPlace, MarketPlaceAccount
+from app.core.domain.models import MarketPlaceAccount
+from app.core.storage.markets import MarketIndex
 from app.core.support.errors import KnownError
 from app.core.support.secrets import get_vault
 from app.core.support.tables import (
@@ -32,6 +33,7 @@ from app.core.support.tables import (
     read_xlsx,
     shown,
 )
+from app.core.support.text import Refused
 
 A = MarketPlaceAccount
 # Longest values the columns take (the password is stored encrypted, which grows it).
@@ -173,12 +175,7 @@ class _Planner:
         self.s = s
         self.path = path
         self.default_marketplace = default_marketplace
-        self.markets: dict[str, tuple[int, str]] = {}
-        for mp_id, code, name in s.execute(
-            select(MarketPlace.id, MarketPlace.code, MarketPlace.name)
-        ):
-            self.markets[code.casefold()] = self.markets[name.casefold()] = (mp_id, code)
-        self.codes = sorted({code for _, code in self.markets.values()})
+        self.markets = MarketIndex.load(s)  # by code, name or alias ("WB", "Вайлдберриз")
         self.state: dict[tuple[int, str], dict[str, Any]] = {}  # stored, then as planned
         self.seen: dict[tuple[int, str, str], str] = {}  # (mp, login, kind) → where first
         self.rows: list[ImportRow] = []
@@ -225,17 +222,12 @@ class _Planner:
         if problem:
             self.reject(path, where, login, f"field 'marketplace' {problem}")
             return
-        market = self.markets.get(given.casefold())
-        if market is None:
-            self.reject(
-                path,
-                where,
-                login,
-                f"field 'marketplace': unknown marketplace '{given}' "
-                f"(set up here: {', '.join(self.codes) or 'none'})",
-            )
+        try:
+            market = self.markets.get(given)
+        except Refused as exc:
+            self.reject(path, where, login, f"field 'marketplace': {exc}")
             return
-        mp_id, code = market
+        mp_id, code = market.id, market.code
         row = ImportRow(source, where, login, code, Outcome.ADD, marketplace_id=mp_id)
         key = (mp_id, login)
         first = self.seen.setdefault((mp_id, login, kind), where or source)

@@ -1,15 +1,27 @@
 """Writing an Order: validated against the catalog and stored with its Jobs, batches
-(sub-jobs) and one Task per unit, all in the caller's transaction."""
+(sub-jobs) and one Task per unit, all in the caller's transaction, together with the new
+articles and pickup points it adds to an open catalog."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.core.domain.clock import utcnow
-from app.core.domain.models import Client, Job, JobBatch, Order, OrderLine, Task
+from app.core.domain.models import (
+    Article,
+    Client,
+    Job,
+    JobBatch,
+    Order,
+    OrderLine,
+    PickupPoint,
+    Task,
+)
 from app.core.domain.states import OrderIntent, TaskStatus
 from app.core.orders.spec import OrderSpec, ValidOrder
 from app.core.orders.validation import validate
@@ -28,6 +40,15 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
     """Validates the Order and writes it with its Jobs, batches and Tasks, all in the
     caller's transaction: an invalid Order raises InvalidOrder and writes nothing."""
     valid: ValidOrder = validate(Session(bind=conn), spec, max_units_per_line=max_units_per_line)
+    mp_id = valid.marketplace_id
+    article_ids = {
+        a.sku: _catalog_id(conn, Article.__table__, mp_id, sku=a.sku, title=a.title)
+        for a in valid.new_articles()
+    }
+    point_ids = {
+        p.code: _catalog_id(conn, PickupPoint.__table__, mp_id, code=p.code, address=p.address)
+        for p in valid.new_pickup_points()
+    }
     now = utcnow()
     client_id = conn.scalar(select(Client.id).where(Client.name == valid.client))
     if client_id is None:
@@ -54,8 +75,8 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
             .values(
                 order_id=order_id,
                 line_no=line.line_no,
-                article_id=line.article_id,
-                pickup_point_id=line.pickup_point_id,
+                article_id=line.article.id or article_ids[line.article.sku],
+                pickup_point_id=line.pickup_point.id or point_ids[line.pickup_point.code],
                 quantity=line.quantity,
                 max_unit_price_minor=line.max_unit_price_minor,
             )
@@ -77,6 +98,23 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
             batches.append((batch_id, size))
         create_tasks(conn, order_id=order_id, job_id=job_id, batches=batches, now=now)
     return order_id
+
+
+def _catalog_id(conn: Connection, table: Any, marketplace_id: int, **values: str) -> int:
+    """The id of a new article or pickup point, added unless another console added the
+    same one meanwhile (its key is the first of `values`: sku or code)."""
+    key, value = next(iter(values.items()))
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(table)
+        .values(marketplace_id=marketplace_id, **values)
+        .on_conflict_do_nothing(index_elements=["marketplace_id", key])
+    )
+    found = conn.scalar(
+        select(table.c.id).where(table.c.marketplace_id == marketplace_id, table.c[key] == value)
+    )
+    assert found is not None  # inserted just now, or there already
+    return int(found)
 
 
 def create_tasks(

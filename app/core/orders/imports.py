@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.orders.catalog import Catalog, load_catalogs
+from app.core.orders.catalog import load_catalogs, market_index, point_key
 from app.core.orders.create import create_order
 from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
-from app.core.orders.validation import check
+from app.core.orders.validation import check, line_entries
 from app.core.storage.db import Database
 from app.core.support.errors import KnownError
 from app.core.support.tables import identifier, map_columns, odd_character, read_table
-from app.core.support.text import QT_TRANSLATE_NOOP, say
+from app.core.support.text import QT_TRANSLATE_NOOP, Refused, say
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
 HEADERS: dict[str, str] = {
@@ -58,6 +58,9 @@ class OrderRow:
         client, marketplace, article, quantity, pickup_point, max_unit_price: as written
             (marketplace: the code it resolved to, when known).
         order, line: the new Order (1-based, in the plan) and its line this row becomes.
+        new_article, new_pickup_point: the article or pickup point is not in the
+            marketplace's (open) catalog yet: the import adds it. Shown so that a typo is
+            seen before it becomes a catalog entry.
         errors: what is wrong, each naming the field and what to do; empty when fine.
     """
 
@@ -70,6 +73,8 @@ class OrderRow:
     max_unit_price: str
     order: int | None = None
     line: int | None = None
+    new_article: bool = False
+    new_pickup_point: bool = False
     errors: list[FieldError] = field(default_factory=list)  # line=None: the row is where
 
     @property
@@ -87,6 +92,8 @@ class OrderRow:
             "max_unit_price": self.max_unit_price,
             "order": self.order,
             "line": self.line,
+            "new_article": self.new_article,
+            "new_pickup_point": self.new_pickup_point,
             "errors": [describe(e) for e in self.errors],
         }
 
@@ -122,11 +129,20 @@ class OrderImportPlan:
     def units(self) -> int:
         return sum(int(line.quantity) for o in self.orders for line in o.lines)
 
+    def new_entries(self) -> tuple[int, int]:
+        """The articles and pickup points the import adds to the catalogs, each once."""
+        rows = [r for r in self.rows if r.ok]
+        articles = {(r.marketplace, r.article) for r in rows if r.new_article}
+        points = {(r.marketplace, point_key(r.pickup_point)) for r in rows if r.new_pickup_point}
+        return len(articles), len(points)
+
     def report(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
             "orders": len(self.orders),
             "units": self.units() if self.ok else None,
+            "new_articles": self.new_entries()[0],
+            "new_pickup_points": self.new_entries()[1],
             "notes": self.notes,
             "errors": self.errors(),
             "rows": [r.report() for r in self.rows],
@@ -143,14 +159,6 @@ def _columns(path: Path, header: list[str], notes: list[str]) -> dict[str, int]:
             f"(the header has: {', '.join(c.strip() for c in header if c.strip()) or 'nothing'})."
         )
     return columns
-
-
-def _market_index(catalogs: dict[str, Catalog]) -> dict[str, Catalog]:
-    """Catalogs by code and by name, case ignored: operators write either."""
-    index: dict[str, Catalog] = {}
-    for cat in catalogs.values():
-        index[cat.name.casefold()] = index[cat.code.casefold()] = cat
-    return index
 
 
 def plan_orders(
@@ -175,7 +183,7 @@ def plan_orders(
         raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
     columns = _columns(path, header[1], notes)
     catalogs = load_catalogs(s)
-    markets = _market_index(catalogs)
+    markets = market_index(catalogs)
     rows: list[OrderRow] = []
     groups: dict[tuple[str, str], list[OrderRow]] = {}
     for n, cells in itertools.chain([first], table):
@@ -206,22 +214,10 @@ def plan_orders(
                     None, "client", QT_TRANSLATE_NOOP("Engine", "empty; fill in the client's name")
                 )
             )
-        given = row.marketplace or default_marketplace
-        cat = markets.get(given.casefold())
-        if cat is None:
-            row.errors.append(
-                FieldError.of(
-                    None,
-                    "marketplace",
-                    QT_TRANSLATE_NOOP(
-                        "Engine", "unknown marketplace '{code}' (set up here: {known})"
-                    ),
-                    code=given,
-                    known=", ".join(sorted(catalogs)) or "-",
-                )
-            )
-        else:
-            row.marketplace = cat.code
+        try:
+            row.marketplace = markets.get(row.marketplace or default_marketplace).code
+        except Refused as exc:
+            row.errors.append(FieldError(None, "marketplace", exc.message))
         if row.ok:
             groups.setdefault((row.client, row.marketplace), []).append(row)
     orders: list[OrderSpec] = []
@@ -231,8 +227,13 @@ def plan_orders(
             code,
             [LineSpec(r.article, r.quantity, r.pickup_point, r.max_unit_price) for r in members],
         )
+        cat = catalogs[code]
+        for r in members:
+            article, point = line_entries(LineSpec(r.article, r.quantity, r.pickup_point), cat)
+            r.new_article = article is not None and article.new
+            r.new_pickup_point = point is not None and point.new
         try:
-            check(spec, catalogs, max_units_per_line=max_units_per_line)
+            check(spec, catalogs, max_units_per_line=max_units_per_line, index=markets)
         except InvalidOrder as exc:
             for e in exc.errors:
                 targets = [members[e.line - 1]] if e.line else members

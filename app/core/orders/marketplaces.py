@@ -203,6 +203,17 @@ def update_marketplace(s: Session, mp_id: int, fields: MarketFields) -> MarketPl
     return mp
 
 
+def set_marketplace_enabled(s: Session, mp_id: int, enabled: bool) -> MarketPlace:
+    """Enables or disables a marketplace (the caller commits); its other settings are
+    not checked again, so one set up before the checks can still be switched."""
+    mp = s.get(MarketPlace, mp_id)
+    if mp is None:
+        raise Refused(QT_TRANSLATE_NOOP("Engine", "this marketplace is no longer in the database"))
+    mp.enabled = enabled
+    s.flush()
+    return mp
+
+
 def _columns(f: MarketFields) -> dict[str, object]:
     values = asdict(f)
     values["driver"] = values.pop("kind")

@@ -28,7 +28,7 @@ class LineSpec:
 @dataclass
 class OrderSpec:
     client: str
-    marketplace: str  # MarketPlace.code
+    marketplace: str  # MarketPlace.code, or its name or an alias (storage.markets.MarketIndex)
     lines: list[LineSpec]
     unit_rule: UnitRule = UnitRule.PER_JOB
     priority: int = 0
@@ -76,10 +76,38 @@ class InvalidOrder(KnownError):
 
 
 @dataclass(frozen=True)
+class ArticleRef:
+    """An order line's Article: one of the catalog's (`id`), or a new one (`id` None) that
+    the Order adds to its marketplace's catalog (an assisted marketplace's open catalog)."""
+
+    sku: str
+    id: int | None = None
+    title: str = ""
+
+    @property
+    def new(self) -> bool:
+        return self.id is None
+
+
+@dataclass(frozen=True)
+class PointRef:
+    """An order line's PickupPoint: one of the catalog's (`id`), or a new one (`id` None)
+    added with the Order; see catalog.typed_point for the code a typed address gets."""
+
+    code: str
+    address: str = ""
+    id: int | None = None
+
+    @property
+    def new(self) -> bool:
+        return self.id is None
+
+
+@dataclass(frozen=True)
 class ValidLine:
     line_no: int
-    article_id: int
-    pickup_point_id: int
+    article: ArticleRef
+    pickup_point: PointRef
     quantity: int
     max_unit_price_minor: int | None
 
@@ -89,6 +117,15 @@ class ValidOrder:
     client: str
     marketplace_id: int
     lines: list[ValidLine] = field(default_factory=list)
+
+    def new_articles(self) -> list[ArticleRef]:
+        """The Articles the Order adds to the catalog, each once."""
+        return list({a.sku: a for a in (line.article for line in self.lines) if a.new}.values())
+
+    def new_pickup_points(self) -> list[PointRef]:
+        """The pickup points the Order adds to the catalog, each once."""
+        points = (line.pickup_point for line in self.lines)
+        return list({p.code: p for p in points if p.new}.values())
 
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]")

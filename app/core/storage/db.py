@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.storage.errors import classify
@@ -32,19 +33,72 @@ DB_ENV = "BUYBACK_DB"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
+# What the operator may have meant as a URL but is not one: a kind followed by ":" without
+# "//" ("file:/tmp/x", "postgresql:/host") or by "//" without ":" ("postgres//x"). Two
+# letters at least, so that a Windows drive ("C:/data/x.sqlite3") stays a path.
+_URL_LIKE = re.compile(r"[A-Za-z][\w+.-]+:(?!//)|[A-Za-z][\w+.-]*//")
+
+
 def default_url() -> str:
-    """The database the console uses unless told otherwise: `$BUYBACK_DB`, else a SQLite
-    file in the user's data directory."""
-    if os.environ.get(DB_ENV):
-        return os.environ[DB_ENV]
+    """The database the console uses unless told otherwise: `$BUYBACK_DB` (a URL or a
+    SQLite file), else a SQLite file in the user's data directory."""
+    given = os.environ.get(DB_ENV, "").strip()
+    if given:
+        return url_for(given, named_by=f"${DB_ENV}")
     return f"sqlite:///{data_dir() / 'console.sqlite3'}"
 
 
-def url_for(arg: str | None) -> str:
-    """Accepts a URL or a plain file path (taken as SQLite)."""
-    if not arg:
+def url_for(given: str | None, *, named_by: str = "--db") -> str:
+    """The database URL for what the operator named (`--db`, `$BUYBACK_DB`): a URL (with
+    "://") as it is, anything else a SQLite file (~ expanded, made absolute); nothing
+    named, `default_url()`. A URL that cannot be opened is a KnownError naming it (its
+    password hidden) and `named_by`, where the operator gave it."""
+    given = (given or "").strip()
+    if not given:
         return default_url()
-    return arg if "://" in arg else f"sqlite:///{Path(arg).resolve()}"
+    if "://" not in given:
+        if _URL_LIKE.match(given):
+            raise KnownError(
+                f"The database '{display_url(given)}' given by {named_by} is neither a URL nor "
+                "a file: write a URL as kind://user@host/name (for example "
+                "postgresql://buyer@db.example/buyback), or start a file's path with ./"
+            )
+        return f"sqlite:///{Path(given).expanduser().resolve()}"
+    try:
+        make_url(given).get_dialect()
+    except (ArgumentError, ValueError, NoSuchModuleError) as exc:
+        why = (
+            f"unknown database kind {given.split('://', 1)[0]!r}"
+            if isinstance(exc, NoSuchModuleError)
+            else "it is not a valid URL"
+        )
+        raise KnownError(
+            f"The database '{display_url(given)}' given by {named_by} cannot be opened: {why}. "
+            "Write it as kind://user@host/name (for example "
+            "postgresql://buyer@db.example/buyback), or give a SQLite file."
+        ) from None
+    return given
+
+
+def display_url(url: str) -> str:
+    """A database URL as the operator may see it (a screen, a log): its password hidden,
+    whether it parses or not."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        head, at, host = url.rpartition("@")
+        if not at:
+            return url
+        kind = re.match(r"[\w+.-]*:?/*", head)
+        return f"{kind.group() if kind else ''}***@{host}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for a server or an in-memory database."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.query.get("uri"):
+        return None
+    return Path(u.database) if u.database and u.database != ":memory:" else None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -73,12 +127,11 @@ def _begin(conn: Connection) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:" and not u.query.get("uri"):
+    if make_url(url).get_backend_name() == "sqlite":
+        path = sqlite_file(url)
+        if path is not None:
             # The file holds logins and phone numbers: only its user may read it. SQLite
             # gives the -wal and -shm files the database file's mode.
-            path = Path(u.database)
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -157,8 +210,8 @@ class Database:
             fault = classify(exc)
             reason = fault.reason if fault is not None else str(exc.orig)
             raise KnownError(
-                f"Cannot open the database {self.url}: {reason}. Or open another database "
-                "with --db."
+                f"Cannot open the database {display_url(self.url)}: {reason}. Or open another "
+                "database with --db."
             ) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(

@@ -8,12 +8,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
-from sqlalchemy import select
 
 from app.core.accounts.imports import ImportPlan, ImportRow, Outcome, apply_import, plan_import
-from app.core.domain.models import MarketPlace
 from app.core.domain.states import TaskStatus
 from app.core.storage.db import Database
+from app.core.storage.markets import MarketIndex
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
 from app.ui.dialogs.import_dialog import ImportDialog
@@ -101,7 +100,7 @@ class AccountImportDialog(ImportDialog):
 
     def marketplaces(self) -> list[str]:
         with self.db.reading() as s:
-            return list(s.scalars(select(MarketPlace.code).order_by(MarketPlace.code)))
+            return sorted(m.code for m in MarketIndex.load(s).markets if m.enabled)
 
     def make_plan(self, path: str, marketplace: str) -> ImportPlan:
         with self.db.reading() as s:

@@ -22,8 +22,16 @@ def report_unexpected(
     tb: TracebackType | None,
     log_path: Path | None,
 ) -> None:
-    """Logs the exception with its traceback and shows a dialog naming the log file."""
+    """Logs the exception with its traceback and shows a dialog naming the log file: for
+    a defect once the window is up, which leaves the console running."""
     log.critical("unexpected error", exc_info=(kind, exc, tb))
+    show_defect(exc, log_path, closing=False)
+
+
+def show_defect(exc: BaseException, log_path: Path | None, *, closing: bool) -> None:
+    """The dialog for a defect of ours: what broke, the log file to send along, and that
+    the console keeps running (a defect once its window is up) or will close (`closing`:
+    a defect that stopped its start)."""
     if QApplication.instance() is None:
         return
     where = (
@@ -31,22 +39,28 @@ def report_unexpected(
         if log_path
         else QCoreApplication.translate("Crash", "the terminal (no log file could be opened)")
     )
-    text = fill(
-        QCoreApplication.translate(
+    if closing:
+        template = QCoreApplication.translate(
+            "Crash",
+            "Something went wrong while the console was starting: %1\n\nThe details are in "
+            "the log: %2\nSend that file along when you report the problem. The console "
+            "will close.",
+        )
+    else:
+        template = QCoreApplication.translate(
             "Crash",
             "Something went wrong inside the console: %1\n\nThe details are in the log: %2\n"
             "Send that file along when you report the problem. The console keeps running; "
             "if it misbehaves, restart it.",
-        ),
-        f"{kind.__name__}: {exc}",
-        where,
-    )
+        )
+    text = fill(template, f"{type(exc).__name__}: {exc}", where)
     QMessageBox.critical(None, QCoreApplication.translate("Crash", "Unexpected error"), text)
 
 
 def install_excepthook(log_path: Path | None) -> None:
     """Routes exceptions that escape Qt slots and timers to `report_unexpected`; Ctrl+C
-    still ends the console as before."""
+    still ends the console as before. Installed once the window is up: a defect before
+    that stops the start (see app.ui.app.run_console)."""
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):

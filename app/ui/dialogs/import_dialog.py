@@ -49,10 +49,19 @@ class ImportDialog(QDialog):
     column_widths: tuple[int, ...] = ()
 
     def __init__(
-        self, db: Database, model: RowsModel, placeholder: str, hint: str, parent: QWidget | None
+        self,
+        db: Database,
+        model: RowsModel,
+        placeholder: str,
+        hint: str,
+        parent: QWidget | None,
+        *,
+        marketplace: str = "",
     ):
+        """`marketplace`: the code chosen at first for rows that name none."""
         super().__init__(parent)
         self.db = db
+        self._preferred_marketplace = marketplace
         self.model = model
         self.plan: Any = None
         self._request = 0  # the latest planning request: older answers are dropped
@@ -140,6 +149,8 @@ class ImportDialog(QDialog):
         self._markets_loaded = True
         self.marketplace_box.blockSignals(True)
         self.marketplace_box.addItems(codes)
+        if self._preferred_marketplace in codes:
+            self.marketplace_box.setCurrentIndex(codes.index(self._preferred_marketplace))
         self.marketplace_box.blockSignals(False)
         self.refresh_preview(force=True)  # a source chosen meanwhile is read now
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.core.domain.states import UnitRule
 from app.core.orders.catalog import Catalog
 from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec, parse_quantity
-from app.core.orders.validation import check
+from app.core.orders.validation import check, line_entries
 from app.core.support.errors import KnownError
 from app.ui.common import field_error, fill, number, say
 
@@ -52,7 +52,9 @@ _PASTE_SEPARATORS = re.compile(r"[\t;]")
 # Marked through a dynamic property so that one stylesheet covers every editor.
 _STYLE = """
 QLineEdit[invalid="true"], QComboBox[invalid="true"] { background-color: #ffe1e1; }
+QLineEdit[new="true"], QComboBox[new="true"] { background-color: #fff8db; }
 QLabel#messages { color: #a40000; }
+QLabel#newMark { color: #8a6100; font-style: italic; background: transparent; }
 """
 
 
@@ -126,6 +128,30 @@ def _choice_box(tip: str) -> QComboBox:
     box.setToolTip(tip)
     box.setProperty("hint", tip)
     return box
+
+
+def _add_new_mark(box: QComboBox, text: str) -> None:
+    """A word inside the box, at its right end, shown while its value is not in the
+    catalog yet ("new article"): the operator sees a typo before it becomes an entry."""
+    mark = QLabel(text, _box_editor(box))
+    mark.setObjectName("newMark")
+    mark.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    mark.hide()
+
+
+def _new_mark(editor: QObject) -> QLabel | None:
+    return editor.findChild(QLabel, "newMark")
+
+
+def _place_new_mark(edit: QLineEdit) -> None:
+    """Keeps the mark at the right end of its line edit, the typed text clear of it."""
+    mark = _new_mark(edit)
+    if mark is None:
+        return
+    size = mark.sizeHint()
+    mark.resize(size)
+    mark.move(max(0, edit.width() - size.width() - 4), (edit.height() - size.height()) // 2)
+    edit.setTextMargins(0, 0, size.width() + 6 if mark.isVisibleTo(edit) else 0, 0)
 
 
 def _number_edit(tip: str, placeholder: str) -> QLineEdit:
@@ -208,7 +234,8 @@ class NewOrderDialog(QDialog):
         self.marketplace_box = QComboBox()
         self.marketplace_box.setToolTip(self.tr("Where the units are bought"))
         for catalog in self._catalogs.values():
-            self.marketplace_box.addItem(catalog.name, catalog.code)
+            if catalog.enabled:  # a disabled marketplace takes no new Orders
+                self.marketplace_box.addItem(catalog.name, catalog.code)
         self.marketplace_box.currentIndexChanged.connect(self._on_marketplace_changed)
         self.rule_box = QComboBox()
         self.rule_box.setToolTip(self.tr("How many units of this order one account may buy"))
@@ -398,6 +425,8 @@ class NewOrderDialog(QDialog):
         point = _choice_box(self._column_tips[PICKUP_POINT])
         price = _number_edit(self._column_tips[MAX_PRICE], self.tr("optional, e.g. 1299.90"))
         self._fill_row_choices(article, point)
+        _add_new_mark(article, self.tr("new article"))
+        _add_new_mark(point, self.tr("new pickup point"))
         _set_choice(article, str(line.article))
         quantity.setText(str(line.quantity))
         _set_choice(point, str(line.pickup_point))
@@ -444,6 +473,8 @@ class NewOrderDialog(QDialog):
             row = self._row_of(watched)
             if row >= 0:
                 self._focused_row = row
+        elif event.type() == QEvent.Type.Resize and isinstance(watched, QLineEdit):
+            _place_new_mark(watched)
         elif (
             event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
@@ -501,6 +532,7 @@ class NewOrderDialog(QDialog):
         self._valid = not errors
         shown = errors if self._touched else []
         self._mark(shown)
+        self._mark_new(spec)
         self._show_messages([field_error(error) for error in shown])
         self._update_summary(spec)
         self.ok_button.setEnabled(self._valid and not self._saving)
@@ -513,6 +545,35 @@ class NewOrderDialog(QDialog):
         for row in range(self.table.rowCount()):
             for field, col in _FIELD_COLUMNS.items():
                 self._mark_widget(self.cell(row, col), messages.get((row + 1, field), []))
+
+    def _mark_new(self, spec: OrderSpec) -> None:
+        """Marks the articles and pickup points an open catalog does not have yet: the
+        Order adds them to it."""
+        catalog = self._catalog()
+        rows = self.table.rowCount()
+        for row in range(rows):
+            article = point = None
+            if catalog is not None and catalog.open and row < len(spec.lines):
+                article, point = line_entries(spec.lines[row], catalog)
+            for col, new in ((ARTICLE, article), (PICKUP_POINT, point)):
+                self._show_new(self._box(row, col), new is not None and new.new)
+
+    def _show_new(self, box: QComboBox, new: bool) -> None:
+        edit = _box_editor(box)
+        mark = _new_mark(edit)
+        assert mark is not None  # _append_row gives every box one
+        if new and not edit.property("invalid"):
+            catalog = self._catalog()
+            name = catalog.name if catalog else ""
+            box.setToolTip(fill(self.tr("New: not in %1's catalog yet; the order adds it"), name))
+        if mark.isVisibleTo(edit) == new:
+            return
+        mark.setVisible(new)
+        for target in (box, edit):
+            target.setProperty("new", new)
+            target.style().unpolish(target)
+            target.style().polish(target)
+        _place_new_mark(edit)
 
     def _mark_widget(self, widget: QComboBox | QLineEdit, messages: list[str]) -> None:
         widget.setToolTip("\n".join(messages) or widget.property("hint"))

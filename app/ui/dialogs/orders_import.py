@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from app.core.domain.states import TaskStatus
-from app.core.orders.catalog import load_catalogs
 from app.core.orders.imports import OrderImportPlan, OrderRow, plan_orders, write_orders
 from app.core.storage.db import Database
+from app.core.storage.markets import MarketIndex
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
@@ -28,6 +29,8 @@ from app.ui.dialogs.import_dialog import ImportDialog
 LIST_FILTER = QT_TRANSLATE_NOOP(
     "ImportDialog", "Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"
 )
+ARTICLE, PICKUP_POINT, DETAILS = 3, 5, 8
+NEW_BACKGROUND = QColor("#fff8db")  # as the New Order dialog marks a new article
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,32 @@ class OrderPlanModel(RowsModel):
                 else self.tr("error")
             )
             values = (r.row, r.client, r.marketplace, r.article, r.quantity, r.pickup_point)
-            return [*values, r.max_unit_price, outcome, "; ".join(self._errors(r))][col]
+            details = "; ".join(self._errors(r)) if r.errors else ", ".join(self._new(r))
+            return [*values, r.max_unit_price, outcome, details][col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 7:
             return status_color(style)
-        if role == Qt.ItemDataRole.BackgroundRole and not r.ok:
-            return status_background(style)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 8 and r.errors:
-            return "\n".join(self._errors(r))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if not r.ok:
+                return status_background(style)
+            if (col == ARTICLE and r.new_article) or (col == PICKUP_POINT and r.new_pickup_point):
+                return NEW_BACKGROUND
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == DETAILS and r.errors:
+                return "\n".join(self._errors(r))
+            if (col == ARTICLE and r.new_article) or (col == PICKUP_POINT and r.new_pickup_point):
+                return self.tr("New: not in the marketplace's catalog yet; the import adds it")
         return None
+
+    def _new(self, r: OrderRow) -> list[str]:
+        """What the row adds to the catalog, so that a typo is seen before it is saved."""
+        return [
+            text
+            for new, text in (
+                (r.new_article, self.tr("new article")),
+                (r.new_pickup_point, self.tr("new pickup point")),
+            )
+            if new
+        ]
 
     def _errors(self, r: OrderRow) -> list[str]:
         return [field_error(e, with_line=False) for e in r.errors]
@@ -107,7 +128,7 @@ class OrderImportDialog(ImportDialog):
 
     def marketplaces(self) -> list[str]:
         with self.db.reading() as s:
-            return sorted(load_catalogs(s))
+            return sorted(m.code for m in MarketIndex.load(s).markets if m.enabled)
 
     def make_plan(self, path: str, marketplace: str) -> OrderImportPlan:
         with self.db.reading() as s:
@@ -118,14 +139,19 @@ class OrderImportDialog(ImportDialog):
     def show_plan(self, plan: OrderImportPlan) -> None:
         self.model.set_rows([_Line(n, r) for n, r in enumerate(plan.rows)])
         if plan.ok:
-            self.show_summary(
-                fill(
-                    self.tr("%1 orders, %2 units to create."),
-                    number(len(plan.orders)),
-                    number(plan.units()),
-                ),
-                plan.notes,
+            text = fill(
+                self.tr("%1 orders, %2 units to create."),
+                number(len(plan.orders)),
+                number(plan.units()),
             )
+            articles, points = plan.new_entries()
+            if articles or points:
+                text += " " + fill(
+                    self.tr("New in the catalog: %1 articles, %2 pickup points."),
+                    number(articles),
+                    number(points),
+                )
+            self.show_summary(text, plan.notes)
         else:
             bad = sum(1 for r in plan.rows if not r.ok)
             self.show_error(

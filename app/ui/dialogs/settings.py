@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine.settings import DEFAULT_CONCURRENCY, concurrency_limit
+from app.core.storage.db import display_url, sqlite_file
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.i18n import LANGUAGES, NAMES, applied_choice, loadable
 
@@ -64,8 +65,8 @@ def console_defaults(args: argparse.Namespace, settings: QSettings | None = None
 
 def folder_of(db_url: str) -> Path | None:
     """The folder of a SQLite database file; None for a server database."""
-    prefix = "sqlite:///"
-    return Path(db_url.removeprefix(prefix)).parent if db_url.startswith(prefix) else None
+    file = sqlite_file(db_url)
+    return file.parent if file is not None else None
 
 
 class SettingsDialog(QDialog):
@@ -100,7 +101,7 @@ class SettingsDialog(QDialog):
         self.concurrency_box.setValue(stored_concurrency(s) or DEFAULT_CONCURRENCY)
 
         self.folder = folder_of(db_url)
-        self.data_edit = QLineEdit(str(self.folder) if self.folder else db_url)
+        self.data_edit = QLineEdit(str(self.folder) if self.folder else display_url(db_url))
         self.data_edit.setReadOnly(True)
         self.open_data_button = QPushButton(self.tr("Open"))
         self.open_data_button.setEnabled(self.folder is not None)

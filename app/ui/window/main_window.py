@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QWidget,
 )
@@ -28,10 +29,11 @@ from app.core.domain.states import (
     QUEUED,
     TaskStatus,
 )
+from app.core.engine.deliveries import DeliveryPlan
 from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
 from app.core.orders.catalog import load_catalogs
 from app.core.service import EngineService
-from app.core.storage.db import Database
+from app.core.storage.db import Database, display_url
 from app.core.storage.queries import (
     account_rows,
     client_names,
@@ -40,13 +42,15 @@ from app.core.storage.queries import (
     status_counts,
 )
 from app.core.support.paths import log_dir
-from app.ui.common import fill, in_background, number
+from app.ui.common import fill, in_background, number, say, when_done
 from app.ui.i18n import apply_language
 from app.ui.views.accounts_view import AccountsView
 from app.ui.views.orders_view import OrdersView
 from app.ui.views.tasks_view import TaskDetailDialog, TasksView
+from app.ui.views.to_buy import ToBuyView, error_text
+from app.ui.views.welcome import WelcomePanel, first_launch
 from app.ui.window.layout import restore_layout, save_layout
-from app.ui.window.menus import build_menus
+from app.ui.window.menus import build_menus, menu_path
 from app.ui.window.notices import Notices
 from app.ui.window.order_commands import OrderCommands
 
@@ -84,10 +88,12 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         events: Subscription | None = None,
+        browser: str | None = None,
     ):
         super().__init__(parent)
         self.db = db
         self.engine = engine
+        self.browser = browser  # the operator's browser (Settings, --browser), else found
         self.setWindowTitle(self.tr("Buyback console"))
         self.resize(1280, 800)
         # A successor (language switch) takes over its predecessor's subscription, and
@@ -101,11 +107,21 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.tasks_view, self.tr("Tasks"))
         self.tabs.addTab(self.accounts_view, self.tr("Accounts"))
+        self.to_buy_view = ToBuyView(db, engine, browser)
+        self.to_buy_view.changed.connect(self._reload_orders)
+        self.tabs.addTab(self.to_buy_view, self.tr("To buy"))
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.orders_view)
         self.splitter.addWidget(self.tabs)
         self.splitter.setSizes([260, 540])
-        self.setCentralWidget(self.splitter)
+        # A database with nothing set up shows what to do first instead of empty tables.
+        self.welcome = WelcomePanel(menu_path("marketplaces"))
+        self.welcome.add_marketplace.connect(lambda: self.open_marketplaces(adding=True))
+        self.welcome.import_accounts.connect(self.import_accounts)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.welcome)
+        self.setCentralWidget(self.pages)
 
         self.notices = Notices(self, self.orders_view)
         self.notices.notice.connect(self.notice)
@@ -154,9 +170,15 @@ class MainWindow(QMainWindow):
                 "find": self._focus_search,
                 "show_tasks": lambda: self.tabs.setCurrentIndex(0),
                 "show_accounts": lambda: self.tabs.setCurrentIndex(1),
+                "show_to_buy": lambda: self.tabs.setCurrentWidget(self.to_buy_view),
+                "take_next": self.take_next,
+                "mark_arrived": self.mark_arrived,
                 "refresh": self.refresh_all,
                 "import_orders": self.import_orders,
                 "export_report": self.export_report,
+                "marketplaces": lambda: self.open_marketplaces(),
+                "catalog": self.open_catalog,
+                "import_deliveries": self.import_deliveries,
                 "settings": self.open_settings,
                 "open_logs": self.open_log_folder,
                 "about": self._about,
@@ -180,6 +202,7 @@ class MainWindow(QMainWindow):
         changed = [e for e in events if isinstance(e, TaskChanged)]
         if changed:
             self.tasks_view.model.apply(changed)
+            self.to_buy_view.reload()
         if any(isinstance(e, OrderProgress) for e in events):
             self._orders_dirty = True
         for e in events:
@@ -205,14 +228,16 @@ class MainWindow(QMainWindow):
         workstations changed), off the GUI thread."""
         self._last_refresh = time.monotonic()
         self._reload_orders()
+        self.to_buy_view.reload()  # other workstations take and record units too
         db = self.db
 
-        def read() -> tuple[dict[str, int], int, list]:
+        def read() -> tuple[dict[str, int], int, list, bool]:
             with db.reading() as s:
                 return (
                     status_counts(s),
                     purchases_since(s, utcnow() - timedelta(minutes=1)),
                     account_rows(s),
+                    first_launch(s),
                 )
 
         in_background(read, self._show_refresh)
@@ -221,8 +246,9 @@ class MainWindow(QMainWindow):
         self.tasks_view.model.reload()
         self.refresh()
 
-    def _show_refresh(self, result: tuple[dict[str, int], int, list]) -> None:
-        counts, per_minute, accounts = result
+    def _show_refresh(self, result: tuple[dict[str, int], int, list, bool]) -> None:
+        counts, per_minute, accounts, first = result
+        self.pages.setCurrentWidget(self.welcome if first else self.splitter)
         running = sum(counts.get(s, 0) for s in ACTIVE)
         waiting = sum(counts.get(s, 0) for s in QUEUED)
         self.counts_label.setText(
@@ -286,9 +312,7 @@ class MainWindow(QMainWindow):
         def show(result: tuple[dict, list[str]]) -> None:
             catalogs, clients = result
             if not catalogs:
-                QMessageBox.information(
-                    self, self.tr("New order"), self.tr("No marketplace is set up yet.")
-                )
+                self._no_marketplace()
                 return
             dialog = NewOrderDialog(
                 catalogs,
@@ -302,6 +326,107 @@ class MainWindow(QMainWindow):
             dialog.open()
 
         in_background(read, show)
+
+    def _no_marketplace(self) -> None:
+        """A new Order with no marketplace to order from: says where one is added and
+        offers to open it."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("New order"),
+            fill(
+                self.tr("No marketplace is set up yet: add one in %1 first."),
+                menu_path("marketplaces"),
+            ),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        go = box.addButton(self.tr("Open Marketplaces…"), QMessageBox.ButtonRole.AcceptRole)
+        go.clicked.connect(lambda: self.open_marketplaces(adding=True))
+        box.setDefaultButton(go)
+        self.no_marketplace_box = box
+        box.open()
+
+    def open_marketplaces(self, adding: bool = False) -> None:
+        """The Marketplaces dialog (`adding`: with its form open for a new one)."""
+        from app.ui.dialogs.marketplaces import MarketplacesDialog
+
+        dialog = MarketplacesDialog(self.db, self, adding=adding)
+        dialog.changed.connect(self.refresh)
+        dialog.changed.connect(self.accounts_view.reload)
+        self.marketplaces_dialog = dialog
+        dialog.open()
+
+    def open_catalog(self) -> None:
+        from app.ui.dialogs.catalog import CatalogDialog
+
+        dialog = CatalogDialog(self.db, self)
+        self.catalog_dialog = dialog
+        dialog.open()
+
+    def import_deliveries(self, path: str | None = None) -> None:
+        """Delivery statuses from the marketplace's list: a preview of what each row does,
+        then recorded by the engine (off the GUI thread both)."""
+        from app.core.engine.deliveries import plan_deliveries
+
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(
+                self,
+                self.tr("Import deliveries"),
+                "",
+                self.tr("Lists (*.csv *.xlsx *.txt);;All files (*)"),
+            )
+        if not path:
+            return
+        db, chosen = self.db, path
+
+        def read() -> DeliveryPlan:
+            with db.reading() as s:
+                return plan_deliveries(s, chosen)
+
+        in_background(read, self._confirm_deliveries, lambda e: self.notices.error(error_text(e)))
+
+    def _confirm_deliveries(self, plan: DeliveryPlan) -> None:
+        rejected = [r for r in plan.rows if r.error]
+        text = fill(
+            self.tr(
+                "%1: %2 units at the pickup point, %3 with a new status, %4 unchanged, "
+                "%5 rows left out."
+            ),
+            plan.path.name,
+            plan.count("arrived"),
+            plan.count("status"),
+            plan.count("unchanged"),
+            len(rejected),
+        )
+        details = "\n".join(
+            fill(self.tr("Row %1: %2"), r.row, say(r.error)) for r in rejected if r.error
+        )
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Import deliveries"))
+        box.setText(text)
+        if details:
+            box.setDetailedText(details)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Ok).setText(self.tr("Record"))
+        self.deliveries_box = box
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is not box.button(QMessageBox.StandardButton.Ok):
+                return
+            when_done(
+                self.engine.import_deliveries(plan),
+                lambda n: self._command_done(
+                    fill(self.tr("%1 units marked at the pickup point"), n)
+                ),
+                lambda e: self.notices.error(error_text(e)),
+            )
+
+        box.finished.connect(answered)
+        box.open()
+
+    def import_accounts(self) -> None:
+        self.tabs.setCurrentWidget(self.accounts_view)
+        self.accounts_view.open_import()
 
     def _order_created(self, order_id: int | None) -> None:
         self.statusBar().showMessage(fill(self.tr("Order #%1 created"), str(order_id)), 5000)
@@ -385,7 +510,7 @@ class MainWindow(QMainWindow):
         apply_language(choice)
         self.save_layout()
         self._handed_over = True
-        successor = MainWindow(self.db, self.engine, events=self.events)
+        successor = MainWindow(self.db, self.engine, events=self.events, browser=self.browser)
         successor.take_over(self)
         successor.setWindowState(self.windowState())
         successor.show()
@@ -406,13 +531,48 @@ class MainWindow(QMainWindow):
         header = before.table.horizontalHeader()
         tasks.table.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
+    def take_next(self) -> None:
+        """The next unit to buy by hand, in the To buy view."""
+        self.tabs.setCurrentWidget(self.to_buy_view)
+        self.to_buy_view.take_next()
+
+    def selected_task_ids(self) -> list[int]:
+        model = self.tasks_view.model
+        rows = self.tasks_view.table.selectionModel().selectedRows()
+        return [i for i in (model.task_id(r.row()) for r in rows) if i is not None]
+
+    def mark_arrived(self) -> None:
+        """The selected bought units are at their pickup points (the operator saw them)."""
+        ids = self.selected_task_ids()
+        if not ids:
+            self.statusBar().showMessage(
+                self.tr("Select the bought units that arrived in the Tasks list first."), 10000
+            )
+            self.tabs.setCurrentWidget(self.tasks_view)
+            return
+
+        def done(marked: int) -> None:
+            self._command_done(
+                fill(
+                    self.tr("%1 of %2 selected units marked at the pickup point"), marked, len(ids)
+                )
+            )
+
+        when_done(self.engine.mark_arrived(ids), done, lambda e: self.notices.error(error_text(e)))
+
     def open_log_folder(self) -> None:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def open_task(self, task_id: int) -> None:
-        dialog = TaskDetailDialog(self.db, task_id, self, resolve=self.engine.resolve_review)
+        dialog = TaskDetailDialog(
+            self.db,
+            task_id,
+            self,
+            resolve=self.engine.resolve_review,
+            open_account=self.to_buy_view.launch,
+        )
         dialog.accepted.connect(self.refresh_all)
         self.task_dialog = dialog
         dialog.open()
@@ -431,7 +591,7 @@ class MainWindow(QMainWindow):
                     "Buyback console: clients' orders into finished, tracked purchases."
                     "\nDatabase: %1"
                 ),
-                self.db.url,
+                display_url(self.db.url),
             ),
         )
 

@@ -66,6 +66,23 @@ ACTIONS: dict[str, tuple[str, Shortcut, str]] = {
         "Ctrl+2",
         QT_TRANSLATE_NOOP("MainWindow", "Show the accounts"),
     ),
+    "show_to_buy": (
+        QT_TRANSLATE_NOOP("MainWindow", "T&o buy"),
+        "Ctrl+3",
+        QT_TRANSLATE_NOOP("MainWindow", "Show the units a person buys"),
+    ),
+    "take_next": (
+        QT_TRANSLATE_NOOP("MainWindow", "&Take next unit"),
+        "Ctrl+T",
+        QT_TRANSLATE_NOOP(
+            "MainWindow", "Lease an account for the next unit to buy by hand and open its browser"
+        ),
+    ),
+    "mark_arrived": (
+        QT_TRANSLATE_NOOP("MainWindow", "Mark &arrived"),
+        "Ctrl+Shift+A",
+        QT_TRANSLATE_NOOP("MainWindow", "The selected bought units are at their pickup points"),
+    ),
     "refresh": (
         QT_TRANSLATE_NOOP("MainWindow", "Re&fresh"),
         "F5",
@@ -80,6 +97,23 @@ ACTIONS: dict[str, tuple[str, Shortcut, str]] = {
         QT_TRANSLATE_NOOP("MainWindow", "&Export report…"),
         "Ctrl+E",
         QT_TRANSLATE_NOOP("MainWindow", "Save the selected order's units to XLSX or CSV"),
+    ),
+    "marketplaces": (
+        QT_TRANSLATE_NOOP("MainWindow", "&Marketplaces…"),
+        None,
+        QT_TRANSLATE_NOOP("MainWindow", "Add, change, enable or disable marketplaces"),
+    ),
+    "catalog": (
+        QT_TRANSLATE_NOOP("MainWindow", "&Catalog…"),
+        None,
+        QT_TRANSLATE_NOOP("MainWindow", "Articles and pickup points of each marketplace"),
+    ),
+    "import_deliveries": (
+        QT_TRANSLATE_NOOP("MainWindow", "Import &deliveries…"),
+        None,
+        QT_TRANSLATE_NOOP(
+            "MainWindow", "Mark units arrived from a list of order numbers and statuses"
+        ),
     ),
     "settings": (
         QT_TRANSLATE_NOOP("MainWindow", "&Settings…"),
@@ -98,16 +132,57 @@ ACTIONS: dict[str, tuple[str, Shortcut, str]] = {
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     (
         QT_TRANSLATE_NOOP("MainWindow", "&File"),
-        ("new_order", "import_orders", None, "settings", None, "quit"),
+        (
+            "new_order",
+            "import_orders",
+            "import_deliveries",
+            None,
+            "marketplaces",
+            "catalog",
+            "settings",
+            None,
+            "quit",
+        ),
     ),
     (
         QT_TRANSLATE_NOOP("MainWindow", "&Order"),
-        ("start", "pause", "cancel", "retry", None, "export_report"),
+        (
+            "start",
+            "pause",
+            "cancel",
+            "retry",
+            None,
+            "take_next",
+            "mark_arrived",
+            None,
+            "export_report",
+        ),
     ),
-    (QT_TRANSLATE_NOOP("MainWindow", "&View"), ("show_tasks", "show_accounts", "find", "refresh")),
+    (
+        QT_TRANSLATE_NOOP("MainWindow", "&View"),
+        ("show_tasks", "show_accounts", "show_to_buy", "find", "refresh"),
+    ),
     (QT_TRANSLATE_NOOP("MainWindow", "&Help"), ("open_logs", "about")),
 )
-TOOLBAR = ("new_order", None, "start", "pause", "cancel", "retry", None, "refresh")
+TOOLBAR = (
+    "new_order",
+    None,
+    "start",
+    "pause",
+    "cancel",
+    "retry",
+    None,
+    "take_next",
+    None,
+    "refresh",
+)
+
+
+def menu_path(name: str) -> str:
+    """Where an action is in the menus, as the operator reads it: "File → Marketplaces…"."""
+    text = _t(ACTIONS[name][0])
+    title = next((_t(title) for title, names in MENUS if name in names), "")
+    return f"{title} → {text}".replace("&", "") if title else text.replace("&", "")
 
 
 def make_action(

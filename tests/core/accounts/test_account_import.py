@@ -360,3 +360,65 @@ def test_look_alike_logins_are_normalized_or_rejected_before_duplicates(db, mark
     assert all(r.reason.startswith("field 'login' holds an invisible") for r in p.rows[1:4])
     apply(db, p)
     assert passwords(db) == {"ivan": "new-pw", "olga": "pass\u200bword"}
+
+
+@pytest.fixture
+def wildberries(db) -> int:
+    from app.core.orders.marketplaces import add_marketplace, from_preset
+
+    with db.session() as s:
+        mp_id = add_marketplace(s, from_preset("wildberries")).id
+        s.commit()
+    return mp_id
+
+
+def test_a_marketplace_is_matched_by_code_name_or_alias_in_any_case(
+    db, markets, wildberries, tmp_path
+) -> None:
+    """The defect: every row of such a list was rejected as 'unknown marketplace'."""
+    path = tmp_path / "аккаунты.csv"
+    path.write_bytes(
+        "\n".join(
+            [
+                "Логин;Пароль;Маркетплейс",
+                "ivan;pw-1;WB",
+                "petr;pw-2;Wildberries",
+                "olga;pw-3;вайлдберриз",
+                "anna;pw-4;wildberries",
+                "oleg;pw-5;Яндекс Маркет",
+            ]
+        ).encode("cp1251")
+    )
+    p = plan(db, path)
+
+    assert [r.outcome for r in p.rows] == ["add"] * 4 + ["reject"]
+    assert [r.marketplace for r in p.rows[:4]] == ["wb"] * 4
+    assert p.rows[4].reason == (
+        "field 'marketplace': 'Яндекс Маркет' is Yandex Market, which is not set up here; "
+        "add it in Marketplaces (or: main.py marketplaces add ym --preset yandex-market)"
+    )
+    apply(db, p)
+    accounts = stored(db)
+    assert {accounts[login][0] for login in ("ivan", "petr", "olga", "anna")} == {wildberries}
+    assert "oleg" not in accounts
+
+
+def test_an_unknown_or_disabled_marketplace_is_rejected_with_the_fix(
+    db, wildberries, tmp_path
+) -> None:
+    from app.core.domain.models import MarketPlace
+
+    path = tmp_path / "accounts.csv"
+    path.write_text("login;password;marketplace\nivan;pw;Ozon\npetr;pw;WB\n", encoding="utf-8")
+    with db.session() as s:
+        s.get(MarketPlace, wildberries).enabled = False
+        s.commit()
+    before = row_counts(db)
+
+    p = plan(db, path)
+
+    assert [r.outcome for r in p.rows] == ["reject", "reject"]
+    assert "main.py marketplaces add ozon --preset ozon" in p.rows[0].reason
+    assert p.rows[0].reason.startswith("field 'marketplace': ")
+    assert "disabled; enable it in Marketplaces" in p.rows[1].reason
+    assert row_counts(db) == before

@@ -191,3 +191,95 @@ def test_a_list_longer_than_the_row_limit_is_refused_and_nothing_written(
     with pytest.raises(KnownError, match=f"more than {MAX_ROWS:,} rows.*nothing was imported"):
         plan(db, path)
     assert row_counts(db) == before
+
+
+# -- an assisted marketplace's open catalog -------------------------------------------
+
+
+@pytest.fixture
+def wildberries(db) -> None:
+    from app.core.orders.marketplaces import add_marketplace, from_preset
+
+    with db.session() as s:
+        add_marketplace(s, from_preset("wildberries"))
+        s.commit()
+
+
+def catalog_sizes(db) -> tuple[int, int]:
+    with db.session() as s:
+        return len(s.scalars(select(Article.id)).all()), len(
+            s.scalars(select(PickupPoint.id)).all()
+        )
+
+
+def test_an_xlsx_of_new_articles_and_addresses_creates_orders_and_catalog_entries(
+    db, wildberries, tmp_path
+) -> None:
+    path = tmp_path / "заявки.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Клиент", "Маркетплейс", "Артикул", "Количество", "ПВЗ"])
+    sheet.append(["ООО Ромашка", "WB", 187654321, 2, "Москва, Тверская ул., 1"])
+    sheet.append(["ООО Ромашка", "Wildberries", 55555555, 1, "москва, тверская ул.,  1"])
+    sheet.append(["ИП Сидоров", "вайлдберриз", 187654321, 3, "PVZ-1024"])
+    book.save(path)
+
+    p = plan(db, path)
+
+    assert p.ok, p.errors()
+    assert [(r.marketplace, r.new_article, r.new_pickup_point) for r in p.rows] == [
+        ("wb", True, True),
+        ("wb", True, True),
+        ("wb", True, True),
+    ]
+    assert p.new_entries() == (2, 2)  # each new article and point counted once
+    assert p.report()["rows"][0]["new_article"] is True
+    assert catalog_sizes(db) == (0, 0)  # the preview writes nothing
+
+    ids = write_orders(db, p, max_units_per_line=LIMIT)
+
+    assert len(ids) == 2
+    assert stored_orders(db) == {
+        "ООО Ромашка": [
+            ("187654321", 2, "Москва, Тверская ул., 1", None),
+            ("55555555", 1, "Москва, Тверская ул., 1", None),
+        ],
+        "ИП Сидоров": [("187654321", 3, "PVZ-1024", None)],
+    }
+    assert catalog_sizes(db) == (2, 2)
+    # The same list again: nothing is new any more.
+    assert [r.new_article or r.new_pickup_point for r in plan(db, path).rows] == [False] * 3
+
+
+def test_an_article_not_of_the_format_is_named_by_file_row_and_field_nothing_written(
+    db, wildberries, tmp_path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(
+        "Клиент;Маркетплейс;Артикул;Кол-во;ПВЗ\n"
+        "ООО Ромашка;WB;187654321;1;PVZ-1\n"
+        "ООО Ромашка;WB;abc;1;PVZ-1\n".encode("cp1251")
+    )
+    before = row_counts(db)
+
+    p = plan(db, path)
+
+    assert not p.ok
+    assert p.errors() == [
+        "orders.csv, row 3, field 'article': 'abc' does not look like a Wildberries article "
+        "number (like 187654321)"
+    ]
+    with pytest.raises(KnownError, match="nothing was imported"):
+        write_orders(db, p, max_units_per_line=LIMIT)
+    assert row_counts(db) == before
+
+
+def test_an_unknown_marketplace_row_names_the_fix(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("client;marketplace;article;qty;pvz\nAcme;wildberries;A1;1;P1\n", "utf-8")
+    p = plan(db, path)
+    assert p.errors() == [
+        "orders.csv, row 2, field 'marketplace': 'wildberries' is Wildberries, which is not "
+        "set up here; add it in Marketplaces (or: main.py marketplaces add wb --preset "
+        "wildberries)"
+    ]

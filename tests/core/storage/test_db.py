@@ -165,3 +165,55 @@ def test_paused_and_cancelled_orders_keep_the_operators_intent_after_the_upgrade
         3: OrderStatus.CANCELLED,
         4: OrderStatus.RUNNING,
     }
+
+
+def test_a_plain_path_in_buyback_db_or_given_is_a_sqlite_file(tmp_path, monkeypatch) -> None:
+    from app.core.storage.db import DB_ENV
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(DB_ENV, "~/env.sqlite3")
+    from_env = Database()
+    from_env.close()
+    assert (tmp_path / "home" / "env.sqlite3").is_file()
+    assert from_env.url == f"sqlite:///{tmp_path / 'home' / 'env.sqlite3'}"
+
+    given = Database("sub/given.sqlite3")  # relative to where the command runs
+    given.close()
+    assert given.url == f"sqlite:///{tmp_path / 'sub' / 'given.sqlite3'}"
+    assert (tmp_path / "sub" / "given.sqlite3").is_file()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "postgres//x",
+        "foo://",
+        "file:/tmp/x.sqlite3",
+        "postgresql://buyer:s3cret@db.example:port/buyback",
+        "postgresql:/buyer:s3cret@db.example/buyback",
+        "mssql+nosuchdriver://buyer:s3cret@db.example/buyback",
+    ],
+)
+def test_a_bad_database_url_is_a_known_error_naming_it_without_its_password(
+    tmp_path, monkeypatch, value
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(KnownError) as refused:
+        Database(value)
+    said = str(refused.value)
+    assert "\n" not in said and "s3cret" not in said
+    assert value.replace("s3cret", "***").split("@")[-1] in said  # the host and name
+    assert list(tmp_path.iterdir()) == []  # nothing made in its place
+
+
+def test_a_database_password_is_never_shown() -> None:
+    from app.core.storage.db import display_url
+
+    assert display_url("postgresql://buyer:s3cret@db.example/buyback") == (
+        "postgresql://buyer:***@db.example/buyback"
+    )
+    assert display_url("postgresql://buyer:s3cret@db.example:port/x") == (
+        "postgresql://***@db.example:port/x"
+    )
+    assert display_url("sqlite:////data/console.sqlite3") == "sqlite:////data/console.sqlite3"

@@ -244,3 +244,87 @@ def test_cancel_submits_nothing(qtbot, dialog, engine, how) -> None:
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert dialog.result() == QDialog.DialogCode.Rejected and not dialog.isVisible()
     assert engine.specs == [] and dialog.order_id is None
+
+
+# -- an assisted marketplace's open catalog ---------------------------------------------
+
+
+@pytest.fixture
+def open_dialog(qtbot, catalogs, engine) -> NewOrderDialog:
+    from app.core.orders.catalog import Catalog
+
+    wb = Catalog(
+        3,
+        "wb",
+        "Wildberries",
+        {"187654321": 5},
+        {"187654321": "Электрический чайник"},
+        {"PVZ-1024": 4},
+        {"PVZ-1024": "Москва, Тверская ул., 1"},
+        kind="assisted",
+        article_pattern=r"\d{6,12}",
+        article_example="187654321",
+    )
+    off = Catalog(4, "ozon", "Ozon", {}, {}, {}, {}, kind="assisted", enabled=False)
+    dlg = NewOrderDialog({**catalogs, "wb": wb, "ozon": off}, CLIENTS, engine.submit)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.marketplace_box.setCurrentIndex(dlg.marketplace_box.findData("wb"))
+    return dlg
+
+
+def new_mark(dialog: NewOrderDialog, row: int, column: int) -> str:
+    """The "new …" word shown inside a cell, or "" when none shows."""
+    from PySide6.QtWidgets import QLabel
+
+    mark = dialog.cell(row, column).lineEdit().findChild(QLabel, "newMark")
+    return mark.text() if mark.isVisible() else ""
+
+
+def test_a_new_article_and_pickup_point_are_marked_new_and_submitted(
+    qtbot, open_dialog, engine
+) -> None:
+    dialog = open_dialog
+    assert [dialog.marketplace_box.itemText(i) for i in range(dialog.marketplace_box.count())] == [
+        "Sandbox Market",
+        "Other Market",
+        "Wildberries",
+    ]  # the disabled Ozon takes no new orders
+    qtbot.keyClicks(dialog.client_box, "Lutik LLC")
+    type_line(qtbot, dialog, 0, "999999", "2", "Kazan, Baumana st. 5")
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    type_line(qtbot, dialog, 1, "187654321", "1", "pvz-1024")
+
+    assert new_mark(dialog, 0, ARTICLE) == "new article"
+    assert new_mark(dialog, 0, PICKUP_POINT) == "new pickup point"
+    assert "Wildberries's catalog" in dialog.cell(0, ARTICLE).toolTip()
+    assert new_mark(dialog, 1, ARTICLE) == new_mark(dialog, 1, PICKUP_POINT) == ""
+    assert messages(dialog) == []
+    assert dialog.ok_button.isEnabled()
+
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert engine.specs[0].marketplace == "wb"
+    assert engine.specs[0].lines[0] == LineSpec("999999", "2", "Kazan, Baumana st. 5", None)
+
+
+def test_a_wrong_article_is_marked_wrong_not_new(qtbot, open_dialog) -> None:
+    type_line(qtbot, open_dialog, 0, "abc", "1", "PVZ-1")
+    assert new_mark(open_dialog, 0, ARTICLE) == ""
+    assert is_marked(open_dialog.cell(0, ARTICLE))
+    assert new_mark(open_dialog, 0, PICKUP_POINT) == "new pickup point"
+    assert (
+        "Line 1, article: 'abc' does not look like a Wildberries article number (like 187654321)"
+        in messages(open_dialog)
+    )
+    # Fixed, the article is new instead.
+    for _ in "abc":
+        qtbot.keyClick(open_dialog.cell(0, ARTICLE), Qt.Key.Key_Backspace)
+    qtbot.keyClicks(open_dialog.cell(0, ARTICLE), "1234567")
+    assert new_mark(open_dialog, 0, ARTICLE) == "new article"
+
+
+def test_a_closed_catalog_marks_nothing_new(qtbot, dialog) -> None:
+    type_line(qtbot, dialog, 0, "999999", "1", "PVZ-777")
+    assert new_mark(dialog, 0, ARTICLE) == new_mark(dialog, 0, PICKUP_POINT) == ""
+    assert is_marked(dialog.cell(0, ARTICLE)) and is_marked(dialog.cell(0, PICKUP_POINT))

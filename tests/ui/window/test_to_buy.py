@@ -12,14 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import seed_market
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialog
-from sqlalchemy import select
+from PySide6.QtWidgets import QDialog, QMessageBox
+from sqlalchemy import select, update
 
 from app.core.accounts.admin import upsert_accounts
-from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
+from app.core.domain.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
 from app.core.drivers.assisted import BrowserLaunch
 from app.core.drivers.base import AccountRef, PurchaseRequest, Receipt
+from app.core.drivers.memory import MemoryDriver
 from app.core.drivers.sandbox import SandboxDriver
 from app.core.engine.assisted import NotBought
 from app.core.engine.market_drivers import DriverOptions, driver_factory
@@ -34,6 +36,7 @@ from app.sandbox.server import SandboxOptions, SandboxServer
 from app.ui.window.main_window import MainWindow
 
 ARTICLE, POINT = seed.ARTICLES[0], seed.PICKUP_POINTS[1]
+ME = "operator:ivan@ws1"
 
 
 @pytest.fixture(autouse=True)
@@ -197,3 +200,56 @@ def test_a_person_buys_through_the_to_buy_view_and_the_shop_agrees(
         window.close()
         service.stop()
         db.close()
+
+
+def test_arrivals_are_marked_in_the_tasks_list_or_imported_from_a_list(qtbot, tmp_path) -> None:
+    db = Database(str(tmp_path / "console.sqlite3"))
+    seed_market(db, accounts=3, code="wb")
+    with db.session() as s:
+        s.execute(update(MarketPlace).values(driver="assisted", base_url="https://wb.example"))
+        s.commit()
+    service = EngineService(
+        db, lambda _m: MemoryDriver(), EngineSettings(concurrency=2, poll_s=0.2, rollup_s=0.2)
+    )
+    service.start()
+    order_id = service.submit(OrderSpec("Client", "wb", [LineSpec("A1", 3, "P1")])).result(30)
+    for n in range(3):
+        unit = service.take_next(ME).result(10)
+        service.record_bought(unit.task_id, f"WB-{n}", 1000).result(10)
+    window = MainWindow(db, service)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        tasks = window.tasks_view
+        qtbot.waitUntil(lambda: tasks.model.rowCount() == 3, timeout=5000)
+        tasks.table.selectRow(0)
+        window.menu_actions["mark_arrived"].trigger()
+        qtbot.waitUntil(lambda: statuses(db).count("delivered") == 1, timeout=5000)
+
+        path = tmp_path / "deliveries.csv"
+        path.write_bytes(
+            "Номер заказа;Статус\nWB-1;Готов к выдаче\nWB-2;в пути\nWB-9;в пути\n".encode("cp1251")
+        )
+        window.import_deliveries(str(path))
+        qtbot.waitUntil(lambda: getattr(window, "deliveries_box", None) is not None, timeout=5000)
+        box = window.deliveries_box
+        assert "1 units at the pickup point, 1 with a new status" in box.text()
+        assert "WB-9" in box.detailedText()
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: statuses(db).count("delivered") == 2, timeout=5000)
+        qtbot.waitUntil(
+            lambda: (
+                [(r.id, r.status) for r in window.orders_view.orders.rows]
+                == [(order_id, "purchased")]
+            ),
+            timeout=5000,
+        )
+    finally:
+        window.close()
+        service.stop()
+        db.close()
+
+
+def statuses(db: Database) -> list[str]:
+    with db.reading() as s:
+        return list(s.scalars(select(Task.status).order_by(Task.id)))
