@@ -61,7 +61,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if not plan.ok:
-        print(f"Nothing imported: {len(plan.errors())} problems; fix the rows and import again.")
+        n = len(plan.errors())
+        print(
+            f"Nothing imported: {n} problem{'' if n == 1 else 's'}; fix the rows and import again."
+        )
     elif args.dry_run:
         print(
             f"Dry run, nothing written: {len(plan.orders)} orders, {plan.units()} units"

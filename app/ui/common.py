@@ -23,7 +23,8 @@ from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import QTableView
 
 from app.core.orders.spec import FieldError
-from app.core.support.text import CONTEXT, QT_TRANSLATE_NOOP, Message
+from app.core.support.errors import KnownError, internal_error
+from app.core.support.text import CONTEXT, QT_TRANSLATE_NOOP, Message, Refused
 from app.ui.i18n import local_time, money, number  # noqa: F401  (the views' formats)
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,17 @@ def say(message: Message | str) -> str:
     except (KeyError, IndexError, ValueError):
         log.warning("translation of %r does not fit its values", message.template)
         return str(message)
+
+
+def error_text(exc: BaseException) -> str:
+    """What stopped an engine command, in one line in the operator's language: a refusal
+    of the input, an environment problem, or a defect that says it is one (logged)."""
+    if isinstance(exc, Refused):
+        return say(exc.message)
+    if isinstance(exc, KnownError):
+        return str(exc)
+    log.error("a command failed", exc_info=exc)
+    return internal_error(exc)
 
 
 def field_error(error: FieldError, *, with_line: bool = True) -> str:

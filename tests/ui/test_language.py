@@ -100,7 +100,7 @@ def test_settings_switch_the_console_to_russian_and_back_at_once(qtbot, db, serv
     qtbot.waitUntil(lambda: not isValid(window), timeout=3000)  # the English one is gone
     shown = texts(russian)
     assert shown["menus"] == ["&Файл", "&Заказ", "&Вид", "&Справка"]
-    assert shown["tabs"] == ["Задачи", "Аккаунты"]
+    assert shown["tabs"] == ["Задачи", "Аккаунты", "Купить"]
     for group in ("headers", "order_headers", "counts"):
         assert all(CYRILLIC.search(t) for t in shown[group]), (group, shown[group])
     # The Order picked before the switch stays picked, with its Tasks below.

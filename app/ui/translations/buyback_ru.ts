@@ -4,7 +4,7 @@
 <context>
     <name>AccountImportDialog</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="+94"/>
+        <location filename="../dialogs/accounts_import.py" line="+93"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
         <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../views/accounts_view.py" line="+79"/>
+        <location filename="../views/accounts_view.py" line="+80"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -50,7 +50,7 @@
 <context>
     <name>AccountsView</name>
     <message>
-        <location line="+37"/>
+        <location line="+43"/>
         <source>Import…</source>
         <translation>Импорт…</translation>
     </message>
@@ -80,7 +80,7 @@
         <translation>Выполнить вход в выбранные аккаунты (если ничего не выбрано — во все доступные)</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+46"/>
         <source>Accounts</source>
         <translation>Аккаунты</translation>
     </message>
@@ -111,6 +111,135 @@
     </message>
 </context>
 <context>
+    <name>CatalogDialog</name>
+    <message>
+        <location filename="../dialogs/catalog.py" line="+163"/>
+        <source>Catalog</source>
+        <translation>Каталог</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The marketplace whose catalog is shown</source>
+        <translation>Маркетплейс, чей каталог показан</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Filter: number, title, code or address</source>
+        <translation>Фильтр: артикул, название, код или адрес</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Import…</source>
+        <translation>&amp;Импорт…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add or update articles and pickup points from a CSV/XLSX list</source>
+        <translation>Добавить или обновить артикулы и пункты выдачи из списка CSV/XLSX</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&amp;Marketplace:</source>
+        <translation>&amp;Маркетплейс:</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>Double-click a title or an address to change it; it is saved at once.</source>
+        <translation>Чтобы изменить название или адрес, дважды щёлкните по нему; изменение сохраняется сразу.</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>%1 (disabled)</source>
+        <translation>%1 (отключён)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>No marketplace is set up yet; add one in Marketplaces first.</source>
+        <translation>Маркетплейсы ещё не настроены; сначала добавьте маркетплейс в окне «Маркетплейсы».</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Articles: %1</source>
+        <translation>Артикулы: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pickup points: %1</source>
+        <translation>Пункты выдачи: %1</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Saved: %1 — %2</source>
+        <translation>Сохранено: %1 — %2</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not saved: %1</source>
+        <translation>Не сохранено: %1</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Imported: %1 new and %2 updated articles, %3 new and %4 updated pickup points.</source>
+        <translation>Импорт завершён. Артикулы: добавлено %1, обновлено %2. Пункты выдачи: добавлено %3, обновлено %4.</translation>
+    </message>
+</context>
+<context>
+    <name>CatalogImportDialog</name>
+    <message>
+        <location line="+91"/>
+        <source>A CSV/XLSX list: %1</source>
+        <translation>Список CSV/XLSX: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Choose a list: each row an article (with its title), a pickup point (its code, its address or both), or both.</source>
+        <translation>Выберите список: в каждой строке — артикул (с названием), пункт выдачи (код, адрес или и то и другое) либо и то и другое.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Import catalog</source>
+        <translation>Импорт каталога</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Articles: %1 new, %2 with a new title. Pickup points: %3 new, %4 with a new address. %5 rows with errors are left out.</source>
+        <translation>Артикулы: новых — %1, с новым названием — %2. Пункты выдачи: новых — %3, с новым адресом — %4. Строки с ошибками не войдут: %5.</translation>
+    </message>
+</context>
+<context>
+    <name>CatalogPlanModel</name>
+    <message>
+        <location line="-103"/>
+        <source>new article</source>
+        <translation>новый артикул</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>new title</source>
+        <translation>новое название</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>article unchanged</source>
+        <translation>артикул без изменений</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>new pickup point</source>
+        <translation>новый пункт выдачи</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>new address</source>
+        <translation>новый адрес</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>pickup point unchanged</source>
+        <translation>пункт выдачи без изменений</translation>
+    </message>
+</context>
+<context>
     <name>Column</name>
     <message>
         <location filename="../dialogs/accounts_import.py" line="-66"/>
@@ -119,20 +248,23 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../views/accounts_view.py" line="-223"/>
+        <location filename="../views/accounts_view.py" line="-232"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../dialogs/orders_import.py" line="+45"/>
+        <location filename="../dialogs/catalog.py" line="+15"/>
+        <location filename="../dialogs/orders_import.py" line="+48"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+29"/>
+        <location filename="../views/to_buy.py" line="+121"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../dialogs/catalog.py" line="+5"/>
         <location filename="../dialogs/orders_import.py" line="+5"/>
         <source>Outcome</source>
         <translation>Результат</translation>
@@ -154,14 +286,41 @@
         <translation>Телефон</translation>
     </message>
     <message>
+        <location filename="../dialogs/marketplaces.py" line="+46"/>
+        <source>Name</source>
+        <translation>Название</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Who buys</source>
+        <translation>Кто покупает</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Site</source>
+        <translation>Сайт</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+6"/>
         <location filename="../views/tasks_model.py" line="+48"/>
+        <location filename="../views/to_buy.py" line="+4"/>
         <source>Status</source>
         <translation>Статус</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Accounts</source>
+        <translation>Аккаунты</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Orders</source>
+        <translation>Заказы</translation>
+    </message>
+    <message>
+        <location filename="../views/accounts_view.py" line="+1"/>
         <source>Health</source>
         <translation>Состояние</translation>
     </message>
@@ -192,39 +351,68 @@
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../views/to_buy.py" line="+1"/>
         <source>Last error</source>
         <translation>Последняя ошибка</translation>
     </message>
     <message>
+        <location filename="../dialogs/catalog.py" line="-189"/>
+        <location line="+186"/>
+        <source>Title</source>
+        <translation>Название</translation>
+    </message>
+    <message>
+        <location line="-183"/>
+        <location filename="../dialogs/marketplaces.py" line="-5"/>
+        <source>Code</source>
+        <translation>Код</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+185"/>
+        <source>Address</source>
+        <translation>Адрес</translation>
+    </message>
+    <message>
+        <location line="-5"/>
         <location filename="../dialogs/orders_import.py" line="-8"/>
         <source>Row</source>
         <translation>Строка</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../dialogs/orders_import.py" line="+1"/>
         <location filename="../views/orders_view.py" line="-7"/>
+        <location filename="../views/to_buy.py" line="-38"/>
+        <location line="+32"/>
         <source>Client</source>
         <translation>Клиент</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../dialogs/catalog.py" line="-183"/>
+        <location line="+185"/>
+        <location filename="../dialogs/orders_import.py" line="+2"/>
         <location filename="../views/tasks_model.py" line="-3"/>
+        <location filename="../views/to_buy.py" line="-30"/>
+        <location line="+32"/>
         <source>Article</source>
         <translation>Артикул</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../dialogs/orders_import.py" line="+1"/>
         <source>Qty</source>
         <translation>Кол-во</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../dialogs/catalog.py" line="+2"/>
+        <location filename="../dialogs/orders_import.py" line="+1"/>
         <location filename="../views/tasks_model.py" line="+2"/>
+        <location filename="../views/to_buy.py" line="-31"/>
+        <location line="+32"/>
         <source>Pickup point</source>
         <translation>ПВЗ</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../dialogs/orders_import.py" line="+1"/>
         <source>Max price</source>
         <translation>Макс. цена</translation>
     </message>
@@ -261,6 +449,8 @@
     </message>
     <message>
         <location filename="../views/tasks_model.py" line="-1"/>
+        <location filename="../views/to_buy.py" line="-36"/>
+        <location line="+32"/>
         <source>Task</source>
         <translation>Задача</translation>
     </message>
@@ -271,6 +461,7 @@
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../views/to_buy.py" line="-30"/>
         <source>Account</source>
         <translation>Аккаунт</translation>
     </message>
@@ -294,16 +485,38 @@
         <source>Error</source>
         <translation>Ошибка</translation>
     </message>
+    <message>
+        <location filename="../views/to_buy.py" line="+3"/>
+        <location line="+32"/>
+        <source>Price cap</source>
+        <translation>Макс. цена</translation>
+    </message>
+    <message>
+        <location line="-31"/>
+        <source>Taken by</source>
+        <translation>Кто взял</translation>
+    </message>
 </context>
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../dialogs/crash.py" line="+32"/>
+        <location filename="../dialogs/crash.py" line="+40"/>
         <source>the terminal (no log file could be opened)</source>
         <translation>терминал (не удалось открыть файл журнала)</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Something went wrong while the console was starting: %1
+
+The details are in the log: %2
+Send that file along when you report the problem. The console will close.</source>
+        <translation>При запуске консоли произошла ошибка: %1
+
+Подробности записаны в журнал: %2
+При сообщении о проблеме приложите этот файл. Консоль будет закрыта.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Something went wrong inside the console: %1
 
 The details are in the log: %2
@@ -314,7 +527,7 @@ Send that file along when you report the problem. The console keeps running; if 
 При сообщении о проблеме приложите этот файл. Консоль продолжает работать; если она работает некорректно, перезапустите её.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>Unexpected error</source>
         <translation>Непредвиденная ошибка</translation>
     </message>
@@ -322,14 +535,9 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>Engine</name>
     <message>
-        <location filename="../../core/orders/imports.py" line="+206"/>
+        <location filename="../../core/orders/imports.py" line="+214"/>
         <source>empty; fill in the client&apos;s name</source>
         <translation>пусто; укажите имя клиента</translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>unknown marketplace &apos;{code}&apos; (set up here: {known})</source>
-        <translation>неизвестный маркетплейс «{code}» (настроены: {known})</translation>
     </message>
     <message>
         <location filename="../../core/orders/spec.py" line="+43"/>
@@ -337,12 +545,75 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>клиент</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../core/orders/catalog.py" line="+210"/>
+        <source>&apos;{sku}&apos; is longer than {limit} characters</source>
+        <translation>«{sku}» длиннее {limit} символов</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&apos;{sku}&apos; does not look like a {name} article number (like {example})</source>
+        <translation>«{sku}» не похож на артикул {name} (пример: {example})</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&apos;{sku}&apos; does not look like a {name} article number</source>
+        <translation>«{sku}» не похож на артикул {name}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&apos;{text}&apos; matches several pickup points of {catalog} ({codes}); give its code</source>
+        <translation>«{text}» подходит к нескольким пунктам выдачи {catalog} ({codes}); укажите код</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <location filename="../../core/orders/spec.py" line="+1"/>
         <source>marketplace</source>
         <translation>маркетплейс</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
+        <source>title</source>
+        <translation>название</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>address</source>
+        <translation>адрес</translation>
+    </message>
+    <message>
+        <location line="+165"/>
+        <location line="+53"/>
+        <location line="+219"/>
+        <source>longer than {limit} characters</source>
+        <translation>длиннее {limit} символов</translation>
+    </message>
+    <message>
+        <location line="-210"/>
+        <source>empty; a title needs its article number</source>
+        <translation>пусто; для названия нужен артикул</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>the row has no article and no pickup point; fill in one or both</source>
+        <translation>в строке нет ни артикула, ни пункта выдачи; укажите одно или оба</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>empty; name the marketplace, or choose one for rows that name none</source>
+        <translation>пусто; укажите маркетплейс или выберите его для строк, где он не указан</translation>
+    </message>
+    <message>
+        <location line="+189"/>
+        <source>the text {problem}</source>
+        <translation>текст {problem}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>this entry is no longer in the catalog</source>
+        <translation>этой записи больше нет в каталоге</translation>
+    </message>
+    <message>
+        <location filename="../../core/orders/spec.py" line="+1"/>
         <source>lines</source>
         <translation>строки</translation>
     </message>
@@ -352,27 +623,29 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>размер партии</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../core/orders/catalog.py" line="-443"/>
+        <location filename="../../core/orders/spec.py" line="+1"/>
         <source>article</source>
         <translation>артикул</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../core/orders/spec.py" line="+1"/>
         <source>quantity</source>
         <translation>количество</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../core/orders/catalog.py" line="+2"/>
+        <location filename="../../core/orders/spec.py" line="+1"/>
         <source>pickup point</source>
         <translation>пункт выдачи</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../core/orders/spec.py" line="+1"/>
         <source>max unit price</source>
         <translation>макс. цена за шт.</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+92"/>
         <source>&apos;{value}&apos; is not an amount; enter rubles such as 1299.90</source>
         <translation>«{value}» — не сумма; введите рубли, например 1299,90</translation>
     </message>
@@ -407,37 +680,32 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>{qty} шт. — больше предела {max_units} на строку; разбейте на несколько строк или поднимите предел в настройках</translation>
     </message>
     <message>
-        <location filename="../../core/orders/validation.py" line="+31"/>
+        <location filename="../../core/orders/validation.py" line="+42"/>
         <source>enter an article number</source>
         <translation>введите артикул</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>&apos;{sku}&apos; is not in {catalog}&apos;s catalog; check the number</source>
         <translation>артикула «{sku}» нет в каталоге {catalog}; проверьте номер</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+17"/>
         <source>choose a pickup point</source>
         <translation>выберите пункт выдачи</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>&apos;{code}&apos; is not a pickup point of {catalog}</source>
         <translation>«{code}» — не пункт выдачи {catalog}</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+68"/>
         <source>enter the client&apos;s name</source>
         <translation>введите имя клиента</translation>
     </message>
     <message>
-        <location line="+8"/>
-        <source>unknown marketplace &apos;{code}&apos;</source>
-        <translation>неизвестный маркетплейс «{code}»</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+13"/>
         <source>the order has no lines; add at least one</source>
         <translation>в заказе нет строк; добавьте хотя бы одну</translation>
     </message>
@@ -451,11 +719,175 @@ Send that file along when you report the problem. The console keeps running; if 
         <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
+    <message>
+        <location filename="../../core/engine/assisted.py" line="+260"/>
+        <source>nothing to buy: no unit of a running Order on a marketplace where a person buys is waiting</source>
+        <translation>покупать нечего: в запущенных заказах на маркетплейсах, где покупает человек, нет ожидающих единиц</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>the waiting units are not due yet; the first one is due at {at}</source>
+        <translation>срок ожидающих единиц ещё не наступил; первая будет доступна в {at}</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>no account may buy the waiting units now ({units} units): accounts are busy, resting after failures, at their daily limit or have bought a unit of the same line; import more accounts or wait</source>
+        <translation>сейчас ни один аккаунт не может купить ожидающие единицы ({units} шт.): аккаунты заняты, на паузе после ошибок, исчерпали дневной лимит или уже купили единицу из той же строки; импортируйте ещё аккаунты или подождите</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>this unit is no longer in an operator&apos;s hands (recorded from another workstation?); nothing was changed</source>
+        <translation>эта единица уже не в работе у оператора (записана с другого рабочего места?); ничего не изменено</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>enter the marketplace&apos;s order number for this unit</source>
+        <translation>введите номер заказа на маркетплейсе для этой единицы</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the order number is longer than 100 characters</source>
+        <translation>номер заказа длиннее 100 символов</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>enter the price paid for the unit</source>
+        <translation>введите цену покупки единицы</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>order number {number} is already recorded (unit {unit} of Order {order}); check the number</source>
+        <translation>номер заказа {number} уже записан (единица {unit} заказа {order}); проверьте номер</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>the price paid, {price}, is above the line&apos;s cap of {cap}</source>
+        <translation>цена покупки {price} выше макс. цены строки ({cap})</translation>
+    </message>
+    <message>
+        <location line="+58"/>
+        <source>say in the note why the unit was not bought</source>
+        <translation>укажите в примечании, почему единица не куплена</translation>
+    </message>
+    <message>
+        <location filename="../../core/engine/deliveries.py" line="+126"/>
+        <source>field &apos;order number&apos; is empty</source>
+        <translation>поле «Номер заказа» пустое</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>field &apos;status&apos;: &apos;{status}&apos; is not a delivery status this console knows (at the pickup point, in transit, ordered)</source>
+        <translation>поле «Статус»: «{status}» — неизвестный статус доставки (допустимы: в пункте выдачи, в пути, оформлен)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>order {number} is already on row {row}</source>
+        <translation>заказ {number} уже есть в строке {row}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>field &apos;order number&apos;: no bought unit with order number {number} is recorded here</source>
+        <translation>поле «Номер заказа»: выкупленной единицы с номером заказа {number} здесь нет</translation>
+    </message>
+    <message>
+        <location filename="../../core/orders/marketplaces.py" line="+71"/>
+        <source>unknown preset &apos;{preset}&apos;; the presets are {names}</source>
+        <translation>неизвестный шаблон «{preset}»; доступные шаблоны: {names}</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>code &apos;{code}&apos;: use 1-50 Latin letters, digits, &apos;-&apos; or &apos;_&apos; (like wb or ozon)</source>
+        <translation>код «{code}»: используйте от 1 до 50 латинских букв, цифр, «-» или «_» (например, wb или ozon)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>enter the marketplace&apos;s name</source>
+        <translation>введите название маркетплейса</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>kind &apos;{kind}&apos;: choose assisted or sandbox</source>
+        <translation>тип «{kind}»: выберите assisted или sandbox</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>address &apos;{url}&apos;: enter the site&apos;s address, like https://www.ozon.ru</source>
+        <translation>адрес «{url}»: введите адрес сайта, например https://www.ozon.ru</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>product page &apos;{url}&apos;: put {{article}} where the article number goes</source>
+        <translation>страница товара «{url}»: поставьте {{article}} на место артикула</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>article format &apos;{pattern}&apos; is not a regular expression: {error}</source>
+        <translation>формат артикула «{pattern}» — не регулярное выражение: {error}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>the example article &apos;{example}&apos; does not fit the article format</source>
+        <translation>пример артикула «{example}» не соответствует формату артикула</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>currency &apos;{currency}&apos;: use a 3-letter code like RUB</source>
+        <translation>валюта «{currency}»: укажите трёхбуквенный код, например RUB</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>a marketplace with the code &apos;{code}&apos; is already set up ({name})</source>
+        <translation>маркетплейс с кодом «{code}» уже настроен ({name})</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>the name or alias &apos;{alias}&apos; is already {name}&apos;s; give this one another</source>
+        <translation>название или псевдоним «{alias}» уже занят маркетплейсом {name}; укажите другой</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <location line="+14"/>
+        <source>this marketplace is no longer in the database</source>
+        <translation>этого маркетплейса больше нет в базе данных</translation>
+    </message>
+    <message>
+        <location filename="../../core/storage/markets.py" line="+64"/>
+        <source>unknown marketplace &apos;{given}&apos;: no marketplace is set up yet; add one in Marketplaces (or: main.py marketplaces add CODE --preset NAME)</source>
+        <translation>неизвестный маркетплейс «{given}»: маркетплейсы ещё не настроены; добавьте маркетплейс в окне «Маркетплейсы» (или: main.py marketplaces add CODE --preset NAME)</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>&apos;{given}&apos; names more than one marketplace; use its code ({codes})</source>
+        <translation>«{given}» подходит к нескольким маркетплейсам; укажите код ({codes})</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>&apos;{given}&apos; is {name}, which is not set up here; add it in Marketplaces (or: main.py marketplaces add {code} --preset {preset})</source>
+        <translation>«{given}» — это {name}, он здесь не настроен; добавьте его в окне «Маркетплейсы» (или: main.py marketplaces add {code} --preset {preset})</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>unknown marketplace &apos;{given}&apos; (set up here: {codes}); add it in Marketplaces or give one of these</source>
+        <translation>неизвестный маркетплейс «{given}» (настроены: {codes}); добавьте его в окне «Маркетплейсы» или укажите один из настроенных</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>marketplace {name} is disabled; enable it in Marketplaces to use it</source>
+        <translation>маркетплейс {name} отключён; чтобы использовать его, включите его в окне «Маркетплейсы»</translation>
+    </message>
+</context>
+<context>
+    <name>EntriesModel</name>
+    <message>
+        <location filename="../dialogs/catalog.py" line="-290"/>
+        <source>Double-click or F2 to edit; saved when you press Enter</source>
+        <translation>Двойной щелчок или F2 — изменить; сохраняется по Enter</translation>
+    </message>
 </context>
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+199"/>
+        <location filename="../common.py" line="+212"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -479,17 +911,17 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location filename="../dialogs/import_dialog.py" line="+46"/>
-        <location line="+50"/>
+        <location line="+59"/>
         <source>Import</source>
         <translation>Импортировать</translation>
     </message>
     <message>
-        <location line="-49"/>
+        <location line="-58"/>
         <source>All files (*)</source>
         <translation>Все файлы (*)</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>The marketplace of rows that name none</source>
         <translation>Маркетплейс для строк, в которых он не указан</translation>
     </message>
@@ -509,26 +941,36 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Маркетплейс:</translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location line="+95"/>
         <source>Reading %1…</source>
         <translation>Чтение %1…</translation>
     </message>
     <message>
-        <location filename="../dialogs/orders_import.py" line="-21"/>
+        <location filename="../dialogs/orders_import.py" line="-23"/>
         <source>Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)</source>
         <translation>Списки заказов (*.csv *.xlsx *.xlsm *.txt *.tsv);;Все файлы (*)</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+82"/>
         <source>Order list</source>
         <translation>Список заказов</translation>
+    </message>
+    <message>
+        <location filename="../dialogs/catalog.py" line="-27"/>
+        <source>Catalog lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)</source>
+        <translation>Списки каталога (*.csv *.xlsx *.xlsm *.txt *.tsv);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <location line="+361"/>
+        <source>Catalog list</source>
+        <translation>Список каталога</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="+92"/>
-        <location filename="../window/main_window.py" line="+91"/>
+        <location filename="../app.py" line="+119"/>
+        <location filename="../window/main_window.py" line="+97"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
@@ -639,6 +1081,36 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location line="+3"/>
+        <source>T&amp;o buy</source>
+        <translation>&amp;Купить</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show the units a person buys</source>
+        <translation>Показать единицы, которые покупаются вручную</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Take next unit</source>
+        <translation>Взять &amp;следующую единицу</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Lease an account for the next unit to buy by hand and open its browser</source>
+        <translation>Выделить аккаунт для следующей единицы, покупаемой вручную, и открыть его браузер</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Mark &amp;arrived</source>
+        <translation>От&amp;метить прибытие в ПВЗ</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The selected bought units are at their pickup points</source>
+        <translation>Выбранные выкупленные единицы прибыли в пункты выдачи</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Re&amp;fresh</source>
         <translation>&amp;Обновить</translation>
     </message>
@@ -669,6 +1141,36 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location line="+3"/>
+        <source>&amp;Marketplaces…</source>
+        <translation>&amp;Маркетплейсы…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add, change, enable or disable marketplaces</source>
+        <translation>Добавить, изменить, включить или отключить маркетплейсы</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Catalog…</source>
+        <translation>&amp;Каталог…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Articles and pickup points of each marketplace</source>
+        <translation>Артикулы и пункты выдачи каждого маркетплейса</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Import &amp;deliveries…</source>
+        <translation>Импорт &amp;доставок…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Mark units arrived from a list of order numbers and statuses</source>
+        <translation>Отметить прибытие единиц по списку номеров заказов и статусов</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>&amp;Settings…</source>
         <translation>На&amp;стройки…</translation>
     </message>
@@ -693,32 +1195,32 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>&amp;Файл</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+14"/>
         <source>&amp;Order</source>
         <translation>&amp;Заказ</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+14"/>
         <source>&amp;View</source>
         <translation>&amp;Вид</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>&amp;Help</source>
         <translation>&amp;Справка</translation>
     </message>
     <message>
-        <location line="-14"/>
+        <location line="-37"/>
         <source>&amp;About</source>
         <translation>&amp;О программе</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+88"/>
         <source>Main</source>
         <translation>Основная</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+127"/>
+        <location filename="../window/main_window.py" line="+147"/>
         <source>All orders: running %1 · queued %2 · purchased %3 · failed %4</source>
         <translation>Все заказы: выполняется %1 · в очереди %2 · выкуплено %3 · ошибок %4</translation>
     </message>
@@ -728,17 +1230,58 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Покупок/мин: %1</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+72"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
     <message>
-        <location line="+0"/>
-        <source>No marketplace is set up yet.</source>
-        <translation>Ещё не настроен ни один маркетплейс.</translation>
+        <location line="-223"/>
+        <source>To buy</source>
+        <translation>Купить</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+225"/>
+        <source>No marketplace is set up yet: add one in %1 first.</source>
+        <translation>Маркетплейсы ещё не настроены. Сначала откройте %1 и добавьте маркетплейс.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Open Marketplaces…</source>
+        <translation>Открыть «Маркетплейсы»…</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <location line="+31"/>
+        <source>Import deliveries</source>
+        <translation>Импорт доставок</translation>
+    </message>
+    <message>
+        <location line="-29"/>
+        <source>Lists (*.csv *.xlsx *.txt);;All files (*)</source>
+        <translation>Списки (*.csv *.xlsx *.txt);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>%1: %2 units at the pickup point, %3 with a new status, %4 unchanged, %5 rows left out.</source>
+        <translation>%1: в ПВЗ — %2 шт., с новым статусом — %3, без изменений — %4, пропущено строк — %5.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Row %1: %2</source>
+        <translation>Строка %1: %2</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Record</source>
+        <translation>Записать</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>%1 units marked at the pickup point</source>
+        <translation>Отмечено прибывшими в ПВЗ: %1 шт.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>Order #%1 created</source>
         <translation>Заказ №%1 создан</translation>
     </message>
@@ -764,7 +1307,17 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+65"/>
+        <source>Select the bought units that arrived in the Tasks list first.</source>
+        <translation>Сначала выберите в списке «Задачи» выкупленные единицы, которые прибыли.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>%1 of %2 selected units marked at the pickup point</source>
+        <translation>Отмечено прибывшими в ПВЗ: %1 из %2 выбранных единиц</translation>
+    </message>
+    <message>
+        <location line="+31"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
@@ -777,9 +1330,220 @@ Database: %1</source>
     </message>
 </context>
 <context>
+    <name>Marketplaces</name>
+    <message>
+        <location filename="../dialogs/marketplaces.py" line="+9"/>
+        <source>a person, in a browser</source>
+        <translation>человек, в браузере</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>automatic (bundled sandbox)</source>
+        <translation>автоматически (встроенная песочница)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>automatic (test shop)</source>
+        <translation>автоматически (тестовый магазин)</translation>
+    </message>
+</context>
+<context>
+    <name>MarketplacesDialog</name>
+    <message>
+        <location line="+74"/>
+        <source>Marketplaces</source>
+        <translation>Маркетплейсы</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Add…</source>
+        <translation>Добавить…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Edit…</source>
+        <translation>Изменить…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+140"/>
+        <source>Disable</source>
+        <translation>Отключить</translation>
+    </message>
+    <message>
+        <location line="-110"/>
+        <source>Other (type its settings)</source>
+        <translation>Другой (ввести настройки вручную)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Fills the fields below; change any of them.</source>
+        <translation>Заполняет поля ниже; любое из них можно изменить.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Latin letters, like wb or ozon</source>
+        <translation>Латинские буквы, например wb или ozon</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Put {article} where the article number goes</source>
+        <translation>Поставьте {article} на место артикула</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Any: the catalog decides</source>
+        <translation>Любой: решает каталог</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A regular expression every article number matches, like \d{6,12}</source>
+        <translation>Регулярное выражение, которому соответствует каждый артикул, например \d{6,12}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Other names in files, comma-separated</source>
+        <translation>Другие названия в файлах, через запятую</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Preset:</source>
+        <translation>Шаблон:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Code:</source>
+        <translation>Код:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name:</source>
+        <translation>Название:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Who buys:</source>
+        <translation>Кто покупает:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Site address:</source>
+        <translation>Адрес сайта:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Product page:</source>
+        <translation>Страница товара:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Article format:</source>
+        <translation>Формат артикула:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Example article:</source>
+        <translation>Пример артикула:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Currency:</source>
+        <translation>Валюта:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Aliases:</source>
+        <translation>Псевдонимы:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location line="+99"/>
+        <source>Add marketplace</source>
+        <translation>Добавить маркетплейс</translation>
+    </message>
+    <message>
+        <location line="-97"/>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <location line="+57"/>
+        <source>Enable</source>
+        <translation>Включить</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Take no new orders or accounts for it; its orders go on</source>
+        <translation>Не принимать для него новые заказы и аккаунты; текущие заказы продолжатся</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Take new orders and accounts for it again</source>
+        <translation>Снова принимать для него новые заказы и аккаунты</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>%1 is enabled.</source>
+        <translation>Маркетплейс %1 включён.</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>%1 is disabled.</source>
+        <translation>Маркетплейс %1 отключён.</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>New marketplace</source>
+        <translation>Новый маркетплейс</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>A short code files and the command line use</source>
+        <translation>Короткий код для файлов и командной строки</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Edit %1</source>
+        <translation>Изменение: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save changes</source>
+        <translation>Сохранить изменения</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The code stays: files and other computers use it</source>
+        <translation>Код не меняется: его используют файлы и другие компьютеры</translation>
+    </message>
+    <message>
+        <location line="+80"/>
+        <source>%1 added.</source>
+        <translation>Маркетплейс %1 добавлен.</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>%1 saved.</source>
+        <translation>Маркетплейс %1 сохранён.</translation>
+    </message>
+</context>
+<context>
+    <name>MarketplacesModel</name>
+    <message>
+        <location line="-353"/>
+        <source>enabled</source>
+        <translation>включён</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>disabled</source>
+        <translation>отключён</translation>
+    </message>
+</context>
+<context>
     <name>NewOrderDialog</name>
     <message>
-        <location filename="../dialogs/new_order.py" line="+180"/>
+        <location filename="../dialogs/new_order.py" line="+206"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
@@ -794,7 +1558,7 @@ Database: %1</source>
         <translation>Маркетплейс, на котором выкупаются единицы</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>How many units of this order one account may buy</source>
         <translation>Сколько единиц этого заказа может выкупить один аккаунт</translation>
     </message>
@@ -929,7 +1693,22 @@ Database: %1</source>
         <translation>необязательно, напр. 1299,90</translation>
     </message>
     <message>
-        <location line="+138"/>
+        <location line="+2"/>
+        <source>new article</source>
+        <translation>новый артикул</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>new pickup point</source>
+        <translation>новый пункт выдачи</translation>
+    </message>
+    <message>
+        <location line="+139"/>
+        <source>New: not in %1&apos;s catalog yet; the order adds it</source>
+        <translation>Новый: пока нет в каталоге %1; заказ добавит его</translation>
+    </message>
+    <message>
+        <location line="+30"/>
         <source>Lines: %1  ·  units: %2</source>
         <translation>Строк: %1  ·  единиц: %2</translation>
     </message>
@@ -947,6 +1726,76 @@ Database: %1</source>
         <location line="+11"/>
         <source>Saving…</source>
         <translation>Сохранение…</translation>
+    </message>
+</context>
+<context>
+    <name>NotBoughtDialog</name>
+    <message>
+        <location filename="../views/to_buy.py" line="+351"/>
+        <source>Out of stock</source>
+        <translation>Нет в наличии</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+5"/>
+        <location line="+17"/>
+        <source>the unit fails</source>
+        <translation>единица получит статус «ошибка»</translation>
+    </message>
+    <message>
+        <location line="-18"/>
+        <source>Price above the cap</source>
+        <translation>Цена выше максимальной</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>A problem with the account</source>
+        <translation>Проблема с аккаунтом</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the account rests; the unit goes back to the queue</source>
+        <translation>аккаунт уходит на паузу; единица возвращается в очередь</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The account is blocked</source>
+        <translation>Аккаунт заблокирован</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the account leaves the pool; the unit goes back to the queue</source>
+        <translation>аккаунт выводится из работы; единица возвращается в очередь</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Other (say why in the note)</source>
+        <translation>Другое (укажите причину в примечании)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Could not buy</source>
+        <translation>Не удалось купить</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>What the marketplace said</source>
+        <translation>Что ответил маркетплейс</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Record</source>
+        <translation>Записать</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Note:</source>
+        <translation>Примечание:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Task %1, article %2, account %3:</source>
+        <translation>Задача %1, артикул %2, аккаунт %3:</translation>
     </message>
 </context>
 <context>
@@ -1052,12 +1901,17 @@ Database: %1</source>
         <translation>Импорт заказов</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>%1 orders, %2 units to create.</source>
         <translation>Будет создано заказов: %1, единиц: %2.</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+7"/>
+        <source>New in the catalog: %1 articles, %2 pickup points.</source>
+        <translation>Новое в каталоге: артикулов — %1, пунктов выдачи — %2.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>%1 rows have errors; nothing will be imported until they are fixed.</source>
         <translation>Строк с ошибками: %1. Ничего не будет импортировано, пока они не исправлены.</translation>
     </message>
@@ -1065,7 +1919,7 @@ Database: %1</source>
 <context>
     <name>OrderPlanModel</name>
     <message>
-        <location line="-71"/>
+        <location line="-94"/>
         <source>order %1, line %2</source>
         <translation>заказ %1, строка %2</translation>
     </message>
@@ -1073,6 +1927,21 @@ Database: %1</source>
         <location line="+2"/>
         <source>error</source>
         <translation>ошибка</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>New: not in the marketplace&apos;s catalog yet; the import adds it</source>
+        <translation>Новый: пока нет в каталоге маркетплейса; импорт добавит его</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>new article</source>
+        <translation>новый артикул</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>new pickup point</source>
+        <translation>новый пункт выдачи</translation>
     </message>
 </context>
 <context>
@@ -1112,9 +1981,72 @@ Database: %1</source>
     </message>
 </context>
 <context>
+    <name>RecordPurchaseDialog</name>
+    <message>
+        <location filename="../views/tasks_view.py" line="+214"/>
+        <source>Record the purchase</source>
+        <translation>Отметить покупку</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>as in the account&apos;s order history</source>
+        <translation>как в истории заказов аккаунта</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>e.g. 1 299,00</source>
+        <translation>напр. 1 299,00</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Record</source>
+        <translation>Записать</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Marketplace order number:</source>
+        <translation>Номер заказа на площадке:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Price paid, ₽:</source>
+        <translation>Цена покупки, ₽:</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Enter the order number as the account&apos;s order history shows it.</source>
+        <translation>Введите номер заказа так, как он указан в истории заказов аккаунта.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Price paid: %1</source>
+        <translation>Цена покупки: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Enter the price paid, in rubles (e.g. 1 299,00).</source>
+        <translation>Введите цену покупки в рублях (например, 1 299,00).</translation>
+    </message>
+    <message>
+        <location line="+67"/>
+        <source>Checking and recording the order…</source>
+        <translation>Проверка и запись заказа…</translation>
+    </message>
+    <message>
+        <location line="-30"/>
+        <source>Price above the cap</source>
+        <translation>Цена выше максимальной</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1. Record the purchase at this price anyway?</source>
+        <translation>%1. Всё равно записать покупку по этой цене?</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs/settings.py" line="+34"/>
+        <location filename="../dialogs/settings.py" line="+35"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
@@ -1172,7 +2104,7 @@ Database: %1</source>
 <context>
     <name>Status</name>
     <message>
-        <location filename="../common.py" line="-55"/>
+        <location filename="../common.py" line="-66"/>
         <source>pending</source>
         <translation>ожидает</translation>
     </message>
@@ -1295,7 +2227,7 @@ Database: %1</source>
 <context>
     <name>TaskDetailDialog</name>
     <message>
-        <location filename="../views/tasks_view.py" line="+176"/>
+        <location filename="../views/tasks_view.py" line="+62"/>
         <source>Task %1</source>
         <translation>Задача %1</translation>
     </message>
@@ -1330,32 +2262,32 @@ Database: %1</source>
         <translation>Выкуплено…</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>The order is in the account&apos;s history: record its order number</source>
-        <translation>Заказ есть в истории аккаунта: указать номер заказа</translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+6"/>
         <source>Not bought: queue again</source>
         <translation>Не выкуплено: вернуть в очередь</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+20"/>
         <source>History</source>
         <translation>История</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>Record the purchase</source>
-        <translation>Отметить покупку</translation>
+        <location line="-23"/>
+        <source>The order is in the account&apos;s history: record its number and price</source>
+        <translation>Заказ есть в истории аккаунта: запишите его номер и цену</translation>
     </message>
     <message>
-        <location line="+0"/>
-        <source>Marketplace order number:</source>
-        <translation>Номер заказа на площадке:</translation>
+        <location line="+6"/>
+        <source>Open account in browser</source>
+        <translation>Открыть аккаунт в браузере</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+3"/>
+        <source>The account&apos;s own browser profile, to look at its orders</source>
+        <translation>Собственный профиль браузера аккаунта — чтобы посмотреть его заказы</translation>
+    </message>
+    <message>
+        <location line="+42"/>
         <source>Review</source>
         <translation>Проверка</translation>
     </message>
@@ -1365,7 +2297,7 @@ Database: %1</source>
         <translation>Задача больше не существует.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+14"/>
         <source>Status:</source>
         <translation>Статус:</translation>
     </message>
@@ -1403,13 +2335,13 @@ Database: %1</source>
 <context>
     <name>TasksView</name>
     <message>
-        <location line="-207"/>
-        <location line="+68"/>
+        <location line="-386"/>
+        <location line="+78"/>
         <source>All orders</source>
         <translation>Все заказы</translation>
     </message>
     <message>
-        <location line="-66"/>
+        <location line="-76"/>
         <source>All statuses</source>
         <translation>Все статусы</translation>
     </message>
@@ -1439,13 +2371,189 @@ Database: %1</source>
         <translation>Статус:</translation>
     </message>
     <message numerus="yes">
-        <location line="+61"/>
+        <location line="+71"/>
         <source>%n task(s)</source>
         <translation>
             <numerusform>%n задача</numerusform>
             <numerusform>%n задачи</numerusform>
             <numerusform>%n задач</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>ToBuyView</name>
+    <message>
+        <location filename="../views/to_buy.py" line="-319"/>
+        <source>Take the next unit (Ctrl+T)</source>
+        <translation>Взять следующую единицу (Ctrl+T)</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Open browser</source>
+        <translation>Открыть браузер</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy page address</source>
+        <translation>Копировать адрес страницы</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Bought…</source>
+        <translation>Выкуплено…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Could not buy…</source>
+        <translation>Не удалось купить…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Skip</source>
+        <translation>Пропустить</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Back to the queue; the account is released</source>
+        <translation>Вернуть в очередь; аккаунт освобождается</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>In hand</source>
+        <translation>В работе</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Waiting</source>
+        <translation>Ожидают</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>%1 units wait · %2 in hand</source>
+        <translation>Ожидают: %1 шт. · в работе: %2</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Take the next unit: the console leases an account for it and opens that account&apos;s browser profile on the product page.</source>
+        <translation>Возьмите следующую единицу: консоль выделит для неё аккаунт и откроет профиль браузера этого аккаунта на странице товара.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Account: %1</source>
+        <translation>Аккаунт: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Article: %1 %2</source>
+        <translation>Артикул: %1 %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Product page: %1</source>
+        <translation>Страница товара: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Price cap: %1</source>
+        <translation>Макс. цена: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Order #%1 for %2 on %3</source>
+        <translation>Заказ №%1 для %2, маркетплейс %3</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>The browser did not open: %1</source>
+        <translation>Браузер не открылся: %1</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The product page&apos;s address is on the clipboard.</source>
+        <translation>Адрес страницы товара скопирован в буфер обмена.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Recorded as bought.</source>
+        <translation>Отмечено как выкупленное.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Recorded as not bought.</source>
+        <translation>Отмечено как невыкупленное.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Back in the queue.</source>
+        <translation>Возвращено в очередь.</translation>
+    </message>
+    <message>
+        <location line="-96"/>
+        <source>Pickup point (choose it at checkout): %1</source>
+        <translation>Пункт выдачи (выберите при оформлении): %1</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Task %1 is in your hands with account %2.</source>
+        <translation>Задача %1 у вас в работе, аккаунт %2.</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomePanel</name>
+    <message>
+        <location filename="../views/welcome.py" line="+80"/>
+        <source>Nothing is set up yet</source>
+        <translation>Пока ничего не настроено</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The console buys clients&apos; orders on marketplaces with your buyer accounts. Begin with one of these:</source>
+        <translation>Консоль выкупает заказы клиентов на маркетплейсах с ваших аккаунтов покупателей. Начните с одного из вариантов:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Add a marketplace…</source>
+        <translation>Добавить маркетплейс…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Import accounts…</source>
+        <translation>Импорт аккаунтов…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Try the demo on the bundled sandbox</source>
+        <translation>Попробовать демо в песочнице</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Wildberries, Ozon, Yandex Market or another shop: choose a preset, check its settings, save.</source>
+        <translation>Wildberries, Ozon, Яндекс Маркет или другой магазин: выберите шаблон, проверьте настройки и сохраните.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Buyer accounts from a CSV/XLSX list, saved sessions or browser profiles; each names its marketplace, so add that first.</source>
+        <translation>Аккаунты покупателей из списка CSV/XLSX, сохранённых сессий или профилей браузера; у каждого указан маркетплейс, поэтому сначала добавьте его.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Opens a second console that buys a sample order on a local test shop, with a database of its own: yours stays clean.</source>
+        <translation>Открывает вторую консоль с собственной базой данных, которая выкупает пример заказа в локальном тестовом магазине: ваша база останется чистой.</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Later, %1 adds or changes marketplaces.</source>
+        <translation>Позже через %1 можно добавлять и изменять маркетплейсы.</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>The demo opens in a window of its own in a few seconds.</source>
+        <translation>Демо откроется в отдельном окне через несколько секунд.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The demo could not start: %1 was not found or cannot run.</source>
+        <translation>Не удалось запустить демо: %1 не найден или не запускается.</translation>
     </message>
 </context>
 </TS>

@@ -31,13 +31,14 @@ from PySide6.QtWidgets import (
 
 from app.core.domain.states import ACTIVE, PROBLEMS, WAITING, TaskStatus
 from app.core.drivers.assisted import profile_folder
+from app.core.engine.assisted import OverCap
 from app.core.orders.spec import parse_money
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
-from app.core.support.errors import KnownError, internal_error
 from app.core.support.text import Refused
 from app.ui.common import (
     copy_rows,
+    error_text,
     fill,
     in_background,
     local_time,
@@ -201,9 +202,14 @@ class RecordPurchaseDialog(QDialog):
         self,
         parent: QWidget,
         record: Callable[[str, int], concurrent.futures.Future[None]],
+        *,
+        record_over_cap: Callable[[str, int], concurrent.futures.Future[None]] | None = None,
     ):
         super().__init__(parent)
         self._record = record
+        # Where a price above the line's cap may be recorded once the operator says yes.
+        self._record_over_cap = record_over_cap
+        self._typed: tuple[str, int] = ("", 0)
         self._checking = False
         self.setWindowTitle(self.tr("Record the purchase"))
         self.number = QLineEdit()
@@ -245,8 +251,17 @@ class RecordPurchaseDialog(QDialog):
             )
             self.price.setFocus()
             return
+        self._send(self._record, number, price)
+
+    def _send(
+        self,
+        record: Callable[[str, int], concurrent.futures.Future[None]],
+        number: str,
+        price: int,
+    ) -> None:
+        self._typed = (number, price)
         self._set_checking(True)
-        when_done(self._record(number, price), lambda _r: self._recorded(), self._refused)
+        when_done(record(number, price), lambda _r: self._recorded(), self._refused)
 
     def _recorded(self) -> None:
         self._set_checking(False)
@@ -254,17 +269,44 @@ class RecordPurchaseDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         self._set_checking(False)
-        if isinstance(exc, KnownError):
-            self._refuse(str(exc))
-        else:  # a defect says it is one, with where the log is
-            log.error("recording a purchase failed", exc_info=exc)
-            self._refuse(internal_error(exc))
+        over_cap = self._record_over_cap
+        if isinstance(exc, OverCap) and over_cap is not None:
+            self.message.hide()
+            said = error_text(exc)
+            self._confirm_over_cap(said[:1].upper() + said[1:], over_cap)
+            return
+        self._refuse(error_text(exc))  # a defect says it is one, with where the log is
         self.number.setFocus()
+
+    def _confirm_over_cap(
+        self, said: str, record: Callable[[str, int], concurrent.futures.Future[None]]
+    ) -> None:
+        """A price above the cap is recorded only when the operator says so."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Price above the cap"),
+            fill(self.tr("%1. Record the purchase at this price anyway?"), said.rstrip(".")),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.over_cap_box = box
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+                self._send(record, *self._typed)
+            else:
+                self._refuse(said)
+                self.price.setFocus()
+
+        box.finished.connect(answered)
+        box.open()
 
     def _refuse(self, text: str) -> None:
         self.message.setStyleSheet("color: #b91c1c")
         self.message.setText(text)
         self.message.show()
+        self.adjustSize()
 
     def _set_checking(self, checking: bool) -> None:
         self._checking = checking

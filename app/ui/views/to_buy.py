@@ -40,22 +40,25 @@ from app.core.drivers.assisted import BrowserLaunch, browser_launch, profile_fol
 from app.core.engine.assisted import HandUnit, NotBought, QueuedUnit, hand_units, queued_units
 from app.core.service import EngineService
 from app.core.storage.db import Database
-from app.core.support.errors import KnownError, internal_error
-from app.core.support.text import QT_TRANSLATE_NOOP, Refused, rub
-from app.ui.common import RowsModel, fill, in_background, number, say, status_label, when_done
+from app.core.support.text import QT_TRANSLATE_NOOP, rub
+from app.ui.common import (
+    RowsModel,
+    error_text,
+    fill,
+    in_background,
+    number,
+    status_label,
+    when_done,
+)
 
 log = logging.getLogger(__name__)
 Index = QModelIndex | QPersistentModelIndex
 
 
-def error_text(exc: BaseException) -> str:
-    """An engine refusal in the operator's language; a defect says it is one."""
-    if isinstance(exc, Refused):
-        return say(exc.message)
-    if isinstance(exc, KnownError):
-        return str(exc)
-    log.error("a command on a unit failed", exc_info=exc)
-    return internal_error(exc)
+def _point(code: str, address: str) -> str:
+    """A pickup point as the operator finds it at checkout: its code and address, once
+    when a typed address is its own code."""
+    return code if address in ("", code) else f"{code} {address}"
 
 
 def _cap(minor: int | None) -> str:
@@ -81,7 +84,7 @@ class _UnitsModel(RowsModel):
 
 class HandModel(_UnitsModel):
     columns = (
-        QT_TRANSLATE_NOOP("Column", "Unit"),
+        QT_TRANSLATE_NOOP("Column", "Task"),
         QT_TRANSLATE_NOOP("Column", "Client"),
         QT_TRANSLATE_NOOP("Column", "Account"),
         QT_TRANSLATE_NOOP("Column", "Article"),
@@ -96,11 +99,11 @@ class HandModel(_UnitsModel):
                 _Row(
                     u.task_id,
                     (
-                        f"#{u.order_id}-{u.unit_no}",
+                        str(u.task_id),
                         u.client,
                         u.login,
                         f"{u.article} {u.title}".strip(),
-                        f"{u.pickup_point} {u.pickup_address}".strip(),
+                        _point(u.pickup_point, u.pickup_address),
                         _cap(u.max_price_minor),
                         u.taken_by,
                     ),
@@ -113,7 +116,7 @@ class HandModel(_UnitsModel):
 
 class QueueModel(_UnitsModel):
     columns = (
-        QT_TRANSLATE_NOOP("Column", "Unit"),
+        QT_TRANSLATE_NOOP("Column", "Task"),
         QT_TRANSLATE_NOOP("Column", "Client"),
         QT_TRANSLATE_NOOP("Column", "Marketplace"),
         QT_TRANSLATE_NOOP("Column", "Article"),
@@ -129,11 +132,11 @@ class QueueModel(_UnitsModel):
                 _Row(
                     u.task_id,
                     (
-                        f"#{u.order_id}-{u.unit_no}",
+                        str(u.task_id),
                         u.client,
                         u.marketplace,
                         f"{u.article} {u.title}".strip(),
-                        f"{u.pickup_point} {u.pickup_address}".strip(),
+                        _point(u.pickup_point, u.pickup_address),
                         _cap(u.max_price_minor),
                         status_label(u.status),
                         u.last_error or "",
@@ -203,6 +206,7 @@ class ToBuyView(QWidget):
 
         self.hands = HandModel(self)
         self.hand_table = _table(self.hands)
+        self.hand_table.setMinimumHeight(110)
         self.hand_table.selectionModel().selectionChanged.connect(self._show_selected)
         self.queue = QueueModel(self)
         self.queue_table = _table(self.queue)
@@ -324,9 +328,8 @@ class ToBuyView(QWidget):
                     fill(self.tr("Article: %1 %2"), u.article, u.title),
                     fill(self.tr("Product page: %1"), u.product_url),
                     fill(
-                        self.tr("Pickup point (choose it at checkout): %1 %2"),
-                        u.pickup_point,
-                        u.pickup_address,
+                        self.tr("Pickup point (choose it at checkout): %1"),
+                        _point(u.pickup_point, u.pickup_address),
                     ),
                     fill(self.tr("Price cap: %1"), _cap(u.max_price_minor)),
                     fill(self.tr("Order #%1 for %2 on %3"), u.order_id, u.client, u.marketplace),
@@ -354,9 +357,8 @@ class ToBuyView(QWidget):
             self._select_after = unit.task_id
             self.say(
                 fill(
-                    self.tr("Unit #%1-%2 is in your hands with account %3."),
-                    unit.order_id,
-                    unit.unit_no,
+                    self.tr("Task %1 is in your hands with account %2."),
+                    unit.task_id,
                     unit.login,
                 )
             )
@@ -403,10 +405,13 @@ class ToBuyView(QWidget):
     def record_bought(self, unit: HandUnit) -> None:
         from app.ui.views.tasks_view import RecordPurchaseDialog
 
-        engine = self.engine
+        engine, task_id = self.engine, unit.task_id
         dialog = RecordPurchaseDialog(
             self,
-            lambda number, price: engine.record_bought(unit.task_id, number, price),
+            lambda number, price: engine.record_bought(task_id, number, price),
+            record_over_cap=lambda number, price: engine.record_bought(
+                task_id, number, price, over_cap_ok=True
+            ),
         )
         dialog.accepted.connect(lambda: self._recorded(self.tr("Recorded as bought.")))
         self.record_dialog = dialog
@@ -509,9 +514,8 @@ class NotBoughtDialog(QDialog):
         layout.addWidget(
             QLabel(
                 fill(
-                    self.tr("Unit #%1-%2, article %3, account %4:"),
-                    unit.order_id,
-                    unit.unit_no,
+                    self.tr("Task %1, article %2, account %3:"),
+                    unit.task_id,
                     unit.article,
                     unit.login,
                 )

@@ -42,12 +42,12 @@ from app.core.storage.queries import (
     status_counts,
 )
 from app.core.support.paths import log_dir
-from app.ui.common import fill, in_background, number, say, when_done
+from app.ui.common import error_text, fill, in_background, number, say, when_done
 from app.ui.i18n import apply_language
 from app.ui.views.accounts_view import AccountsView
 from app.ui.views.orders_view import OrdersView
 from app.ui.views.tasks_view import TaskDetailDialog, TasksView
-from app.ui.views.to_buy import ToBuyView, error_text
+from app.ui.views.to_buy import ToBuyView
 from app.ui.views.welcome import WelcomePanel, first_launch
 from app.ui.window.layout import restore_layout, save_layout
 from app.ui.window.menus import build_menus, menu_path

@@ -153,3 +153,49 @@ def test_a_unit_in_review_opens_its_accounts_profile_in_the_browser(qtbot, db, i
     with db.reading() as s:
         account_id = s.scalar(select(MarketPlaceAccount.id))
     assert [(p.name, u) for p, u in opened] == [(f"mem-{account_id}", "mem://")]
+
+
+def test_a_price_above_the_cap_is_recorded_only_after_a_yes(qtbot) -> None:
+    from PySide6.QtWidgets import QMessageBox, QWidget
+
+    from app.core.engine.assisted import OverCap
+
+    calls: list[tuple[str, str, int]] = []
+
+    def answered(kind: str, error: Exception | None):
+        def record(number: str, price: int) -> concurrent.futures.Future[None]:
+            calls.append((kind, number, price))
+            future: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done = (
+                (lambda: future.set_exception(error)) if error else lambda: future.set_result(None)
+            )
+            threading.Thread(target=done).start()
+            return future
+
+        return record
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    over = OverCap("the price paid, {price}, is above the line's cap of {cap}", price="2", cap="1")
+    dialog = RecordPurchaseDialog(
+        parent, answered("plain", over), record_over_cap=answered("confirmed", None)
+    )
+    dialog.show()
+    qtbot.keyClicks(dialog.number, "WB-1")
+    qtbot.keyClicks(dialog.price, "2,00")
+
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(dialog, "over_cap_box", None) is not None, timeout=5000)
+    box = dialog.over_cap_box
+    assert "above the line's cap" in box.text()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "above the line's cap" in dialog.message.text()
+
+    dialog.over_cap_box = None
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(dialog, "over_cap_box", None) is not None, timeout=5000)
+    qtbot.mouseClick(
+        dialog.over_cap_box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton
+    )
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    assert calls == [("plain", "WB-1", 200), ("plain", "WB-1", 200), ("confirmed", "WB-1", 200)]
