@@ -64,41 +64,27 @@ def start_sandbox(stack: ExitStack, accounts: int, delivery_seconds: float = 30.
     return url
 
 
-def seed_sandbox(db: Database, base_url: str, accounts: int) -> int:
-    """Registers the bundled sandbox marketplace at `base_url` with its catalog, pickup
-    points and the first `accounts` demo buyer accounts; returns the marketplace id."""
-    with db.session() as s:
-        mp = upsert_marketplace(
-            s,
-            code=seed.MARKETPLACE_CODE,
-            name=seed.MARKETPLACE_NAME,
-            base_url=base_url,
-            driver="sandbox",
-            articles=[(a.sku, a.title) for a in seed.ARTICLES],
-            pickup_points=[(p.code, p.address) for p in seed.PICKUP_POINTS],
-        )
-        upsert_accounts(
-            s, mp.id, [(a.login, a.password) for a in seed.demo_accounts(accounts)], "demo"
-        )
-        s.commit()
-        return mp.id
-
-
 # The sandbox again, as a marketplace where a person buys: to practise the To buy view.
 PRACTICE_CODE = "practice"
 
 
-def seed_practice(db: Database, base_url: str, accounts: int) -> int:
-    """Registers the sandbox at `base_url` a second time, as an assisted marketplace
-    ("Sandbox practice") with the same catalog and demo accounts: its units wait in the
-    To buy view and the operator buys them in the browser. Returns its id."""
+def seed_sandbox(db: Database, base_url: str, accounts: int, *, practice: bool = False) -> int:
+    """Registers the bundled sandbox marketplace at `base_url` with its catalog, pickup
+    points and the first `accounts` demo buyer accounts; returns the marketplace id.
+    With `practice`, registers it a second time as a marketplace where a person buys
+    ("Sandbox practice"): its units wait in the To buy view for the operator."""
+    code, name, kind = (
+        (PRACTICE_CODE, "Sandbox practice", "assisted")
+        if practice
+        else (seed.MARKETPLACE_CODE, seed.MARKETPLACE_NAME, "sandbox")
+    )
     with db.session() as s:
         mp = upsert_marketplace(
             s,
-            code=PRACTICE_CODE,
-            name="Sandbox practice",
+            code=code,
+            name=name,
             base_url=base_url,
-            driver="assisted",
+            driver=kind,
             articles=[(a.sku, a.title) for a in seed.ARTICLES],
             pickup_points=[(p.code, p.address) for p in seed.PICKUP_POINTS],
         )
@@ -123,7 +109,7 @@ def prepare_demo(
     url = (marketplace_url or start_sandbox(stack, accounts)).rstrip("/")
     seed_sandbox(db, url, accounts)
     if practice:
-        seed_practice(db, url, accounts)
+        seed_sandbox(db, url, accounts, practice=True)
     return url
 
 

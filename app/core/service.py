@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import getpass
 import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-
 from app.core.accounts.health import CheckResult, check_accounts
 from app.core.drivers.base import DriverFactory
-from app.core.engine import assisted, commands, deliveries
+from app.core.engine import assisted, deliveries
 from app.core.engine.assisted import HandUnit, NotBought
 from app.core.engine.deliveries import DeliveryPlan
 from app.core.engine.events import EngineNotice, EventBus
-from app.core.engine.purchases import check_reported_order
 from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
@@ -143,41 +139,9 @@ class EngineService:
     def resolve_review(
         self, task_id: int, order_number: str | None, price_minor: int | None = None
     ) -> concurrent.futures.Future[None]:
-        """The operator's verdict on a unit in review: with an order number and the price
-        paid it is recorded as bought once purchases.check_reported_order let it (refused
-        with a KnownError otherwise, nothing written); without a number it is queued again.
-        The Task's history names the operator (the computer's login name)."""
-        try:
-            who = f"operator {getpass.getuser()}"
-        except (OSError, KeyError):  # no login name in this environment (a bare container)
-            who = "the operator"
-
-        async def settle(s: Supervisor) -> None:
-            reported = None
-            if order_number is not None:
-                reported = await check_reported_order(
-                    s.db, s.drivers.by_id, task_id, order_number, price_minor
-                )
-            number = reported.receipt.order_number if reported else None
-            try:
-                order_id = await s.db.write(
-                    lambda c: commands.resolve_review(
-                        c,
-                        task_id,
-                        order_number=number,
-                        price_minor=0,
-                        owner=s.ctx.worker_id,
-                        reported=reported,
-                        who=who,
-                    )
-                )
-            except IntegrityError as exc:  # recorded meanwhile on another workstation
-                raise KnownError(
-                    f"Order {number} is already recorded; nothing was recorded."
-                ) from exc
-            s._changed(order_id)
-
-        return self.call(settle)
+        return self.call(
+            lambda s: s.resolve_review(task_id, order_number=order_number, price_minor=price_minor)
+        )
 
     def check_accounts(
         self, ids: list[int] | None = None

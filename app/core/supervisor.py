@@ -8,14 +8,18 @@ import functools
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from app.core.domain.clock import utcnow
 from app.core.domain.states import OrderIntent
 from app.core.drivers.base import DriverFactory
 from app.core.engine import commands
+from app.core.engine.assisted import operator_name
 from app.core.engine.context import EngineContext, Signal
 from app.core.engine.events import EngineNotice, EventBus, OrderProgress
 from app.core.engine.market_drivers import DriverPool
 from app.core.engine.plans import JobPlan, holds, open_jobs
+from app.core.engine.purchases import check_reported_order
 from app.core.engine.recovery import LIVE_WORKERS, RecoveryReport, recover
 from app.core.engine.rollup import roll_up
 from app.core.engine.settings import EngineSettings
@@ -24,6 +28,7 @@ from app.core.manager import TaskManager
 from app.core.orders.create import create_order
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
+from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +96,33 @@ class Supervisor:
         return n
 
     async def resolve_review(
-        self, task_id: int, *, order_number: str | None, price_minor: int = 0
+        self, task_id: int, *, order_number: str | None, price_minor: int | None = None
     ) -> None:
-        """The operator looked at a unit in `needs_review`: with the marketplace's order
-        number it is recorded as bought; without one it goes back to the queue."""
-        owner = self.ctx.worker_id
-        order_id = await self.db.write(
-            lambda c: commands.resolve_review(
-                c, task_id, order_number=order_number, price_minor=price_minor, owner=owner
+        """The operator's verdict on a unit in review: with an order number and the price
+        paid it is recorded as bought once purchases.check_reported_order lets it (refused
+        with a KnownError otherwise, nothing written); without a number it is queued again.
+        The Task's history names the operator (the computer's login name)."""
+        reported = None
+        if order_number is not None:
+            reported = await check_reported_order(
+                self.db, self.drivers.by_id, task_id, order_number, price_minor
             )
-        )
+        number = reported.receipt.order_number if reported else None
+        owner, who = self.ctx.worker_id, f"operator {operator_name()}"
+        try:
+            order_id = await self.db.write(
+                lambda c: commands.resolve_review(
+                    c,
+                    task_id,
+                    order_number=number,
+                    price_minor=0,
+                    owner=owner,
+                    reported=reported,
+                    who=who,
+                )
+            )
+        except IntegrityError as exc:  # recorded meanwhile on another workstation
+            raise KnownError(f"Order {number} is already recorded; nothing was recorded.") from exc
         self._changed(order_id)
 
     def _changed(self, order_id: int) -> None:

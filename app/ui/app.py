@@ -28,7 +28,7 @@ from app.demo import (
     demo_order,
     fresh_demo_db,
     prepare_demo,
-    seed_practice,
+    seed_sandbox,
 )
 from app.ui.window.main_window import MainWindow
 
@@ -208,7 +208,8 @@ def take_screenshots(args: argparse.Namespace) -> int:
             # The To buy view: the sandbox again as a marketplace where a person buys.
             with window.db.reading() as s:
                 url = s.scalar(select(MarketPlace.base_url).where(MarketPlace.code == "sandbox"))
-            seed_practice(window.db, str(url), demo_accounts_for(args.units, args.accounts))
+            accounts = demo_accounts_for(args.units, args.accounts)
+            seed_sandbox(window.db, str(url), accounts, practice=True)
             service.submit(demo_order(3, PRACTICE_CODE)).result(timeout=30)
             window.to_buy_view.start_browser = lambda _launch: None  # no browser on screen
             window.take_next()

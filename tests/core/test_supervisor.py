@@ -282,7 +282,10 @@ async def test_the_operator_settles_a_unit_in_review(db, market) -> None:
     assert len(driver.ledger) == 1
 
     # The operator finds the first order in the account's history, and none for the second.
-    await sup.resolve_review(first.id, order_number=driver.ledger[0][2].order_number)
+    receipt = driver.ledger[0][2]
+    await sup.resolve_review(
+        first.id, order_number=receipt.order_number, price_minor=receipt.price_minor
+    )
     await sup.resolve_review(second.id, order_number=None)
     driver.history_down = False
     await sup.run(until_idle=True)

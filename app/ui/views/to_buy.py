@@ -226,14 +226,16 @@ class ToBuyView(QWidget):
         self.skip_button = QPushButton(self.tr("Skip"))
         self.skip_button.setToolTip(self.tr("Back to the queue; the account is released"))
         self.skip_button.clicked.connect(lambda: self._on_selected(self.skip))
-        buttons = QHBoxLayout()
-        for b in (
+        # What the operator does with the selected unit in hand.
+        self.unit_buttons = (
             self.open_button,
             self.copy_button,
             self.bought_button,
             self.not_bought_button,
             self.skip_button,
-        ):
+        )
+        buttons = QHBoxLayout()
+        for b in self.unit_buttons:
             buttons.addWidget(b)
         buttons.addStretch(1)
 
@@ -304,13 +306,7 @@ class ToBuyView(QWidget):
 
     def _show_selected(self) -> None:
         u = self.selected_unit()
-        for b in (
-            self.open_button,
-            self.copy_button,
-            self.bought_button,
-            self.not_bought_button,
-            self.skip_button,
-        ):
+        for b in self.unit_buttons:
             b.setEnabled(u is not None)
         if u is None:
             self.detail.setText(
