@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.cli.words import plural
 from app.core.accounts.health import CheckResult, check_accounts
 from app.core.accounts.imports import ImportPlan, Outcome, apply_import, plan_import
 from app.core.accounts.keys import open_database
@@ -146,7 +147,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{r.login:<24} {r.marketplace:<16} {r.status:<9} {r.health:<16} "
             f"{_local(r.checked_at):<16} {limit:<6} {r.phone}"
         )
-    print(f"{len(rows)} accounts.")
+    print(f"{plural(len(rows), 'account')}.")
     if args.json:
         print_json([dataclasses.asdict(r) for r in rows])
     return 0
@@ -174,7 +175,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         db.close()
     counts = Counter(r.health or "not_checked" for r in results)
-    print(f"Checked {len(results)} accounts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(
+        f"Checked {plural(len(results), 'account')}: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     if args.json:
         print_json({"counts": dict(counts), "results": [dataclasses.asdict(r) for r in results]})
     return 1 if counts["not_checked"] else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.accounts import add_db_option, print_json
+from app.cli.words import plural
 from app.core.orders.catalog import (
     EXAMPLE_HEADER,
     CatalogPlan,
@@ -112,7 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"articles {c['articles_add']} new, {c['articles_update']} updated, "
         f"{c['articles_same']} unchanged; pickup points {c['pickup_points_add']} new, "
         f"{c['pickup_points_update']} updated, {c['pickup_points_same']} unchanged; "
-        f"{c['rejected']} rows rejected"
+        f"{plural(c['rejected'], 'row')} rejected"
     )
     if written:
         print(f"Imported: {figures}.")
@@ -135,8 +136,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         db.close()
     for c in listings:
         print(
-            f"{c.name} ({c.code}, {c.kind}): {len(c.articles)} articles, "
-            f"{len(c.pickup_points)} pickup points"
+            f"{c.name} ({c.code}, {c.kind}): {plural(len(c.articles), 'article')}, "
+            f"{plural(len(c.pickup_points), 'pickup point')}"
         )
         for a in c.articles:
             print(f"  article       {a.key:<16} {a.text}".rstrip())

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.cli.progress import TerminalProgress
+from app.cli.words import plural
 from app.core.accounts.keys import open_database
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
 from app.core.domain.states import QUEUED, TaskStatus
@@ -204,7 +205,7 @@ def accounts_short(units: int, accounts: int, *, given: bool) -> str:
     if accounts >= units:
         return ""
     why = "--accounts" if given else f"the demo seeds at most {MAX_DEMO_ACCOUNTS:,}"
-    return f"only {accounts:,} demo accounts ({why}), one unit each"
+    return f"only {plural(accounts, 'demo account')} ({why}), one unit each"
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
@@ -266,12 +267,13 @@ def print_summary(
     print(f"Marketplace: {url}")
     print(f"Database:    {display_url(db_url)}")
     print(
-        f"Purchased {r.purchased} of {r.units} units in {r.seconds:.1f} s ({rate:.2f}/s); "
+        f"Purchased {r.purchased} of {plural(r.units, 'unit')} in {r.seconds:.1f} s "
+        f"({rate:.2f}/s); "
         f"failed {r.failed}" + "".join(f"; {k} {v}" for k, v in r.other.items())
     )
     waiting = sum(n for status, n in r.other.items() if status in QUEUED)
     if waiting and waiting_why:
-        print(f"{waiting:,} units left waiting: {waiting_why}.")
+        print(f"{plural(waiting, 'unit')} left waiting: {waiting_why}.")
     if r.order_numbers:
         print("Marketplace order numbers: " + ", ".join(r.order_numbers))
     if as_json:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.accounts import add_db_option, print_json
+from app.cli.words import plural
 from app.core.accounts.keys import open_database
 from app.core.engine.assisted import operator_name
 from app.core.engine.deliveries import DeliveryPlan, plan_deliveries, record_deliveries
@@ -54,8 +55,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     rejected = plan.count("rejected")
     verb = "Dry run, nothing written" if args.dry_run else "Recorded"
     print(
-        f"{verb}: {plan.count('arrived')} units at the pickup point, {plan.count('status')} "
-        f"with a new status, {plan.count('unchanged')} unchanged, {rejected} rows rejected."
+        f"{verb}: {plural(plan.count('arrived'), 'unit')} at the pickup point, "
+        f"{plan.count('status')} with a new status, {plan.count('unchanged')} unchanged, "
+        f"{plural(rejected, 'row')} rejected."
     )
     if args.json:
         print_json(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.cli.accounts import add_db_option, print_json
+from app.cli.words import plural
 from app.core.accounts.keys import open_database
 from app.core.domain.markets import OPERATOR_KINDS, PRESETS, MarketKind, preset_for
 from app.core.domain.models import MarketPlace
@@ -240,7 +241,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{r.accounts:>8} {r.orders:>7} {r.articles:>8} {r.pickup_points:>7}  {f.base_url}"
         )
     if rows:
-        print(f"{len(rows)} marketplaces.")
+        print(f"{plural(len(rows), 'marketplace')}.")
     else:
         print(
             "No marketplace is set up yet: add one with main.py marketplaces add CODE "

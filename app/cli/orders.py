@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.accounts import add_db_option, add_import_options, chosen_marketplace, print_json
+from app.cli.words import plural
 from app.core.engine.settings import EngineSettings
 from app.core.orders.imports import OrderImportPlan, describe, plan_orders, write_orders
 from app.core.orders.report import export_order
@@ -61,19 +62,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if not plan.ok:
-        n = len(plan.errors())
-        print(
-            f"Nothing imported: {n} problem{'' if n == 1 else 's'}; fix the rows and import again."
-        )
+        problems = plural(len(plan.errors()), "problem")
+        print(f"Nothing imported: {problems}; fix the rows and import again.")
     elif args.dry_run:
         print(
-            f"Dry run, nothing written: {len(plan.orders)} orders, {plan.units()} units"
+            f"Dry run, nothing written: {plural(len(plan.orders), 'order')}, "
+            f"{plural(plan.units(), 'unit')}"
             f"{_new_entries(plan)}."
         )
     else:
         numbers = ", ".join(f"#{i}" for i in written)
         print(
-            f"Imported {len(written)} orders ({numbers}), {plan.units()} units"
+            f"Imported {plural(len(written), 'order')} ({numbers}), {plural(plan.units(), 'unit')}"
             f"{_new_entries(plan)}; queued."
         )
     if args.json:
@@ -85,7 +85,7 @@ def _new_entries(plan: OrderImportPlan) -> str:
     articles, points = plan.new_entries()
     if not (articles or points):
         return ""
-    return f"; new in the catalog: {articles} articles, {points} pickup points"
+    return f"; new in the catalog: {plural(articles, 'article')}, {plural(points, 'pickup point')}"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -95,5 +95,5 @@ def cmd_export(args: argparse.Namespace) -> int:
             units = export_order(s, args.order_id, args.out)
     finally:
         db.close()
-    print(f"Wrote order #{args.order_id}'s report ({units} units) to {args.out}")
+    print(f"Wrote order #{args.order_id}'s report ({plural(units, 'unit')}) to {args.out}")
     return 0

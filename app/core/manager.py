@@ -19,7 +19,7 @@ from app.core.domain.models import JobBatch, Task
 from app.core.domain.states import QUEUED, TaskStatus
 from app.core.drivers.base import AccountRef, PurchaseDriver
 from app.core.engine.context import EngineContext, Signal
-from app.core.engine.plans import JobPlan
+from app.core.engine.plans import JobPlan, price_cap
 from app.core.storage.journal import LostTask, transition
 from app.core.task import Outcome, TaskRunner, Unit
 
@@ -124,18 +124,19 @@ class TaskManager:
 
         def lease(
             conn: Connection,
-        ) -> tuple[list[tuple[int, int]], bool, set[int], dict[int, AccountRef]]:
+        ) -> tuple[list[tuple[int, int]], bool, set[int], dict[int, AccountRef], int | None]:
             pairs, ran_out, moved = accounts.lease_accounts(
                 conn, req, owner=ctx.worker_id, now=now, lease_seconds=ctx.settings.lease_seconds
             )
-            return pairs, ran_out, moved, accounts.account_refs(conn, [a for _, a in pairs])
+            refs = accounts.account_refs(conn, [a for _, a in pairs])
+            return pairs, ran_out, moved, refs, price_cap(conn, p.job_id)
 
-        pairs, ran_out, moved, refs = await ctx.db.write(lease)
+        pairs, ran_out, moved, refs, cap = await ctx.db.write(lease)
         ctx.slots.give(taken - len(pairs))
         leased = dict(pairs)
         for q in due:
             if q.task_id in leased:
-                self._start(q, refs[leased[q.task_id]])
+                self._start(q, refs[leased[q.task_id]], cap)
         left = [q for q in due if q.task_id not in leased]
         if left:
             await self._mark_waiting(left, now, moved=moved)
@@ -195,7 +196,7 @@ class TaskManager:
                     )
             heapq.heappush(self._queue, q)
 
-    def _start(self, q: _Queued, account: AccountRef) -> None:
+    def _start(self, q: _Queued, account: AccountRef, cap: int | None) -> None:
         p = self.plan
         unit = Unit(
             q.task_id,
@@ -206,7 +207,7 @@ class TaskManager:
             account,
             p.article,
             p.pickup_point,
-            p.max_price_minor,
+            cap,
         )
         runner = asyncio.create_task(TaskRunner(unit, self.driver, self.ctx).run())
         self.ctx.dirty.add(p.order_id)  # the Order is now running

@@ -14,6 +14,7 @@ from app.core.accounts.health import CheckResult, check_accounts
 from app.core.drivers.base import DriverFactory
 from app.core.engine import assisted, deliveries
 from app.core.engine.assisted import HandUnit, NotBought
+from app.core.engine.commands import LineEdit
 from app.core.engine.deliveries import DeliveryPlan
 from app.core.engine.events import EngineNotice, EventBus
 from app.core.engine.settings import EngineSettings
@@ -142,6 +143,11 @@ class EngineService:
         return self.call(
             lambda s: s.resolve_review(task_id, order_number=order_number, price_minor=price_minor)
         )
+
+    def edit_lines(
+        self, order_id: int, edits: list[LineEdit], *, retry_failed: bool = False
+    ) -> concurrent.futures.Future[int]:
+        return self.call(lambda s: s.edit_lines(order_id, edits, retry_failed=retry_failed))
 
     def check_accounts(
         self, ids: list[int] | None = None

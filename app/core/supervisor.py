@@ -125,6 +125,24 @@ class Supervisor:
             raise KnownError(f"Order {number} is already recorded; nothing was recorded.") from exc
         self._changed(order_id)
 
+    async def edit_lines(
+        self, order_id: int, edits: list[commands.LineEdit], *, retry_failed: bool = False
+    ) -> int:
+        """The operator's new price caps and quantities for the Order's lines, and with
+        `retry_failed` its failed units queued again, all or nothing (commands.edit_lines).
+        Running TaskManagers use a new cap from their next purchase; units added or queued
+        again start as any queued unit. Returns how many units were queued again."""
+        edit = functools.partial(
+            commands.edit_lines,
+            order_id=order_id,
+            edits=edits,
+            retry=retry_failed,
+            max_units_per_line=self.ctx.settings.max_units_per_line,
+        )
+        n = await self.db.write(edit)
+        self._changed(order_id)
+        return n
+
     def _changed(self, order_id: int) -> None:
         self.ctx.dirty.add(order_id)
         self.ctx.changed.fire()

@@ -109,6 +109,8 @@ STATUS_COLORS = {
     "queued": "#6b7280",
     "paused": "#b45309",
     "done": "#166534",
+    # Some units bought, the rest not: worth a look, not a loss like "failed".
+    "partly_bought": "#c2410c",
     # Accounts and their health
     "active": "#15803d",
     "disabled": "#9ca3af",
@@ -158,6 +160,7 @@ STATUS_LABELS = {
     "queued": QT_TRANSLATE_NOOP("Status", "queued"),
     "paused": QT_TRANSLATE_NOOP("Status", "paused"),
     "done": QT_TRANSLATE_NOOP("Status", "done"),
+    "partly_bought": QT_TRANSLATE_NOOP("Status", "partly bought"),
     # Deliveries
     "in_transit": QT_TRANSLATE_NOOP("Status", "in transit"),
     "at_pickup_point": QT_TRANSLATE_NOOP("Status", "at pickup point"),
@@ -213,6 +216,13 @@ def field_error(error: FieldError, *, with_line: bool = True) -> str:
     else:
         where = name[:1].upper() + name[1:]
     return f"{where}: {say(error.message)}"
+
+
+def counted(text: str, n: int) -> str:
+    """A count with its noun, from a numerus text as `tr("%Ln order(s)", "", n)` gives
+    it: a translation's form for `n` ("5 заказов"), or in English, the code's language,
+    which has no translation, the source with "(s)" as `n` wants it ("1 order")."""
+    return text.replace("(s)", "" if n == 1 else "s")
 
 
 _PLACEHOLDER = re.compile(r"%(\d)")

@@ -44,6 +44,7 @@ def test_import_dry_run_then_import_then_list(db, wb, tmp_path) -> None:
     )
     assert "add article 187654321 (Чайник); add pickup point PVZ-1024" in dry.stdout
     assert "Dry run, nothing written: articles 1 new" in dry.stdout
+    assert "1 row rejected." in dry.stdout
     assert row_counts(db) == before
 
     done = catalog(tmp_path, "import", str(listing), "--marketplace", "WB", "--json")
@@ -58,7 +59,7 @@ def test_import_dry_run_then_import_then_list(db, wb, tmp_path) -> None:
 
     shown = catalog(tmp_path, "list", "--marketplace", "wildberries", "--json")
     assert shown.returncode == 0, shown.stderr
-    assert "Wildberries (wb, assisted): 1 articles, 2 pickup points" in shown.stdout
+    assert "Wildberries (wb, assisted): 1 article, 2 pickup points" in shown.stdout
     assert last_json(shown.stdout) == [
         {
             "marketplace": "wb",

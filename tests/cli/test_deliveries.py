@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import openpyxl
 from helpers import make_supervisor, run_main, seed_market
 from sqlalchemy import select, update
 
@@ -80,3 +81,32 @@ def test_a_list_without_the_columns_is_refused_in_one_line(tmp_path) -> None:
     assert result.returncode != 0
     assert "Номер заказа" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_a_workbook_with_a_title_and_a_totals_row_is_recorded(db, tmp_path) -> None:
+    await bought_units(db, 2)
+    path = tmp_path / "статусы.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Статусы заказов на 27.11"])
+    sheet.merge_cells("A1:B1")
+    sheet.append(["Номер заказа", "Статус"])
+    sheet.append(["WB-0", "Готов к выдаче"])
+    sheet.append(["WB-1", "В пути"])
+    sheet.append(["Итого", 2])
+    book.save(path)
+
+    done = run_main(
+        tmp_path, "deliveries", "import", str(path), "--db", str(tmp_path / "console.sqlite3")
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "note: row 2 taken as the header (the row above it left out)" in done.stdout
+    assert "note: row 5 left out: a totals row (“Итого”)" in done.stdout
+    assert (
+        "Recorded: 1 unit at the pickup point, 1 with a new status, 0 unchanged, "
+        "0 rows rejected." in done.stdout
+    )
+    with db.reading() as s:
+        states = dict(s.execute(select(BuyBack.order_number, BuyBack.delivery_status)).all())
+    assert states == {"WB-0": DeliveryStatus.AT_PICKUP_POINT, "WB-1": DeliveryStatus.IN_TRANSIT}

@@ -33,11 +33,12 @@ def test_import_dry_run_then_import_then_export(db, market, tmp_path) -> None:
         tmp_path, "import", str(listing), "--dry-run", "--json", "--marketplace", "mem"
     )
     assert dry.returncode == 0, dry.stderr
-    assert "Dry run, nothing written: 1 orders, 2 units" in dry.stdout
+    assert "Dry run, nothing written: 1 order, 2 units" in dry.stdout
     assert row_counts(db) == before
 
     done = orders_cli(tmp_path, "import", str(listing), "--json", "--marketplace", "mem")
     assert done.returncode == 0, done.stderr
+    assert "Imported 1 order (#" in done.stdout
     (order_id,) = json.loads(done.stdout.strip().splitlines()[-1])["order_ids"]
 
     out = tmp_path / "report.csv"

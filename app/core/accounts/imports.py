@@ -24,8 +24,9 @@ from app.core.support.tables import (
     LIST_SUFFIXES,
     Row,
     Unreadable,
+    data_rows,
+    find_header,
     identifier,
-    map_columns,
     odd_character,
     read_bytes,
     read_csv,
@@ -275,21 +276,20 @@ class _Planner:
 
 
 def _list_rows(planner: _Planner, path: Path, rows: Iterator[Row], notes: list[str]) -> None:
-    first = next(rows, None)
-    if first is None:
+    header = find_header(rows, HEADERS, notes, required=("login",))
+    if header is None:
         raise KnownError(f"{path}: the list has no rows; nothing was imported.")
-    header_no, header = first
-    columns = map_columns(header, HEADERS, notes)
-    if "login" not in columns:
+    if header.missing:
         planner.reject(
             path,
-            f"row {header_no} (header)",
+            f"row {header.row} (header)",
             "",
             "no login column: name the accounts' column 'Логин' or 'login' "
-            f"(the header has: {', '.join(c.strip() for c in header if c.strip()) or 'nothing'})",
+            f"(the header has: {header.has()})",
         )
         return
-    for n, cells in rows:
+    columns = header.columns
+    for n, cells in data_rows(rows, [columns["login"]], notes):
         get = {f: (cells[i].strip() if i < len(cells) else "") for f, i in columns.items()}
         values: dict[str, Any] = {k: get[k] for k in ("password", "phone", "label") if get.get(k)}
         limit = get.get("daily_limit", "")

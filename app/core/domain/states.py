@@ -78,13 +78,15 @@ class JobStatus(enum.StrEnum):
 
 class OrderStatus(enum.StrEnum):
     """An Order as the operator reads it. `Order.status` stores its progress (the roll-up
-    of its Tasks: every value but PAUSED); `Order.intent` what the operator wants."""
+    of its Tasks: every value but PAUSED and PARTLY_BOUGHT); `Order.intent` what the
+    operator wants."""
 
     QUEUED = "queued"
     RUNNING = "running"
     PAUSED = "paused"
     PURCHASED = "purchased"
     DONE = "done"
+    PARTLY_BOUGHT = "partly_bought"  # FAILED with some units bought: shown, never stored
     FAILED = "failed"
     CANCELLED = "cancelled"
 
@@ -100,17 +102,23 @@ class OrderIntent(enum.StrEnum):
 # Progress that still has units to buy.
 ORDER_OPEN = frozenset({OrderStatus.QUEUED, OrderStatus.RUNNING})
 # Orders the operator may cancel, and whose failed units may be queued again.
-CANCELLABLE = ORDER_OPEN | {OrderStatus.PAUSED, OrderStatus.FAILED}
+CANCELLABLE = ORDER_OPEN | {OrderStatus.PAUSED, OrderStatus.PARTLY_BOUGHT, OrderStatus.FAILED}
 RETRYABLE = frozenset(OrderStatus) - {OrderStatus.CANCELLED}
 
 
-def shown_status(intent: OrderIntent | str, progress: OrderStatus | str) -> OrderStatus:
+def shown_status(
+    intent: OrderIntent | str, progress: OrderStatus | str, bought: int = 0
+) -> OrderStatus:
     """The status the operator reads: a cancelled Order says so; a paused one says so
-    while it has units to buy; otherwise its progress."""
+    while it has units to buy; one that ended with `bought` units bought and others not
+    is partly bought (the stored progress, failed, drives what the engine does);
+    otherwise its progress."""
     if intent == OrderIntent.CANCELLED:
         return OrderStatus.CANCELLED
     if intent == OrderIntent.PAUSED and progress in ORDER_OPEN:
         return OrderStatus.PAUSED
+    if progress == OrderStatus.FAILED and bought:
+        return OrderStatus.PARTLY_BOUGHT
     return OrderStatus(progress)
 
 
@@ -131,11 +139,13 @@ def rollup(counts: dict[TaskStatus, int]) -> JobStatus:
     if settled < total:
         started = total - counts.get(T.PENDING, 0)
         return JobStatus.RUNNING if started else JobStatus.QUEUED
-    if counts.get(T.DELIVERED, 0) == total:
-        return JobStatus.DONE
-    bought = sum(counts.get(s, 0) for s in BOUGHT)
-    if bought == total:
-        return JobStatus.PURCHASED
-    if counts.get(T.CANCELLED, 0) and bought + counts.get(T.CANCELLED, 0) == total:
+    # Cancelled units are no longer wanted (the operator cancelled the Order, or lowered
+    # a line's quantity): the Job is judged by the units it still wants.
+    wanted = total - counts.get(T.CANCELLED, 0)
+    if wanted == 0:
         return JobStatus.CANCELLED
+    if counts.get(T.DELIVERED, 0) == wanted:
+        return JobStatus.DONE
+    if sum(counts.get(s, 0) for s in BOUGHT) == wanted:
+        return JobStatus.PURCHASED
     return JobStatus.FAILED

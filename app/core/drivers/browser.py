@@ -1,9 +1,11 @@
-"""Finding the system's Chromium, Chrome or Edge, the flags every launch uses, and removing
-the temporary folders of launches whose process was killed."""
+"""Finding the system's Chromium, Chrome or Edge, the flags every launch uses, saying in one
+line why a browser did not start, and removing the temporary folders of launches whose
+process was killed."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import stat
@@ -84,6 +86,34 @@ def find_browser(explicit: str | None = None) -> str:
     raise BrowserNotFound(
         "No Chromium, Chrome or Edge found. Install one (Debian: apt-get install chromium) "
         f"or set the browser path in settings / {BROWSER_ENV}."
+    )
+
+
+# A line of the browser's own output in Playwright's launch log: "[pid=42][err] text".
+_BROWSER_SAID = re.compile(r"^\[pid=\d+\]\[err\] (.+)$", re.MULTILINE)
+_SAID_MAX = 160
+
+
+def launch_failure(path: str, error: str, explicit: str | None = None) -> str:
+    """What the operator reads when the browser at `path` did not start, in one line: the
+    first thing it said (from Playwright's launch `error`, which goes on for dozens of
+    lines) and what to do. `explicit` is the path given in settings or on the command
+    line, as for find_browser."""
+    said = _BROWSER_SAID.search(error)
+    reason = said.group(1) if said else error.strip().splitlines()[0] if error.strip() else ""
+    reason = reason.removeprefix("BrowserType.launch: ").strip()
+    if len(reason) > _SAID_MAX:
+        reason = reason[: _SAID_MAX - 1] + "…"
+    reason = f" ({reason})" if reason else ""
+    if explicit or os.environ.get(BROWSER_ENV):
+        where = "the browser path in settings" if explicit else f"${BROWSER_ENV}"
+        return (
+            f"The browser {path} did not start{reason}: it may not be Chromium, Chrome or "
+            f"Edge. Correct {where}, or clear it to use the one found on this computer."
+        )
+    return (
+        f"The browser {path} found on this computer did not start{reason}. Reinstall it, "
+        "or choose another Chromium, Chrome or Edge as the browser in settings."
     )
 
 

@@ -36,7 +36,13 @@ from app.core.drivers.base import (
     SessionStore,
     TransientError,
 )
-from app.core.drivers.browser import CHROMIUM_ARGS, find_browser, remove_stale_browser_folders
+from app.core.drivers.browser import (
+    CHROMIUM_ARGS,
+    BrowserNotFound,
+    find_browser,
+    launch_failure,
+    remove_stale_browser_folders,
+)
 from app.core.support.text import rub
 
 log = logging.getLogger(__name__)
@@ -101,12 +107,20 @@ class SandboxDriver:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Find and launch the browser; raises BrowserNotFound with what to install. First
-        removes what killed runs left behind and screenshots past their keeping time."""
+        """Find and launch the browser; raises BrowserNotFound with what to install or
+        configure, in one line. First removes what killed runs left behind and screenshots
+        past their keeping time."""
         self._executable = find_browser(self.browser_path)
         await asyncio.to_thread(self._tidy_up)
         self._playwright = await async_playwright().start()
-        await self._ensure_browser()
+        try:
+            await self._ensure_browser()
+        except PlaywrightError as exc:  # not a browser, or a broken one
+            # The whole launch log goes to the log file; the operator reads one line.
+            log.warning("the browser %s did not start: %s", self._executable, exc)
+            await self.close()
+            failure = launch_failure(self._executable, str(exc), self.browser_path)
+            raise BrowserNotFound(failure) from None
 
     def _tidy_up(self) -> None:
         folders = remove_stale_browser_folders()

@@ -20,7 +20,14 @@ from app.core.engine.assisted import mark_arrived, operator_name, publish_change
 from app.core.engine.context import EngineContext
 from app.core.engine.rollup import roll_up
 from app.core.support.errors import KnownError
-from app.core.support.tables import identifier, map_columns, norm, read_table
+from app.core.support.tables import (
+    HEADER_ROWS,
+    data_rows,
+    find_header,
+    identifier,
+    norm,
+    read_table,
+)
 from app.core.support.text import QT_TRANSLATE_NOOP, Message, say
 
 T = TaskStatus
@@ -81,22 +88,25 @@ class DeliveryPlan:
 
 def plan_deliveries(s: Session, path: str | Path) -> DeliveryPlan:
     """Reads the list and matches every row with a recorded purchase; writes nothing.
-    Raises KnownError when the file cannot be read or has no order-number column."""
+    Raises KnownError when the file cannot be read or none of its first rows names the
+    order-number and status columns. A title above that row and a totals row are left
+    out with a note."""
     path = Path(path)
     plan = DeliveryPlan(path)
     rows = read_table(path, plan.notes)
     if rows is None:
         raise KnownError(f"{path.name}: choose a CSV or XLSX list of order numbers and statuses")
-    columns: dict[str, int] | None = None
-    for n, cells in rows:
-        if columns is None:
-            columns = map_columns(cells, HEADERS, plan.notes)
-            if "order_number" not in columns or "status" not in columns:
-                raise KnownError(
-                    f"{path.name}, row {n}: the first row must name the columns; this list "
-                    f"needs 'Номер заказа' (order number) and 'Статус' (status)"
-                )
-            continue
+    header = find_header(rows, HEADERS, plan.notes, required=("order_number", "status"))
+    if header is None:
+        raise KnownError(f"{path.name}: the list is empty")
+    if header.missing:
+        raise KnownError(
+            f"{path.name}: none of the first {HEADER_ROWS} rows names the columns; this "
+            f"list needs 'Номер заказа' (order number) and 'Статус' (status) (row "
+            f"{header.row} has: {header.has()})"
+        )
+    columns = header.columns
+    for n, cells in data_rows(rows, [columns["order_number"]], plan.notes):
         number, status_text = (
             identifier(cells[i]) if i < len(cells) else ""
             for i in (columns["order_number"], columns["status"])
@@ -104,8 +114,6 @@ def plan_deliveries(s: Session, path: str | Path) -> DeliveryPlan:
         if not number and not status_text:
             continue  # an empty row
         plan.rows.append(DeliveryRow(n, number, status_text, STATUSES.get(norm(status_text))))
-    if columns is None:
-        raise KnownError(f"{path.name}: the list is empty")
     _match(s, plan)
     return plan
 

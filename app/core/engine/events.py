@@ -48,7 +48,17 @@ class EngineNotice:
     message: str
 
 
-Event = TaskChanged | OrderProgress | EngineNotice
+@dataclass(frozen=True, slots=True)
+class MarketBlocked:
+    """Purchases on a marketplace cannot start (its driver did not start), and what to do
+    about it; with `reason` None, its driver started after all. Said when it changes."""
+
+    marketplace_id: int
+    marketplace: str  # its name, as the Orders view shows it
+    reason: str | None
+
+
+Event = TaskChanged | OrderProgress | EngineNotice | MarketBlocked
 
 
 class Subscription:

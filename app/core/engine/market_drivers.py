@@ -13,7 +13,7 @@ from app.core.accounts.sessions import DbSessionStore
 from app.core.domain.markets import MarketKind
 from app.core.domain.models import MarketPlace
 from app.core.drivers.base import DriverFactory, MarketInfo, PurchaseDriver
-from app.core.engine.events import EngineNotice, EventBus
+from app.core.engine.events import EngineNotice, EventBus, MarketBlocked
 from app.core.storage.db import Database
 from app.core.support.errors import BugError, KnownError
 from app.core.support.paths import data_dir
@@ -63,6 +63,9 @@ class DriverPool:
     Attributes:
         broken: marketplaces whose driver could not start, and why; their Jobs wait
             until `forgive()` lets them be tried again (the next recovery round).
+
+    Observers learn which marketplaces cannot buy from MarketBlocked events, and from
+    `blocked()` for those said before they subscribed.
     """
 
     def __init__(self, db: Database, factory: DriverFactory, bus: EventBus):
@@ -72,6 +75,7 @@ class DriverPool:
         self._drivers: dict[int, PurchaseDriver] = {}
         self.broken: dict[int, str] = {}
         self._said: set[str] = set()
+        self._blocked: dict[int, MarketBlocked] = {}  # as last said, until a start works
 
     async def get(self, market: MarketInfo) -> PurchaseDriver:
         driver = self._drivers.get(market.id)
@@ -79,7 +83,14 @@ class DriverPool:
             driver = self._factory(market)
             await driver.start()
             self._drivers[market.id] = driver
+            if self._blocked.pop(market.id, None) is not None:
+                self._bus.publish(MarketBlocked(market.id, market.name, None))
         return driver
+
+    def blocked(self) -> list[MarketBlocked]:
+        """The marketplaces whose purchases cannot start, as said last (a copy: safe to
+        read from another thread)."""
+        return list(self._blocked.copy().values())
 
     async def by_id(self, marketplace_id: int) -> PurchaseDriver:
         """The driver of a marketplace known by its id (recovery, tracking)."""
@@ -104,6 +115,10 @@ class DriverPool:
         if message not in self._said:
             self._said.add(message)
             self._bus.publish(EngineNotice("error", message))
+        blocked = MarketBlocked(market.id, market.name, str(exc))
+        if self._blocked.get(market.id) != blocked:
+            self._blocked[market.id] = blocked
+            self._bus.publish(blocked)
 
     def forgive(self) -> None:
         self.broken.clear()

@@ -1,12 +1,13 @@
 """What the Supervisor reads to plan its work: the Jobs with units to buy in Orders the
-operator lets run, each with what its TaskManager needs, and the operator's holds."""
+operator lets run, each with what its TaskManager needs, and the operator's holds; and
+what a TaskManager reads again before each purchase it starts: the price cap."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app.core.domain.markets import MarketKind
@@ -26,7 +27,8 @@ from app.core.drivers.base import MarketInfo
 
 @dataclass(frozen=True)
 class JobPlan:
-    """What a TaskManager needs to know about its Job."""
+    """What a TaskManager needs to know about its Job. Not the price cap: the operator may
+    change it while the Job runs (see `price_cap`)."""
 
     job_id: int
     order_id: int
@@ -34,7 +36,6 @@ class JobPlan:
     unit_rule: UnitRule
     article: str
     pickup_point: str
-    max_price_minor: int | None
 
 
 def open_jobs(s: Session) -> list[tuple[JobPlan, MarketInfo]]:
@@ -48,7 +49,6 @@ def open_jobs(s: Session) -> list[tuple[JobPlan, MarketInfo]]:
                 Order.unit_rule,
                 Article.sku,
                 PickupPoint.code,
-                OrderLine.max_unit_price_minor,
                 MarketPlace.id,
                 MarketPlace.code,
                 MarketPlace.name,
@@ -66,10 +66,10 @@ def open_jobs(s: Session) -> list[tuple[JobPlan, MarketInfo]]:
     )
     return [
         (
-            JobPlan(job_id, order_id, mp_id, UnitRule(rule), sku, point, cap),
+            JobPlan(job_id, order_id, mp_id, UnitRule(rule), sku, point),
             MarketInfo(mp_id, code, name, url, driver),
         )
-        for job_id, order_id, rule, sku, point, cap, mp_id, code, name, url, driver in rows
+        for job_id, order_id, rule, sku, point, mp_id, code, name, url, driver in rows
     ]
 
 
@@ -84,3 +84,13 @@ def holds(s: Session, order_ids: Collection[int]) -> dict[int, OrderIntent]:
         )
     )
     return {order_id: OrderIntent(intent) for order_id, intent in rows}
+
+
+def price_cap(conn: Connection, job_id: int) -> int | None:
+    """The Job's price cap as stored now (its order line's): read as each purchase starts,
+    so a cap the operator changed, on any workstation, holds from the next purchase."""
+    return conn.scalar(
+        select(OrderLine.max_unit_price_minor)
+        .join(Job, Job.order_line_id == OrderLine.id)
+        .where(Job.id == job_id)
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.core.domain.clock import utcnow
 from app.core.domain.models import Job, Order, Task
-from app.core.domain.states import OrderStatus, TaskStatus, rollup, shown_status
+from app.core.domain.states import BOUGHT, OrderStatus, TaskStatus, rollup, shown_status
 from app.core.engine.events import OrderProgress
 from app.core.storage.db import Database
 
@@ -42,11 +42,8 @@ def roll_up(conn: Connection, order_ids: set[int]) -> list[OrderProgress]:
             .where(Order.id == order_id, Order.status != progress)
             .values(status=progress, updated_at=now)
         )
-        out.append(
-            OrderProgress(
-                order_id, shown_status(intents[order_id], progress), sum(counts.values()), counts
-            )
-        )
+        shown = shown_status(intents[order_id], progress, _bought(counts))
+        out.append(OrderProgress(order_id, shown, sum(counts.values()), counts))
     return out
 
 
@@ -65,6 +62,11 @@ async def order_progress(db: Database, order_id: int) -> OrderProgress:
                 .group_by(Task.status)
             )
         }
-        return OrderProgress(order_id, shown_status(intent, progress), sum(counts.values()), counts)
+        shown = shown_status(intent, progress, _bought(counts))
+        return OrderProgress(order_id, shown, sum(counts.values()), counts)
 
     return await db.read(query)
+
+
+def _bought(counts: dict[TaskStatus, int]) -> int:
+    return sum(counts.get(s, 0) for s in BOUGHT)

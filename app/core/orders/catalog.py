@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,7 +21,14 @@ from app.core.domain.models import Article, MarketPlace, PickupPoint
 from app.core.orders.spec import ArticleRef, FieldError, PointRef
 from app.core.storage.markets import MarketIndex, MarketRef
 from app.core.support.errors import KnownError
-from app.core.support.tables import identifier, map_columns, odd_character, read_table
+from app.core.support.tables import (
+    HEADER_ROWS,
+    data_rows,
+    find_header,
+    identifier,
+    odd_character,
+    read_table,
+)
 from app.core.support.text import QT_TRANSLATE_NOOP, Message, Refused, say
 
 # The longest values the columns take (models.Article, models.PickupPoint).
@@ -105,6 +113,11 @@ def address_point(address: str) -> PointRef:
     return PointRef(f"{address[:89]}…{digest}", address)
 
 
+# Between a code and what it names in the New Order dialog's lists ("PVZ-003 — Москва,
+# ул. Ленина, 1"), and in what is copied from them or typed like them: any dash.
+SHOWN_DASH = re.compile(r"\s+[—–-]\s+")
+
+
 @dataclass(frozen=True)
 class Catalog:
     """One marketplace's Articles and pickup points, as validation needs them.
@@ -151,6 +164,36 @@ class Catalog:
         if text in self.pickup_points:
             return [self._point(text)]
         return [self._point(code) for code in self._by_key.get(point_key(text), ())]
+
+    def shown_point(self, text: str) -> PointRef | Message | None:
+        """The pickup point `text` names as the New Order dialog's list shows one, its code,
+        a dash and its address ("PVZ-003 — Москва, ул. Ленина, 1"; any dash, case and
+        extra spaces ignored): that point when both are the catalog's; a Message when the
+        code is the catalog's but the address is not its address; None when `text` is not
+        of that form or names no point's code."""
+        other: PointRef | None = None
+        for dash in SHOWN_DASH.finditer(text):
+            code, address = point_key(text[: dash.start()]), point_key(text[dash.end() :])
+            for found in self._by_key.get(code, ()):
+                if point_key(found) != code:
+                    continue  # an address, not a code
+                point = self._point(found)
+                if point_key(point.address) == address:
+                    return point
+                other = other or point
+        if other is None:
+            return None
+        return say(
+            QT_TRANSLATE_NOOP(
+                "Engine",
+                "'{text}': pickup point {code} of {catalog} is at '{address}'; give its code "
+                "alone, or its address as the catalog has it",
+            ),
+            text=text,
+            code=other.code,
+            catalog=self.name,
+            address=other.address,
+        )
 
     def _point(self, code: str) -> PointRef:
         return PointRef(code, self.pickup_addresses.get(code, ""), self.pickup_points[code])
@@ -413,6 +456,12 @@ class _Catalogs:
     def plan_point(self, r: CatalogRow, cat: Catalog) -> None:
         given = r.pickup_point or r.address
         found = cat.points(given)
+        shown = cat.shown_point(r.pickup_point) if r.pickup_point and not found else None
+        if isinstance(shown, PointRef):
+            found = [shown]
+        elif shown is not None:
+            r.errors.append(FieldError(None, "pickup point", shown))
+            return
         if len(found) > 1:
             r.errors.append(FieldError(None, "pickup point", ambiguous_point(cat, given, found)))
             return
@@ -535,7 +584,8 @@ def plan_catalog(s: Session, path: str | Path, *, default_marketplace: str | Non
     the catalogs; writes nothing. Each row gives an article (with its title) or a pickup
     point (its code, its address or both) or both, and its marketplace unless
     `default_marketplace` is the one. Raises KnownError for a file that cannot be read
-    at all (see tables.py) or whose header names no article or pickup point column."""
+    at all (see tables.py) or none of whose first rows names an article or pickup point
+    column. A title above the header and a totals row are left out with a note."""
     path = Path(path)
     if not path.is_file():
         raise KnownError(f"{path}: no such file.")
@@ -546,20 +596,21 @@ def plan_catalog(s: Session, path: str | Path, *, default_marketplace: str | Non
             f"{path}: cannot import '{path.suffix or path.name}' files; save the catalog "
             "as CSV or XLSX."
         )
-    header = next(table, None)
+    header = find_header(table, HEADERS, notes, any_of=("article", "pickup_point", "address"))
     if header is None:
         raise KnownError(f"{path}: the list is empty; nothing was imported.")
-    columns = map_columns(header[1], HEADERS, notes)
-    if not {"article", "pickup_point", "address"} & columns.keys():
-        has = ", ".join(c.strip() for c in header[1] if c.strip()) or "nothing"
+    if header.missing:
         raise KnownError(
-            f"{path}: row {header[0]} (header) has no article, pickup point or address "
-            f"column; nothing was imported. Name the columns like: {EXAMPLE_HEADER} "
-            f"(the header has: {has})."
+            f"{path}: row {header.row} (header) has no article, pickup point or address "
+            f"column; nothing was imported. Name the columns like: {EXAMPLE_HEADER} in one "
+            f"of the first {HEADER_ROWS} rows (the header has: {header.has()})."
         )
+    columns = header.columns
     catalogs = _Catalogs(s)
+    named = [columns[f] for f in ("marketplace", "article", "pickup_point") if f in columns]
     rows = [
-        _catalog_row(catalogs, n, _cells(cells, columns), default_marketplace) for n, cells in table
+        _catalog_row(catalogs, n, _cells(cells, columns), default_marketplace)
+        for n, cells in data_rows(table, named, notes)
     ]
     if not rows:
         raise KnownError(f"{path}: the list has no rows under its header; nothing was imported.")

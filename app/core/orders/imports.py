@@ -3,7 +3,7 @@ that creates every Order of the file or none."""
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,15 @@ from app.core.orders.spec import FieldError, InvalidOrder, LineSpec, OrderSpec
 from app.core.orders.validation import check, line_entries
 from app.core.storage.db import Database
 from app.core.support.errors import KnownError
-from app.core.support.tables import identifier, map_columns, odd_character, read_table
+from app.core.support.tables import (
+    HEADER_ROWS,
+    Row,
+    data_rows,
+    find_header,
+    identifier,
+    odd_character,
+    read_table,
+)
 from app.core.support.text import QT_TRANSLATE_NOOP, Refused, say
 
 # Header names operators use, normalized (see tables.norm), by the field they fill.
@@ -149,16 +157,19 @@ class OrderImportPlan:
         }
 
 
-def _columns(path: Path, header: list[str], notes: list[str]) -> dict[str, int]:
-    columns = map_columns(header, HEADERS, notes)
-    missing = [FIELD_NAMES[f] for f in REQUIRED if f not in columns]
-    if missing:
+def _columns(path: Path, table: Iterator[Row], notes: list[str]) -> dict[str, int]:
+    """The columns of the list's header, found among its first rows (see find_header)."""
+    header = find_header(table, HEADERS, notes, required=REQUIRED)
+    if header is None:
+        raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
+    if header.missing:
+        missing = ", ".join(FIELD_NAMES[f] for f in header.missing)
         raise KnownError(
-            f"{path}: row 1 (header) has no {', '.join(missing)} column; nothing was imported. "
-            f"Name the columns like: {EXAMPLE_HEADER} "
-            f"(the header has: {', '.join(c.strip() for c in header if c.strip()) or 'nothing'})."
+            f"{path}: row {header.row} (header) has no {missing} column; nothing was imported. "
+            f"Name the columns like: {EXAMPLE_HEADER} in one of the first {HEADER_ROWS} rows "
+            f"(the header has: {header.has()})."
         )
-    return columns
+    return header.columns
 
 
 def plan_orders(
@@ -167,7 +178,8 @@ def plan_orders(
     """Reads a CSV/XLSX list and checks every row against the catalogs; writes nothing.
     Raises KnownError for a file that cannot be read at all (missing, empty, binary, over
     a limit of tables.py, an encoding that cannot be told, unknown type, no header with
-    the needed columns). A row with a control or invisible character is a row error."""
+    the needed columns among its first rows). A title above the header and a totals row
+    are left out with a note; a row with a control or invisible character is a row error."""
     path = Path(path)
     if not path.is_file():
         raise KnownError(f"{path}: no such file.")
@@ -178,15 +190,12 @@ def plan_orders(
             f"{path}: cannot import '{path.suffix or path.name}' files; save the orders "
             "as CSV or XLSX."
         )
-    header, first = next(table, None), next(table, None)
-    if header is None or first is None:
-        raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
-    columns = _columns(path, header[1], notes)
+    columns = _columns(path, table, notes)
     catalogs = load_catalogs(s)
     markets = market_index(catalogs)
     rows: list[OrderRow] = []
     groups: dict[tuple[str, str], list[OrderRow]] = {}
-    for n, cells in itertools.chain([first], table):
+    for n, cells in data_rows(table, (columns["client"], columns["article"]), notes):
         get = {f: (cells[i].strip() if i < len(cells) else "") for f, i in columns.items()}
         for f in IDENTIFIERS:
             if f in get:
@@ -220,6 +229,8 @@ def plan_orders(
             row.errors.append(FieldError(None, "marketplace", exc.message))
         if row.ok:
             groups.setdefault((row.client, row.marketplace), []).append(row)
+    if not rows:
+        raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
     orders: list[OrderSpec] = []
     for (client, code), members in groups.items():
         spec = OrderSpec(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,25 +24,61 @@ from app.core.domain.models import (
     Task,
     with_line,
 )
+from app.core.domain.states import TaskStatus
 from app.core.support.cells import safe_text, starts_formula
 from app.core.support.errors import KnownError
+from app.core.support.text import QT_TRANSLATE_NOOP
 
+# The report's columns, marked for the console's translation.
 COLUMNS = (
-    "Order",
-    "Client",
-    "Line",
-    "Article",
-    "Title",
-    "Account",
-    "Pickup point",
-    "Marketplace order",
-    "Price, ₽",
-    "Status",
-    "Purchased",
-    "Delivered",
+    QT_TRANSLATE_NOOP("Report", "Order"),
+    QT_TRANSLATE_NOOP("Report", "Client"),
+    QT_TRANSLATE_NOOP("Report", "Line"),
+    QT_TRANSLATE_NOOP("Report", "Article"),
+    QT_TRANSLATE_NOOP("Report", "Title"),
+    QT_TRANSLATE_NOOP("Report", "Account"),
+    QT_TRANSLATE_NOOP("Report", "Pickup point"),
+    QT_TRANSLATE_NOOP("Report", "Marketplace order"),
+    QT_TRANSLATE_NOOP("Report", "Price, ₽"),
+    QT_TRANSLATE_NOOP("Report", "Status"),
+    QT_TRANSLATE_NOOP("Report", "Purchased"),
+    QT_TRANSLATE_NOOP("Report", "Delivered"),
+    QT_TRANSLATE_NOOP("Report", "Failure reason"),
 )
+# A unit's state in the console's words for it (context "Status", as its Tasks table).
+STATUS_WORDS: dict[str, str] = {
+    TaskStatus.PENDING: QT_TRANSLATE_NOOP("Status", "pending"),
+    TaskStatus.WAITING_ACCOUNT: QT_TRANSLATE_NOOP("Status", "waiting for account"),
+    TaskStatus.ASSIGNED: QT_TRANSLATE_NOOP("Status", "assigned"),
+    TaskStatus.RUNNING: QT_TRANSLATE_NOOP("Status", "running"),
+    TaskStatus.SUBMITTING: QT_TRANSLATE_NOOP("Status", "submitting"),
+    TaskStatus.PURCHASED: QT_TRANSLATE_NOOP("Status", "purchased"),
+    TaskStatus.DELIVERED: QT_TRANSLATE_NOOP("Status", "delivered"),
+    TaskStatus.RETRY_WAIT: QT_TRANSLATE_NOOP("Status", "retry wait"),
+    TaskStatus.FAILED: QT_TRANSLATE_NOOP("Status", "failed"),
+    TaskStatus.CANCELLED: QT_TRANSLATE_NOOP("Status", "cancelled"),
+    TaskStatus.NEEDS_REVIEW: QT_TRANSLATE_NOOP("Status", "needs review"),
+}
+# The units whose last error is why they are not bought.
+NOT_BOUGHT = frozenset({TaskStatus.FAILED, TaskStatus.NEEDS_REVIEW})
 SUFFIXES = (".xlsx", ".csv")
 TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+
+# The report's words: (context, English source) -> the text to write, as Qt's
+# QCoreApplication.translate answers it.
+Words = Callable[[str, str], str]
+# A failure reason as the engine wrote it (English) -> the text to write.
+Reasons = Callable[[str], str]
+
+
+def english(context: str, source: str) -> str:
+    """The words as the code writes them (the command line's report)."""
+    return source
+
+
+def as_written(reason: str) -> str:
+    """The reason as the engine wrote it (the command line's report)."""
+    return reason
 
 
 @dataclass(frozen=True)
@@ -61,6 +98,7 @@ class UnitRow:
     status: str
     purchased_at: datetime | None
     delivered_at: datetime | None
+    failure_reason: str = ""  # the last error of a unit that failed or is in review
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -91,6 +129,7 @@ def report_rows(s: Session, order_id: int) -> list[UnitRow]:
                 Task.status,
                 BuyBack.purchased_at,
                 BuyBack.delivered_at,
+                Task.last_error,
             )
         )
         .outerjoin(BuyBack, BuyBack.task_id == Task.id)
@@ -116,8 +155,9 @@ def report_rows(s: Session, order_id: int) -> list[UnitRow]:
             str(status),
             _local(purchased),
             _local(delivered),
+            (error or "") if status in NOT_BOUGHT else "",
         )
-        for line, sku, title, login, point, number, price, status, purchased, delivered in (
+        for line, sku, title, login, point, number, price, status, purchased, delivered, error in (
             s.execute(q)
         )
     ]
@@ -127,46 +167,73 @@ def report_rows(s: Session, order_id: int) -> list[UnitRow]:
 Cell = int | str | Decimal | datetime | None
 
 
-def _cells(r: UnitRow) -> tuple[Cell, ...]:
-    return (
-        r.order_id,
-        r.client,
-        r.line,
-        r.article,
-        r.title,
-        r.account,
-        r.pickup_point,
-        r.order_number,
-        r.price,
-        r.status.replace("_", " "),
-        r.purchased_at,
-        r.delivered_at,
+@dataclass(frozen=True)
+class Sheet:
+    """The report as written: its title, header and rows, in the words it was given."""
+
+    title: str
+    header: list[str]
+    rows: list[tuple[Cell, ...]]
+
+
+def _status(status: str, words: Words) -> str:
+    source = STATUS_WORDS.get(status)
+    return words("Status", source) if source else status.replace("_", " ")
+
+
+def report_sheet(
+    rows: list[UnitRow], words: Words = english, reasons: Reasons = as_written
+) -> Sheet:
+    """The report of `rows` in `words` (headers, statuses), with the failure reasons
+    (which the engine writes in English) passed through `reasons`."""
+    order = words("Report", "Order")
+    return Sheet(
+        f"{order} {rows[0].order_id}" if rows else order,
+        [words("Report", c) for c in COLUMNS],
+        [
+            (
+                r.order_id,
+                r.client,
+                r.line,
+                r.article,
+                r.title,
+                r.account,
+                r.pickup_point,
+                r.order_number,
+                r.price,
+                _status(r.status, words),
+                r.purchased_at,
+                r.delivered_at,
+                reasons(r.failure_reason) if r.failure_reason else "",
+            )
+            for r in rows
+        ],
     )
 
 
-def _write_xlsx(rows: list[UnitRow], path: Path) -> None:
+def _write_xlsx(report: Sheet, path: Path) -> None:
     import openpyxl
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet
 
     book = openpyxl.Workbook()
-    sheet = book.active
-    assert isinstance(sheet, Worksheet)  # a new Workbook opens on its one worksheet
-    sheet.title = f"Order {rows[0].order_id}" if rows else "Order"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
+    ws = book.active
+    assert isinstance(ws, Worksheet)  # a new Workbook opens on its one worksheet
+    ws.title = report.title
+    ws.append(report.header)
+    for cell in ws[1]:
         cell.font = Font(bold=True)
-    for r in rows:
-        sheet.append(_cells(r))
-    widths = [len(c) for c in COLUMNS]
-    for r in rows:
-        for i, value in enumerate(_cells(r)):
+    for cells in report.rows:
+        ws.append(cells)
+    widths = [len(c) for c in report.header]
+    for cells in report.rows:
+        for i, value in enumerate(cells):
             shown = TIME_FORMAT if isinstance(value, datetime) else str(value or "")
             widths[i] = max(widths[i], len(shown))
     for i, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, 60)
-    for row in sheet.iter_rows(min_row=2):
+        ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 60)
+    for row in ws.iter_rows(min_row=2):
         for cell in row:
             # openpyxl makes any string starting with "=" a formula: text stays text, and
             # text a spreadsheet could take for a formula gets the mark Excel gives a typed
@@ -177,7 +244,7 @@ def _write_xlsx(rows: list[UnitRow], path: Path) -> None:
                     cell.quotePrefix = True
         row[8].number_format = "#,##0.00"
         row[10].number_format = row[11].number_format = "dd.mm.yyyy hh:mm:ss"
-    sheet.freeze_panes = "A2"
+    ws.freeze_panes = "A2"
     book.save(path)
 
 
@@ -193,15 +260,15 @@ def _csv_value(value: Cell) -> str:
     return str(value)
 
 
-def _write_csv(rows: list[UnitRow], path: Path) -> None:
+def _write_csv(report: Sheet, path: Path) -> None:
     # UTF-8 with BOM and ';': what Russian Excel opens without an import wizard.
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f, delimiter=";")
-        out.writerow(COLUMNS)
-        out.writerows([_csv_value(v) for v in _cells(r)] for r in rows)
+        out.writerow(report.header)
+        out.writerows([_csv_value(v) for v in cells] for cells in report.rows)
 
 
-def write_report(rows: list[UnitRow], path: str | Path) -> Path:
+def write_report(report: Sheet, path: str | Path) -> Path:
     """Writes the report as XLSX or CSV by the file's suffix. Written beside the target and
     renamed into place, so a failed export leaves no half file (nor a clobbered old one)."""
     path = Path(path)
@@ -210,7 +277,7 @@ def write_report(rows: list[UnitRow], path: str | Path) -> Path:
         raise KnownError(f"{path}: the report is written as .xlsx or .csv; name the file so.")
     partial = path.with_name(f".{path.name}.part")
     try:
-        (_write_xlsx if suffix == ".xlsx" else _write_csv)(rows, partial)
+        (_write_xlsx if suffix == ".xlsx" else _write_csv)(report, partial)
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
@@ -221,8 +288,17 @@ def write_report(rows: list[UnitRow], path: str | Path) -> Path:
     return path
 
 
-def export_order(s: Session, order_id: int, path: str | Path) -> int:
-    """Writes the Order's report to `path` (.xlsx or .csv); returns the units written."""
+def export_order(
+    s: Session,
+    order_id: int,
+    path: str | Path,
+    *,
+    words: Words = english,
+    reasons: Reasons = as_written,
+) -> int:
+    """Writes the Order's report to `path` (.xlsx or .csv); returns the units written.
+    `words` translates the headers and statuses (English unless given: the console gives
+    QCoreApplication.translate), `reasons` the failure reasons."""
     rows = report_rows(s, order_id)
-    write_report(rows, path)
+    write_report(report_sheet(rows, words, reasons), path)
     return len(rows)

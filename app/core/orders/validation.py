@@ -58,9 +58,9 @@ def find_article(n: int, text: str, cat: Catalog) -> ArticleRef | FieldError:
 def find_point(
     n: int, text: str, cat: Catalog, added: dict[str, PointRef] | None = None
 ) -> PointRef | FieldError:
-    """The line's pickup point, typed as its code or its address (case and extra spaces
-    ignored); in an open catalog a new one, the same for every line that types it (kept
-    in `added` by point_key)."""
+    """The line's pickup point, typed as its code, its address or both as the New Order
+    dialog lists it (case and extra spaces ignored); in an open catalog a new one, the
+    same for every line that types it (kept in `added` by point_key)."""
     text = " ".join(text.split())
     if not text:
         return FieldError.of(
@@ -71,6 +71,11 @@ def find_point(
         return found[0]
     if found:
         return FieldError(n, "pickup point", ambiguous_point(cat, text, found))
+    shown = cat.shown_point(text)  # "PVZ-003 — Москва, ...", as the dialog lists it
+    if isinstance(shown, PointRef):
+        return shown
+    if shown is not None:
+        return FieldError(n, "pickup point", shown)
     if not cat.open:
         return FieldError.of(
             n,

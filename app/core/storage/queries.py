@@ -29,6 +29,7 @@ from app.core.domain.states import (
     ACTIVE,
     BOUGHT,
     WAITING,
+    OrderIntent,
     OrderStatus,
     TaskStatus,
     shown_status,
@@ -52,6 +53,7 @@ class TaskRow:
     updated_at: datetime
     order_number: str
     error: str
+    next_attempt_at: datetime | None = None  # when a unit in retry_wait is tried again
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def task_rows(s: Session, ids: list[int]) -> dict[int, TaskRow]:
             Task.updated_at,
             BuyBack.order_number,
             Task.last_error,
+            Task.next_attempt_at,
         )
     ).where(Task.id.in_(ids))
     out = {}
@@ -155,6 +158,7 @@ def task_rows(s: Session, ids: list[int]) -> dict[int, TaskRow]:
             r[10],
             r[11] or "",
             r[12] or "",
+            r[13],
         )
     return out
 
@@ -192,6 +196,7 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             _count(Task.status == T.NEEDS_REVIEW).label("review"),
             _count(Task.status.in_(ACTIVE)).label("running"),
             _count(Task.status.in_(WAITING)).label("waiting"),
+            _count(Task.status == T.CANCELLED).label("cancelled"),
         )
         .group_by(Task.order_id)
         .subquery()
@@ -215,6 +220,7 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             Order.status,
             counts.c.review,
             Order.intent,
+            counts.c.cancelled,
         )
         .join(Client, Client.id == Order.client_id)
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
@@ -230,17 +236,24 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             r[2],
             r[3],
             r[4] or 0,
-            r[5] or 0,
+            _wanted(r[5] or 0, r[14] or 0, r[13]),
             r[6] or 0,
             r[7] or 0,
             r[8] or 0,
             r[9] or 0,
             r[10] or 0,
-            shown_status(r[13], r[11]),
+            shown_status(r[13], r[11], r[6] or 0),
             r[12] or 0,
         )
         for r in rows
     ]
+
+
+def _wanted(total: int, cancelled: int, intent: str) -> int:
+    """The units an Order still wants: a running Order's cancelled units were dropped by
+    the operator (a line's quantity lowered) and are not counted; a cancelled Order shows
+    what it had."""
+    return total if intent == OrderIntent.CANCELLED else total - cancelled
 
 
 def status_counts(s: Session) -> dict[str, int]:

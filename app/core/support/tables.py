@@ -14,7 +14,8 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
@@ -68,6 +69,99 @@ def map_columns(header: list[str], names: dict[str, str], notes: list[str]) -> d
             continue
         columns[field] = i
     return columns
+
+
+# -- a list's layout ------------------------------------------------------------------
+
+# How far down the header is looked for, in rows that hold anything: a title ("Заказы на
+# 27.11"), a date or a note may stand above it.
+HEADER_ROWS = 10
+# What a totals row says where a row names its subject (normalized, see norm): the word
+# alone ("ИТОГО:") or first ("Итого по заказу").
+TOTAL_WORDS = ("итого", "итог", "всего", "total", "totals", "grand total", "subtotal")
+# A number as a sheet shows one: a count, a sum with grouping and a currency or unit.
+_AMOUNT = re.compile(r"[-+−]?\d[\d\s.,']*(?:₽|руб\.?|р\.?|rub|\$|€|шт\.?|pcs)?", re.IGNORECASE)
+
+
+@dataclass
+class Header:
+    """The row of a list that names its columns.
+
+    Attributes:
+        row: its row number in the file.
+        cells: its cells as written.
+        columns: column index by field (see map_columns).
+        missing: the needed fields it names no column for; empty for a list's header.
+    """
+
+    row: int
+    cells: list[str]
+    columns: dict[str, int]
+    missing: list[str]
+
+    def has(self) -> str:
+        """What the row names, for a message about a header that lacks a column."""
+        return ", ".join(c.strip() for c in self.cells if c.strip()) or "nothing"
+
+
+def find_header(
+    rows: Iterator[Row],
+    names: dict[str, str],
+    notes: list[str],
+    *,
+    required: Sequence[str] = (),
+    any_of: Sequence[str] = (),
+) -> Header | None:
+    """The list's header: the first of its first HEADER_ROWS rows that names a column for
+    every `required` field and, when given, for one of `any_of`. Reads `rows` up to it,
+    so the rest of them are the rows under it; `notes` gets its columns that are not used
+    and, when rows stand above it, which row was taken. When no row is a header, the one
+    that names most columns (the first when none names any) with what it lacks in
+    `missing`; None for a list without rows."""
+    nearest: Header | None = None
+    above: list[int] = []
+    for n, cells in itertools.islice(rows, HEADER_ROWS):
+        unused: list[str] = []
+        columns = map_columns(cells, names, unused)
+        missing = [f for f in required if f not in columns]
+        if any_of and not columns.keys() & set(any_of):
+            missing.extend(any_of)
+        header = Header(n, cells, columns, missing)
+        if not missing:
+            notes.extend(unused)
+            if above:
+                left_out = "the row" if len(above) == 1 else f"the {len(above)} rows"
+                notes.append(f"row {n} taken as the header ({left_out} above it left out)")
+            return header
+        if nearest is None or len(columns) > len(nearest.columns):
+            nearest = header
+        above.append(n)
+    return nearest
+
+
+def totals_word(cells: list[str], columns: Iterable[int]) -> str | None:
+    """What makes `cells` a totals row, as written ("ИТОГО:"), or None: a word of
+    TOTAL_WORDS in the first cell or in one of `columns` (those that name a row's subject:
+    client, article, login), and nothing but numbers in the others."""
+    for i in dict.fromkeys([0, *columns]):
+        text = norm(cells[i]) if i < len(cells) else ""
+        if any(text == w or text.startswith(w + " ") for w in TOTAL_WORDS):
+            others = (c.strip() for j, c in enumerate(cells) if j != i)
+            if all(not c or _AMOUNT.fullmatch(c) for c in others):
+                return cells[i].strip()
+    return None
+
+
+def data_rows(rows: Iterable[Row], columns: Iterable[int], notes: list[str]) -> Iterator[Row]:
+    """The rows under a header without its totals rows (see totals_word), each of those
+    left out with a note rather than refused as a row that lacks its values."""
+    columns = list(columns)
+    for n, cells in rows:
+        word = totals_word(cells, columns)
+        if word is None:
+            yield n, cells
+        else:
+            notes.append(f"row {n} left out: a totals row (“{word}”)")
 
 
 # -- a cell's text --------------------------------------------------------------------
@@ -356,8 +450,13 @@ def _word_fits(word: str) -> bool | None:
     return True
 
 
-def _first_line(text: str) -> str:
-    return next((m.group() for m in re.finditer(r"[^\r\n]+", text) if m.group().strip()), "")
+def _separated_line(text: str) -> str:
+    """The first line with a separator, among the first HEADER_ROWS that hold anything: a
+    title typed above the header has none ("Заказы на 27.11"); else the first line."""
+    lines = (m.group() for m in re.finditer(r"[^\r\n]+", text) if m.group().strip())
+    first = list(itertools.islice(lines, HEADER_ROWS))
+    separated = (line for line in first if any(s in line for s in SEPARATORS))
+    return next(separated, first[0] if first else "")
 
 
 def _lines(path: Path, text: str) -> Iterator[str]:
@@ -377,7 +476,7 @@ def read_csv(path: Path, notes: list[str]) -> Iterator[Row]:
     """The rows of a CSV list that hold anything, read as they are needed; KnownError
     (nothing imported) for a file that cannot be read or is over a limit."""
     text, encoding = decode(path, read_source(path))
-    header = _first_line(text)
+    header = _separated_line(text)
     # Russian Excel writes ';', others ',' or tab: the one the header uses most.
     sep = max(SEPARATORS, key=header.count)
     notes.append(f"read as {encoding}, columns separated by {'tab' if sep == chr(9) else sep!r}")

@@ -16,6 +16,7 @@ from app.core.storage.markets import MarketIndex
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
 from app.ui.dialogs.import_dialog import ImportDialog
+from app.ui.engine_texts import engine_text
 
 # Outcomes in the Task status palette: add like a purchase, update like running work.
 OUTCOME_LABELS = {
@@ -59,17 +60,20 @@ class PlanModel(RowsModel):
         col = index.column()
         style = OUTCOME_STYLE[r.outcome]
         if role == Qt.ItemDataRole.DisplayRole:
-            details = r.reason or (
-                fill(self.tr("changes %1"), ", ".join(r.changes)) if r.changes else ""
+            details = engine_text(r.reason) or (
+                fill(self.tr("changes %1"), ", ".join(map(engine_text, r.changes)))
+                if r.changes
+                else ""
             )
             outcome = self.tr(OUTCOME_LABELS[r.outcome])
-            return [r.where or r.source, r.login, r.marketplace, outcome, details][col]
+            where = engine_text(r.where) or r.source
+            return [where, r.login, r.marketplace, outcome, details][col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return status_color(style)
         if role == Qt.ItemDataRole.BackgroundRole:
             return status_background(style)
         if role == Qt.ItemDataRole.ToolTipRole and col == 4:
-            return r.reason or None
+            return engine_text(r.reason) or None
         return None
 
 

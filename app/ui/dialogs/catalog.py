@@ -53,7 +53,7 @@ from app.ui.common import (
     status_background,
     status_color,
 )
-from app.ui.dialogs.import_dialog import ImportDialog
+from app.ui.dialogs.import_dialog import ImportDialog, counted
 
 LIST_FILTER = QT_TRANSLATE_NOOP(
     "ImportDialog", "Catalog lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"
@@ -333,7 +333,7 @@ class CatalogDialog(QDialog):
         self.status_label.setText(
             fill(
                 self.tr(
-                    "Imported: %1 new and %2 updated articles, %3 new and %4 updated pickup points."
+                    "Imported. Articles: %1 new, %2 updated. Pickup points: %3 new, %4 updated."
                 ),
                 number(counts["articles_add"]),
                 number(counts["articles_update"]),
@@ -447,20 +447,18 @@ class CatalogImportDialog(ImportDialog):
     def show_plan(self, plan: CatalogPlan) -> None:
         self.model.set_rows([_Line(n, r) for n, r in enumerate(plan.rows)])
         c = plan.counts()
-        self.show_summary(
-            fill(
-                self.tr(
-                    "Articles: %1 new, %2 with a new title. Pickup points: %3 new, %4 with a "
-                    "new address. %5 rows with errors are left out."
-                ),
-                number(c["articles_add"]),
-                number(c["articles_update"]),
-                number(c["pickup_points_add"]),
-                number(c["pickup_points_update"]),
-                number(c["rejected"]),
+        changes = fill(
+            self.tr(
+                "Articles: %1 new, %2 with a new title. Pickup points: %3 new, %4 with a "
+                "new address."
             ),
-            plan.notes,
+            number(c["articles_add"]),
+            number(c["articles_update"]),
+            number(c["pickup_points_add"]),
+            number(c["pickup_points_update"]),
         )
+        left_out = self.tr("%Ln row(s) with errors left out.", "", c["rejected"])
+        self.show_summary(f"{changes} {counted(left_out, c['rejected'])}", plan.notes)
         self.import_button.setEnabled(plan.changes())
 
     def write(self, plan: CatalogPlan) -> dict[str, int]:

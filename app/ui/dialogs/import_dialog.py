@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,11 +23,20 @@ from PySide6.QtWidgets import (
 
 from app.core.storage.db import Database
 from app.core.support.text import QT_TRANSLATE_NOOP
+from app.ui import folders
 from app.ui.common import RowsModel, fill, in_background, status_color
+from app.ui.engine_texts import engine_text
 
 
 def _translated(source: str) -> str:
     return QCoreApplication.translate("ImportDialog", source) if source else ""
+
+
+def counted(text: str, n: int) -> str:
+    """A count with its noun, from a numerus text as `tr("%Ln order(s)", "", n)` gives
+    it: a translation's form for `n` ("5 заказов"), or in English, the code's language,
+    which has no translation, the source with "(s)" as `n` wants it ("1 order")."""
+    return text.replace("(s)", "" if n == 1 else "s")
 
 
 class ImportDialog(QDialog):
@@ -155,14 +163,16 @@ class ImportDialog(QDialog):
         self.refresh_preview(force=True)  # a source chosen meanwhile is read now
 
     def _pick_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, _translated(self.file_title), "", _translated(self.file_filter)
+        # Each kind of import (the subclass) remembers its own folder.
+        path = folders.open_file(
+            self, type(self).__name__, _translated(self.file_title), _translated(self.file_filter)
         )
         if path:
             self.choose(path)
 
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, _translated(self.folder_title or ""))
+        title = _translated(self.folder_title or "")
+        path = folders.open_folder(self, type(self).__name__, title)
         if path:
             self.choose(path)
 
@@ -197,7 +207,8 @@ class ImportDialog(QDialog):
 
     def show_summary(self, text: str, notes: list[str]) -> None:
         if notes:
-            text += " " + "; ".join(notes).capitalize() + "."
+            said = "; ".join(engine_text(n) for n in notes)
+            text += f" {said[:1].upper()}{said[1:]}."
         self.summary.setStyleSheet("")
         self.summary.setText(text)
 

@@ -20,11 +20,11 @@ from app.ui.common import (
     RowsModel,
     field_error,
     fill,
-    number,
     status_background,
     status_color,
 )
-from app.ui.dialogs.import_dialog import ImportDialog
+from app.ui.dialogs.import_dialog import ImportDialog, counted
+from app.ui.engine_texts import field_problem
 
 LIST_FILTER = QT_TRANSLATE_NOOP(
     "ImportDialog", "Order lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"
@@ -95,7 +95,7 @@ class OrderPlanModel(RowsModel):
         ]
 
     def _errors(self, r: OrderRow) -> list[str]:
-        return [field_error(e, with_line=False) for e in r.errors]
+        return [field_error(field_problem(e), with_line=False) for e in r.errors]
 
 
 class OrderImportDialog(ImportDialog):
@@ -139,27 +139,26 @@ class OrderImportDialog(ImportDialog):
     def show_plan(self, plan: OrderImportPlan) -> None:
         self.model.set_rows([_Line(n, r) for n, r in enumerate(plan.rows)])
         if plan.ok:
+            orders, units = len(plan.orders), plan.units()
             text = fill(
-                self.tr("%1 orders, %2 units to create."),
-                number(len(plan.orders)),
-                number(plan.units()),
+                self.tr("%1, %2 to create."),
+                counted(self.tr("%Ln order(s)", "", orders), orders),
+                counted(self.tr("%Ln unit(s)", "", units), units),
             )
             articles, points = plan.new_entries()
             if articles or points:
                 text += " " + fill(
-                    self.tr("New in the catalog: %1 articles, %2 pickup points."),
-                    number(articles),
-                    number(points),
+                    self.tr("New in the catalog: %1, %2."),
+                    counted(self.tr("%Ln article(s)", "", articles), articles),
+                    counted(self.tr("%Ln pickup point(s)", "", points), points),
                 )
             self.show_summary(text, plan.notes)
         else:
             bad = sum(1 for r in plan.rows if not r.ok)
-            self.show_error(
-                fill(
-                    self.tr("%1 rows have errors; nothing will be imported until they are fixed."),
-                    number(bad),
-                )
+            text = self.tr(
+                "%Ln row(s) with errors; nothing will be imported until the list is fixed.", "", bad
             )
+            self.show_error(counted(text, bad))
         self.import_button.setEnabled(plan.ok)
 
     def write(self, plan: OrderImportPlan) -> list[int]:

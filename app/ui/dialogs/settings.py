@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,9 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.domain.states import TaskStatus
+from app.core.drivers.browser import BrowserNotFound, find_browser
 from app.core.engine.settings import DEFAULT_CONCURRENCY, concurrency_limit
 from app.core.storage.db import display_url, sqlite_file
 from app.core.support.text import QT_TRANSLATE_NOOP
+from app.ui import folders
+from app.ui.common import fill, status_color
 from app.ui.i18n import LANGUAGES, NAMES, applied_choice, loadable
 
 BROWSER = "engine/browser"
@@ -73,6 +76,11 @@ class SettingsDialog(QDialog):
     """Attributes:
         browser_edit, concurrency_box, language_box: the stored choices (the languages
             offered are those whose translation this installation has).
+        found_browser: the browser purchases use when browser_edit is empty (None: none
+            found), shown as its placeholder.
+        browse_button: picks the browser's program file.
+        browser_note: why purchases could not start with the browser chosen (hidden while
+            they could).
         data_edit, open_data_button: where the database lives (read-only) and a button
             to open that folder.
     Signals:
@@ -89,12 +97,24 @@ class SettingsDialog(QDialog):
         s = QSettings()
 
         self.browser_edit = QLineEdit(str(s.value(BROWSER, "") or ""))
-        self.browser_edit.setPlaceholderText(self.tr("Found on the system"))
-        browse = QPushButton(self.tr("Browse…"))
-        browse.clicked.connect(self._pick_browser)
+        try:
+            self.found_browser: str | None = find_browser()
+        except BrowserNotFound:
+            self.found_browser = None
+        self.browser_edit.setPlaceholderText(
+            fill(self.tr("Found: %1"), self.found_browser)
+            if self.found_browser
+            else self.tr("None found: choose Chromium, Chrome or Edge")
+        )
+        self.browse_button = QPushButton(self.tr("Browse…"))
+        self.browse_button.clicked.connect(self._pick_browser)
         browser_row = QHBoxLayout()
         browser_row.addWidget(self.browser_edit, 1)
-        browser_row.addWidget(browse)
+        browser_row.addWidget(self.browse_button)
+        self.browser_note = QLabel()
+        self.browser_note.setStyleSheet(f"color: {status_color(TaskStatus.FAILED).name()}")
+        self.browser_edit.textChanged.connect(self._check_browser)
+        self._check_browser()
 
         self.concurrency_box = QSpinBox()
         self.concurrency_box.setRange(1, concurrency_limit())
@@ -118,6 +138,7 @@ class SettingsDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self.tr("Browser:"), browser_row)
+        form.addRow("", self.browser_note)
         form.addRow(self.tr("Purchases at once:"), self.concurrency_box)
         form.addRow(self.tr("Data folder:"), data_row)
         form.addRow(self.tr("Language:"), self.language_box)
@@ -139,8 +160,27 @@ class SettingsDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(buttons)
 
+    def _check_browser(self) -> None:
+        """Says under the field, in red, that purchases could not start: a path that is no
+        file, or no browser found to use while the field is empty."""
+        path = self.browser_edit.text().strip()
+        if path and not Path(path).is_file():
+            text = self.tr("No such file: purchases could not start.")
+        elif not path and not self.found_browser:
+            text = self.tr("Purchases cannot start: install Chromium, Chrome or Edge.")
+        else:  # a file, or the one found (the placeholder names it)
+            text = ""
+        self.browser_note.setText(text)
+        self.browser_note.setVisible(bool(text))
+
     def _pick_browser(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Chrome, Chromium or Edge"))
+        current = self.browser_edit.text().strip() or self.found_browser or ""
+        path = folders.open_file(
+            self,
+            "browser",
+            self.tr("Chrome, Chromium or Edge"),
+            start=str(Path(current).parent) if current else "",
+        )
         if path:
             self.browser_edit.setText(path)
 

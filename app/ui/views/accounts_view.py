@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.core.accounts.admin import set_enabled
 from app.core.accounts.health import CheckResult
+from app.core.domain.codes import AccountStatus, account_status_after
 from app.core.domain.states import TaskStatus
 from app.core.storage.db import Database
 from app.core.storage.queries import AccountRow, account_rows
@@ -72,16 +73,19 @@ class AccountsModel(RowsModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._color(r, col)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col == "Last error" and r.last_error:
-                return r.last_error
-            if col == "Login":
-                lines = []
-                if r.has_session:
-                    lines.append(self.tr("Stored browser session"))
-                if r.profile_dir:
-                    lines.append(fill(self.tr("Browser profile: %1"), r.profile_dir))
-                return "\n".join(lines) or None
+            return self._tooltip(r, col) or None
         return None
+
+    def _tooltip(self, r: AccountRow, col: str) -> str:
+        """A cell's whole text, however narrow its column; the login with where the
+        account's browser state is kept."""
+        lines = [self._text(r, col)]
+        if col == "Login":
+            if r.has_session:
+                lines.append(self.tr("Stored browser session"))
+            if r.profile_dir:
+                lines.append(fill(self.tr("Browser profile: %1"), r.profile_dir))
+        return "\n".join(line for line in lines if line)
 
     def _color(self, r: AccountRow, col: str) -> QColor | None:
         if col == "Status":
@@ -93,8 +97,14 @@ class AccountsModel(RowsModel):
             return status_color(TaskStatus.WAITING_ACCOUNT)
         if col == "Busy":
             return status_color(TaskStatus.RUNNING)
-        if col == "Last error":
-            return status_color(TaskStatus.FAILED)
+        if col == "Last error" and r.last_error:
+            # Red only for the account's own fault; a failure that may be its own and rests
+            # it now in the colour of its rest. Any other error (a unit out of stock, an
+            # operator's cancellation) only happened while the account was used.
+            if _accounts_fault(r):
+                return status_color(TaskStatus.FAILED)
+            if r.cooldown_until is not None:
+                return status_color(TaskStatus.WAITING_ACCOUNT)
         return None
 
     def _text(self, r: AccountRow, col: str) -> str:
@@ -116,6 +126,13 @@ class AccountsModel(RowsModel):
         }[col]
 
 
+def _accounts_fault(r: AccountRow) -> bool:
+    """Whether the marketplace answered about the account itself (domain.codes
+    ACCOUNT_ANSWERS: blocked, password refused), as its status or last check says. A
+    disabled account alone proves nothing: the operator may have disabled it."""
+    return r.status is AccountStatus.BLOCKED or account_status_after(r.health) is not None
+
+
 def _health(health: str | None) -> str:
     if not health or health == "unknown":
         return QCoreApplication.translate("AccountsModel", "not checked")
@@ -134,7 +151,8 @@ class AccountsView(QWidget):
     Signals:
         changed(): accounts were imported, enabled, disabled or checked.
 
-    Ctrl+C (the platform's Copy key) in the table copies the selected rows for a spreadsheet.
+    Ctrl+C (the platform's Copy key) in the table copies the selected rows for a spreadsheet;
+    its context menu (app.ui.window.context_menus) holds the actions on them.
     """
 
     changed = Signal()
@@ -147,6 +165,7 @@ class AccountsView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.accounts)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
@@ -169,9 +188,7 @@ class AccountsView(QWidget):
         self.account_actions["import"].setToolTip(
             self.tr("Import accounts from a list, sessions or profiles")
         )
-        self.account_actions["check"].setToolTip(
-            self.tr("Log the selected accounts in (all usable ones if none is selected)")
-        )
+        self.account_actions["check"].setToolTip(self.tr("Log the selected accounts in"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setContentsMargins(8, 0, 8, 0)
@@ -200,7 +217,7 @@ class AccountsView(QWidget):
         selected = bool(self.table.selectionModel().hasSelection())
         self.account_actions["enable"].setEnabled(selected)
         self.account_actions["disable"].setEnabled(selected)
-        self.account_actions["check"].setEnabled(not self._checking)
+        self.account_actions["check"].setEnabled(selected and not self._checking)
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
@@ -237,7 +254,9 @@ class AccountsView(QWidget):
         in_background(write, done, self._failed)
 
     def check_now(self) -> None:
-        ids = self.selected_ids() or None
+        ids = self.selected_ids()
+        if not ids:
+            return  # the action is disabled then; a check of nothing says nothing
         self._checking = True
         self._update_actions()
         self._say(self.tr("Checking the accounts…"))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.domain.states import TaskStatus
+from app.core.domain.states import ORDER_OPEN, OrderStatus, TaskStatus
 from app.core.storage.queries import OrderRow
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, local_time, number, status_color, status_label
@@ -34,7 +34,7 @@ COLUMNS = [
     QT_TRANSLATE_NOOP("Column", "Failed"),
     QT_TRANSLATE_NOOP("Column", "Status"),
 ]
-PURCHASED, DELIVERED = 5, 6
+PURCHASED, DELIVERED, PROBLEMS, STATUS = 5, 6, 7, 8
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -43,37 +43,87 @@ class OrdersModel(RowsModel):
 
     Attributes:
         rows: OrderRow per row, newest first.
+        notes: why purchases cannot start on a marketplace, by its name: said in the Status
+            cell of its Orders with units to buy (set_notes).
     """
 
     columns = tuple(COLUMNS)
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.notes: dict[str, str] = {}
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         r = self.rows[index.row()]
         col = index.column()
+        if col == STATUS and (note := self._note(r, role)) is not None:
+            return note
         if role == Qt.ItemDataRole.DisplayRole:
-            return [
-                f"#{r.id}",
-                r.client,
-                r.marketplace,
-                local_time(r.created_at, True),
-                number(r.lines),
-                f"{number(r.purchased)} / {number(r.total)}",
-                f"{number(r.delivered)} / {number(r.total)}",
-                _problems(r),
-                status_label(r.status),
-            ][col]
+            return self._text(r, col)
         if role == PROGRESS_ROLE and col in (PURCHASED, DELIVERED):
             return (r.purchased if col == PURCHASED else r.delivered, r.total)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 8:
+        if role == Qt.ItemDataRole.ForegroundRole and col == STATUS:
             return status_color(r.status)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 7 and (r.failed or r.review):
+        if role == Qt.ItemDataRole.ForegroundRole and col == PROBLEMS and (r.failed or r.review):
             return status_color(TaskStatus.FAILED)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(r, col) or None
         return None
+
+    def _text(self, r: OrderRow, col: int) -> str:
+        return [
+            f"#{r.id}",
+            r.client,
+            r.marketplace,
+            local_time(r.created_at, True),
+            number(r.lines),
+            f"{number(r.purchased)} / {number(r.total)}",
+            f"{number(r.delivered)} / {number(r.total)}",
+            _problems(r),
+            status_label(r.status),
+        ][col]
+
+    def _tooltip(self, r: OrderRow, col: int) -> str:
+        """A cell's whole text, however narrow its column; a figure says what it counts."""
+        bought = fill(self.tr("%1 of %2 units bought"), number(r.purchased), number(r.total))
+        if col == PURCHASED:
+            return bought
+        if col == DELIVERED:
+            return fill(
+                self.tr("%1 of %2 units delivered to the pickup point"),
+                number(r.delivered),
+                number(r.total),
+            )
+        if col == PROBLEMS:
+            lines = [fill(self.tr("Units failed: %1"), number(r.failed))] if r.failed else []
+            if r.review:
+                lines.append(fill(self.tr("Units to review: %1"), number(r.review)))
+            return "\n".join(lines)
+        if col == STATUS and r.status in (OrderStatus.PARTLY_BOUGHT, OrderStatus.FAILED):
+            return f"{status_label(r.status)}: {bought}"
+        return self._text(r, col)
 
     def order_id(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None
+
+    def set_notes(self, notes: dict[str, str]) -> None:
+        self.notes = dict(notes)
+        if self.rows:
+            self.dataChanged.emit(self.index(0, STATUS), self.index(len(self.rows) - 1, STATUS))
+
+    def _note(self, r: OrderRow, role: int) -> Any:
+        """The Status cell of an Order waiting on a marketplace whose purchases cannot
+        start: the status and why, in red; None for every other cell."""
+        note = self.notes.get(r.marketplace)
+        if note is None or r.status not in ORDER_OPEN:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return fill(self.tr("%1: cannot start: %2"), status_label(r.status), note)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return status_color(TaskStatus.FAILED)
+        return None
 
 
 def _problems(r: OrderRow) -> str:
@@ -108,7 +158,8 @@ class ProgressDelegate(QStyledItemDelegate):
 
 
 class OrdersView(QTableView):
-    """The Orders table."""
+    """The Orders table; its context menu (app.ui.window.context_menus) holds the Order
+    menu's commands."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -117,6 +168,7 @@ class OrdersView(QTableView):
         self.setItemDelegate(ProgressDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(26)
         header = self.horizontalHeader()

@@ -8,16 +8,23 @@ waits for the database.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 
@@ -28,12 +35,16 @@ from app.core.storage.queries import TaskFilter, TaskRow, task_ids, task_rows
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     column_title,
+    fill,
     in_background,
     local_time,
     status_background,
     status_color,
     status_label,
 )
+from app.ui.engine_texts import engine_text
+
+log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -69,6 +80,21 @@ FETCH_BLOCK = 120
 CACHE_ROWS = 5000
 # Past this many separate runs of changed rows, one covering range is cheaper to emit.
 MAX_RANGES = 32
+# A row the engine changed may belong elsewhere in the sort order: the order is asked for
+# again at most this often while the changes go on.
+RESORT_MS = 500
+# The layout signals' overload that carries a hint (the row order changed, not the rows);
+# PySide's stubs know no signal overloads, hence the type: ignore where it is used.
+_LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
+# The sort value each engine event may change, by sort key (TaskChanged and apply()).
+_LIVE_SORT: dict[str, Callable[[TaskRow], object]] = {
+    "account": lambda r: r.account_id,
+    "status": lambda r: r.status,
+    "attempts": lambda r: r.attempts,
+    "updated": lambda r: r.updated_at,
+    "order_number": lambda r: r.order_number,
+    "error": lambda r: r.error,
+}
 
 
 def _display(row: TaskRow, key: str) -> str:
@@ -86,6 +112,11 @@ def _display(row: TaskRow, key: str) -> str:
         case "pickup_point":
             return row.pickup_point
         case "status":
+            if row.status == TaskStatus.RETRY_WAIT and row.next_attempt_at is not None:
+                return fill(
+                    QCoreApplication.translate("TasksModel", "retry at %1"),
+                    retry_time(row.next_attempt_at),
+                )
             return status_label(row.status)
         case "attempts":
             return str(row.attempts)
@@ -94,8 +125,22 @@ def _display(row: TaskRow, key: str) -> str:
         case "order_number":
             return row.order_number
         case "error":
-            return row.error
+            return engine_text(row.error)
     return ""
+
+
+def retry_time(at: datetime) -> str:
+    """When a unit is tried again, in local time: the time alone on the day it is."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    today = aware.astimezone().date() == datetime.now().astimezone().date()
+    return local_time(at, not today)
+
+
+def _tooltip(row: TaskRow, key: str, shown: str) -> str | None:
+    """A cell's whole text, however narrow its column; the article with its title."""
+    if key == "article" and row.article_title:
+        return f"{row.article} — {row.article_title}"
+    return shown or None
 
 
 def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -109,8 +154,41 @@ def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """How the shown id list becomes a new one while the rows stay on screen: the runs
+    of rows no longer listed are removed, the new ids appended, then all put in order.
+
+    Attributes:
+        ids, row_of: the new list and each id's row in it.
+        gone: runs of the old list's rows that are not in the new one.
+        added: ids that are new, in the new list's order.
+        reorder: whether the kept and added rows need moving to their places.
+    """
+
+    ids: list[int]
+    row_of: dict[int, int]
+    gone: list[tuple[int, int]]
+    added: list[int]
+    reorder: bool
+
+
+def plan_swap(old: list[int], old_row_of: dict[int, int], ids: list[int]) -> Swap:
+    """The Swap from `old` to `ids` (costs O(rows): run off the GUI thread)."""
+    row_of = {task_id: n for n, task_id in enumerate(ids)}
+    gone = ranges(n for n, task_id in enumerate(old) if task_id not in row_of)
+    added = [task_id for task_id in ids if task_id not in old_row_of]
+    kept = [task_id for task_id in old if task_id in row_of] if gone else old
+    return Swap(ids, row_of, gone, added, kept + added != ids)
+
+
 class TasksModel(QAbstractTableModel):
     """Tasks matching a filter, in a sort order.
+
+    A new sort or a refresh keeps the rows on screen until the new order is there, then
+    moves them (a layout change: selection and scroll position stay); only another filter
+    starts the list afresh. A row the engine changed in the sorted column has its place
+    asked for again (RESORT_MS).
 
     Attributes:
         ids: the Task ids shown, in display order.
@@ -130,9 +208,17 @@ class TasksModel(QAbstractTableModel):
         self._fetching: set[int] = set()
         self._stale: set[int] = set()
         self._texts: dict[int, list[str]] = {}  # display strings of cached rows
+        self._dated: set[int] = set()  # cached rows shown until read again (a refresh)
+        self._painted = 0  # the row last asked for: the table's screenful is around it
+        self._touched: set[int] = set()  # Tasks changed while an id list is on its way
         self.task_filter = TaskFilter()
+        self._listed: TaskFilter | None = None  # the filter self.ids answer
         self._sort = ("id", False)
-        self._generation = 0
+        self._generation = 0  # of the id list: an older answer is dropped
+        self._loading = False  # an id list is on its way
+        self._unsorted = False  # a shown row's sort value changed since it was asked for
+        self._resort = QTimer(self, singleShot=True, interval=RESORT_MS)
+        self._resort.timeout.connect(self._query)
         self.fetches = 0  # database round trips for rows, for tests and benchmarks
 
     # -- Qt model API --------------------------------------------------------------------
@@ -160,10 +246,12 @@ class TasksModel(QAbstractTableModel):
         if row is None:
             return None
         column = index.column()
-        if role == _DISPLAY:
+        if role in (_DISPLAY, _TOOLTIP):
             texts = self._texts.get(row.id)
             if texts is None:
                 texts = self._texts[row.id] = [_display(row, key) for key, _ in COLUMNS]
+            if role == _TOOLTIP:
+                return _tooltip(row, COLUMNS[column][0], texts[column])
             return texts[column]
         if role == _BACKGROUND:
             return status_background(row.status)
@@ -171,38 +259,38 @@ class TasksModel(QAbstractTableModel):
             return status_color(row.status) if column == STATUS_COLUMN else None
         if role == _ALIGN:
             return _RIGHT if column in _NUMERIC else None
-        if role == _TOOLTIP:
-            key = COLUMNS[column][0]
-            if key == "article":
-                return row.article_title
-            if key == "error" and row.error:
-                return row.error
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Asks for the ids in the new order; the rows shown stay until they come."""
         self._sort = (COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)
-        self.reload()
+        self._query()  # the cached rows are as new as before: not read again
 
     # -- rows --------------------------------------------------------------------------
 
     def row(self, n: int) -> TaskRow | None:
         """Row `n`'s contents if cached; otherwise None, and its block of rows is fetched
-        off the GUI thread and repainted when it arrives."""
+        off the GUI thread and repainted when it arrives. A row cached before a refresh is
+        returned, and read again the same way."""
         if not 0 <= n < len(self.ids):
             return None
         task_id = self.ids[n]
+        self._painted = n
         cached = self._cache.get(task_id)
-        if cached is None and task_id not in self._fetching:
+        if (cached is None or task_id in self._dated) and task_id not in self._fetching:
             self._fetch_around(n)
         return cached
 
     def _fetch_around(self, n: int) -> None:
         lo, hi = max(0, n - FETCH_BLOCK // 4), min(len(self.ids), n + FETCH_BLOCK)
-        wanted = [i for i in self.ids[lo:hi] if i not in self._cache and i not in self._fetching]
+        wanted = [
+            i
+            for i in self.ids[lo:hi]
+            if (i not in self._cache or i in self._dated) and i not in self._fetching
+        ]
         if not wanted:
             return
         self._fetching.update(wanted)
-        generation = self._generation
         db = self.db
 
         def query() -> dict[int, TaskRow]:
@@ -210,41 +298,52 @@ class TasksModel(QAbstractTableModel):
                 return task_rows(s, wanted)
 
         def done(rows: dict[int, TaskRow]) -> None:
+            # Rows are cached by id, so an answer read for an older list is as good.
             self._fetching.difference_update(wanted)
-            if generation != self._generation:
-                return
             self.fetches += 1
             for task_id in self._stale.intersection(rows):
                 del rows[task_id]  # changed while on its way: fetched again when painted
             self._stale.difference_update(wanted)
-            self._cache.update(rows)
-            for task_id in rows:
-                self._texts.pop(task_id, None)
-            while len(self._cache) > CACHE_ROWS:
-                self._texts.pop(self._cache.popitem(last=False)[0], None)
+            self._store(rows)
             shown = [self._row_of[i] for i in wanted if i in self._row_of]
             self._emit_rows(shown)  # repaints the dropped ones too, which fetches them
 
         in_background(query, done, lambda _exc: self._fetching.difference_update(wanted))
+
+    def _store(self, rows: dict[int, TaskRow]) -> None:
+        self._dated.difference_update(rows)
+        self._cache.update(rows)
+        for task_id in rows:
+            self._texts.pop(task_id, None)
+        while len(self._cache) > CACHE_ROWS:
+            self._texts.pop(self._cache.popitem(last=False)[0], None)
 
     def task_id(self, n: int) -> int | None:
         return self.ids[n] if 0 <= n < len(self.ids) else None
 
     def apply(self, events: list[TaskChanged]) -> int:
         """Applies engine events to cached rows and repaints only the rows that changed;
-        returns how many shown rows changed."""
+        returns how many shown rows changed. A row whose sort value changed (or may have:
+        it was not cached) has the order asked for again soon."""
         changed: list[int] = []
+        value = _LIVE_SORT.get(self._sort[0])  # None: no event moves a row in this order
+        moved = False
         for ev in events:
+            if self._loading:
+                self._touched.add(ev.task_id)  # rows read with the ids may predate this
             n = self._row_of.get(ev.task_id)
             if n is None:
                 continue
             if ev.task_id in self._fetching:
                 self._stale.add(ev.task_id)  # the row on its way may predate this event
             row = self._cache.get(ev.task_id)
+            before = value(row) if value is not None and row is not None else None
             self._texts.pop(ev.task_id, None)
             if row is not None:
                 if ev.account_id is not None and ev.account_id != row.account_id:
                     del self._cache[ev.task_id]  # the account's login is fetched anew
+                elif ev.status == TaskStatus.RETRY_WAIT:
+                    del self._cache[ev.task_id]  # the time of its next try is fetched anew
                 else:
                     row.status = ev.status
                     row.attempts = ev.attempts or row.attempts
@@ -252,8 +351,15 @@ class TasksModel(QAbstractTableModel):
                     if ev.order_number:
                         row.order_number = ev.order_number
                     row.error = ev.error or ("" if ev.status is TaskStatus.PURCHASED else row.error)
+            if value is not None and not moved:
+                now = self._cache.get(ev.task_id)
+                moved = row is None or now is None or value(now) != before
             changed.append(n)
         self._emit_rows(changed)
+        if moved:
+            self._unsorted = True
+            if not self._loading and not self._resort.isActive():
+                self._resort.start()  # not restarted by later events: they wait no longer
         return len(changed)
 
     def _emit_rows(self, rows: list[int]) -> None:
@@ -272,30 +378,92 @@ class TasksModel(QAbstractTableModel):
         self.reload()
 
     def reload(self, then: Callable[[], None] | None = None) -> None:
-        """Queries the ids for the filter and sort off the GUI thread, then swaps them in."""
+        """Queries the ids for the filter and sort off the GUI thread, then swaps them in;
+        the rows cached so far stay on screen and are read again when next painted."""
+        self._dated = set(self._cache)
+        self._stale.update(self._fetching)  # rows on their way may predate this refresh
+        self._query(then)
+
+    def _query(self, then: Callable[[], None] | None = None) -> None:
         self._generation += 1
         generation = self._generation
+        self._loading = True
+        self._unsorted = False  # the answer holds every change committed so far
+        self._touched = set()
+        self._resort.stop()
         flt, (sort, desc) = self.task_filter, self._sort
+        old, old_row_of, db = self.ids, self._row_of, self.db
+        # Rows that stay on screen (the same filter) come with their new order, read
+        # around the rows painted last: the swap leaves nothing blank to fetch.
+        reset, near = flt != self._listed, self._painted
 
-        def query() -> list[int]:
-            with self.db.reading() as s:
-                return task_ids(s, flt, sort, desc)
+        def query() -> tuple[Swap, dict[int, TaskRow]]:
+            with db.reading() as s:
+                ids = task_ids(s, flt, sort, desc)
+                shown = [] if reset else ids[max(0, near - FETCH_BLOCK) : near + FETCH_BLOCK]
+                rows = task_rows(s, shown) if shown else {}
+            return plan_swap(old, old_row_of, ids), rows
 
-        def done(ids: list[int]) -> None:
-            if generation != self._generation:
-                return  # a newer filter or sort won
-            self.set_ids(ids)
+        def done(answer: tuple[Swap, dict[int, TaskRow]]) -> None:
+            if generation != self._generation or not shiboken6.isValid(self):
+                return  # a newer filter, sort or refresh won, or the table is gone
+            swap, rows = answer
+            self._loading = False
+            for task_id in self._touched.intersection(rows):
+                del rows[task_id]  # changed while on its way: fetched again when painted
+            self._store(rows)
+            self._swap(swap, reset=reset)
+            self._listed = flt
+            self._emit_rows([self._row_of[i] for i in rows if i in self._row_of])  # read anew
+            if self._unsorted:
+                self._resort.start()  # rows moved while this answer was on its way
             if then is not None:
                 then()
 
-        in_background(query, done)
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self._loading = False
+            log.error("reading the Tasks' ids failed", exc_info=exc)
+
+        in_background(query, done, failed)
 
     def set_ids(self, ids: list[int]) -> None:
-        self._generation += 1  # rows being fetched for the old list are dropped
-        self.beginResetModel()
-        self.ids = ids
-        self._row_of = {task_id: n for n, task_id in enumerate(ids)}
-        self._cache.clear()
-        self._texts.clear()
-        self.endResetModel()
+        """Shows `ids` in this order; the rows still listed stay cached, selected and
+        on screen."""
+        self._generation += 1  # an id list still on its way is older
+        self._loading = False
+        self._swap(plan_swap(self.ids, self._row_of, ids), reset=False)
+
+    def _swap(self, swap: Swap, *, reset: bool) -> None:
+        if reset or len(swap.gone) > MAX_RANGES:
+            # Another filter's list starts at its top; its cached rows show at once.
+            self.beginResetModel()
+            self.ids, self._row_of = swap.ids, swap.row_of
+            self.endResetModel()
+        else:
+            self._move_rows(swap)
         self.reloaded.emit()
+
+    def _move_rows(self, swap: Swap) -> None:
+        """Removes, appends and moves rows as the views expect, so that the selection and
+        the current row follow their Tasks and the scroll position stays."""
+        root = QModelIndex()
+        for a, b in reversed(swap.gone):
+            self.beginRemoveRows(root, a, b)
+            self.ids = self.ids[:a] + self.ids[b + 1 :]
+            self.endRemoveRows()
+        if swap.added:
+            n = len(self.ids)
+            self.beginInsertRows(root, n, n + len(swap.added) - 1)
+            self.ids = self.ids + swap.added
+            self.endInsertRows()
+        if swap.reorder:
+            hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+            self.layoutAboutToBeChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+            placed, where = self.ids, swap.row_of
+            before = self.persistentIndexList()
+            self.ids = swap.ids
+            after = [self.index(where[placed[i.row()]], i.column()) for i in before]
+            self.changePersistentIndexList(before, after)
+            self.layoutChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+        self.ids, self._row_of = swap.ids, swap.row_of

@@ -48,6 +48,7 @@ from app.ui.common import (
     status_label,
     when_done,
 )
+from app.ui.engine_texts import engine_text
 from app.ui.views.tasks_model import TasksModel
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class TasksView(QWidget):
         table: the QTableView.
         order_box, status_box, search: the filter widgets.
     Signals:
-        detail_requested(int): a Task was double-clicked, or Enter pressed on it.
+        detail_requested(int): a Task was double-clicked, Enter pressed on it, or Open
+            chosen in its context menu (app.ui.window.context_menus).
 
     Ctrl+C (the platform's Copy key) in the table copies the selected rows for a spreadsheet.
     """
@@ -104,13 +106,14 @@ class TasksView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.setAlternatingRowColors(False)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, width in enumerate((70, 60, 70, 80, 110, 90, 120, 70, 80, 170, 200)):
+        for col, width in enumerate((70, 60, 70, 80, 110, 90, 165, 70, 80, 170, 200)):
             header.resizeSection(col, width)
         self.table.doubleClicked.connect(self._open_detail)
         for keys, slot in (
@@ -443,6 +446,8 @@ class TaskDetailDialog(QDialog):
         status = QLabel(status_label(r.status))
         status.setStyleSheet(f"color: {status_color(r.status).name()}; font-weight: bold")
         self.summary.addRow(self.tr("Status:"), status)
+        if r.status is TaskStatus.RETRY_WAIT and r.next_attempt_at is not None:
+            self.summary.addRow(self.tr("Next try:"), QLabel(local_time(r.next_attempt_at, True)))
         self.summary.addRow(self.tr("Article:"), QLabel(f"{r.article} — {r.article_title}"))
         self.summary.addRow(self.tr("Account:"), QLabel(r.account or "—"))
         self.summary.addRow(self.tr("Pickup point:"), QLabel(r.pickup_point))
@@ -457,14 +462,20 @@ class TaskDetailDialog(QDialog):
                 ),
             )
         if r.error:
-            err = QLabel(r.error)
+            err = QLabel(engine_text(r.error))
             err.setWordWrap(True)
             err.setStyleSheet("color: #b91c1c")
             self.summary.addRow(self.tr("Error:"), err)
         self.history.setRowCount(len(d.history))
         for n, (at, frm, to, attempt, detail) in enumerate(d.history):
             for col, text in enumerate(
-                (local_time(at, True), status_label(frm), status_label(to), str(attempt), detail)
+                (
+                    local_time(at, True),
+                    status_label(frm),
+                    status_label(to),
+                    str(attempt),
+                    engine_text(detail),
+                )
             ):
                 item = QTableWidgetItem(text)
                 if col == 2:

@@ -40,16 +40,18 @@ from app.core.drivers.assisted import BrowserLaunch, browser_launch, profile_fol
 from app.core.engine.assisted import HandUnit, NotBought, QueuedUnit, hand_units, queued_units
 from app.core.service import EngineService
 from app.core.storage.db import Database
-from app.core.support.text import QT_TRANSLATE_NOOP, rub
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     RowsModel,
     error_text,
     fill,
     in_background,
+    money,
     number,
     status_label,
     when_done,
 )
+from app.ui.engine_texts import engine_text
 
 log = logging.getLogger(__name__)
 Index = QModelIndex | QPersistentModelIndex
@@ -62,7 +64,7 @@ def _point(code: str, address: str) -> str:
 
 
 def _cap(minor: int | None) -> str:
-    return rub(minor) if minor is not None else "—"
+    return money(minor) if minor is not None else "—"
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ class QueueModel(_UnitsModel):
                         _point(u.pickup_point, u.pickup_address),
                         _cap(u.max_price_minor),
                         status_label(u.status),
-                        u.last_error or "",
+                        engine_text(u.last_error or ""),
                     ),
                     u,
                 )

@@ -10,7 +10,6 @@ from datetime import timedelta
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -30,7 +29,13 @@ from app.core.domain.states import (
     TaskStatus,
 )
 from app.core.engine.deliveries import DeliveryPlan
-from app.core.engine.events import EngineNotice, OrderProgress, Subscription, TaskChanged
+from app.core.engine.events import (
+    EngineNotice,
+    MarketBlocked,
+    OrderProgress,
+    Subscription,
+    TaskChanged,
+)
 from app.core.orders.catalog import load_catalogs
 from app.core.service import EngineService
 from app.core.storage.db import Database, display_url
@@ -41,14 +46,17 @@ from app.core.storage.queries import (
     purchases_since,
     status_counts,
 )
+from app.core.supervisor import Supervisor
 from app.core.support.paths import log_dir
-from app.ui.common import error_text, fill, in_background, number, say, when_done
+from app.ui import folders
+from app.ui.common import counted, error_text, fill, in_background, number, say, when_done
 from app.ui.i18n import apply_language
 from app.ui.views.accounts_view import AccountsView
 from app.ui.views.orders_view import OrdersView
 from app.ui.views.tasks_view import TaskDetailDialog, TasksView
 from app.ui.views.to_buy import ToBuyView
 from app.ui.views.welcome import WelcomePanel, first_launch
+from app.ui.window.context_menus import install_context_menus
 from app.ui.window.layout import restore_layout, save_layout
 from app.ui.window.menus import build_menus, menu_path
 from app.ui.window.notices import Notices
@@ -59,6 +67,7 @@ log = logging.getLogger(__name__)
 PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
 REFRESH_MS = 2000  # shared state (other workstations, accounts) is re-read this often
 MIN_REFRESH_S = 0.5  # progress events re-read the Orders at most this often
+QUIT_WAIT_S = 60  # closing, the window waits this long for running purchases to finish
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +78,7 @@ class MainWindow(QMainWindow):
         menu_actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
         notices: the engine's messages and the notifications.
         commands: the commands on the selected Order.
+        context_menus: the tables' context menus (app.ui.window.context_menus).
         current: the window on screen (class attribute): a language switch replaces it.
     Signals:
         notice(str): an engine notice was shown (for tests and logs).
@@ -100,6 +110,7 @@ class MainWindow(QMainWindow):
         # with it the events not yet shown.
         self.events: Subscription = events or engine.bus.subscribe()
         self._handed_over = False
+        self._quitting = False  # the operator chose to quit once the purchases are recorded
 
         self.orders_view = OrdersView()
         self.tasks_view = TasksView(db)
@@ -123,7 +134,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.welcome)
         self.setCentralWidget(self.pages)
 
-        self.notices = Notices(self, self.orders_view)
+        self.notices = Notices(self, self.orders_view, engine.supervisor.drivers.blocked())
         self.notices.notice.connect(self.notice)
         self.notices.notified.connect(self.notified)
         self.commands = OrderCommands(
@@ -139,6 +150,7 @@ class MainWindow(QMainWindow):
 
         self.orders_view.selectionModel().selectionChanged.connect(self._order_selected)
         self.tasks_view.detail_requested.connect(self.open_task)
+        self.context_menus = install_context_menus(self)
 
         self._orders_dirty = True
         self._select_pending: int | None = None
@@ -166,6 +178,7 @@ class MainWindow(QMainWindow):
                 "pause": c.pause,
                 "cancel": c.cancel,
                 "retry": c.retry_failed,
+                "edit_lines": c.edit_lines,
                 "quit": self.close,
                 "find": self._focus_search,
                 "show_tasks": lambda: self.tabs.setCurrentIndex(0),
@@ -212,6 +225,8 @@ class MainWindow(QMainWindow):
                 self.notices.order_progress(e)
             elif isinstance(e, TaskChanged) and e.status == TaskStatus.NEEDS_REVIEW:
                 self.notices.needs_review(e)
+            elif isinstance(e, MarketBlocked):
+                self.notices.market_blocked(e)
         if self._orders_dirty and self._refresh_due():
             self._orders_dirty = False
             self.refresh()
@@ -369,10 +384,10 @@ class MainWindow(QMainWindow):
         from app.core.engine.deliveries import plan_deliveries
 
         if not path:
-            path, _ = QFileDialog.getOpenFileName(
+            path = folders.open_file(
                 self,
+                "import_deliveries",
                 self.tr("Import deliveries"),
-                "",
                 self.tr("Lists (*.csv *.xlsx *.txt);;All files (*)"),
             )
         if not path:
@@ -387,16 +402,17 @@ class MainWindow(QMainWindow):
 
     def _confirm_deliveries(self, plan: DeliveryPlan) -> None:
         rejected = [r for r in plan.rows if r.error]
+
+        def part(text: str, n: int) -> str:
+            return counted(self.tr(text, "", n), n)
+
         text = fill(
-            self.tr(
-                "%1: %2 units at the pickup point, %3 with a new status, %4 unchanged, "
-                "%5 rows left out."
-            ),
+            self.tr("%1: %2, %3, %4, %5."),
             plan.path.name,
-            plan.count("arrived"),
-            plan.count("status"),
-            plan.count("unchanged"),
-            len(rejected),
+            part("%Ln unit(s) at the pickup point", plan.count("arrived")),
+            part("%Ln with a new status", plan.count("status")),
+            part("%Ln unchanged", plan.count("unchanged")),
+            part("%Ln row(s) left out", len(rejected)),
         )
         details = "\n".join(
             fill(self.tr("Row %1: %2"), r.row, say(r.error)) for r in rejected if r.error
@@ -416,7 +432,7 @@ class MainWindow(QMainWindow):
             when_done(
                 self.engine.import_deliveries(plan),
                 lambda n: self._command_done(
-                    fill(self.tr("%1 units marked at the pickup point"), n)
+                    counted(self.tr("%Ln unit(s) marked at the pickup point", "", n), n)
                 ),
                 lambda e: self.notices.error(error_text(e)),
             )
@@ -457,15 +473,19 @@ class MainWindow(QMainWindow):
 
     def export_report(self, path: str | None = None) -> None:
         """Asks where (unless given), then writes the selected Order's report off the GUI
-        thread."""
+        thread, in the console's language."""
+        from PySide6.QtCore import QCoreApplication
+
         from app.core.orders.report import export_order
+        from app.ui.engine_texts import engine_text
 
         row = self.orders_view.current_row()
         if row is None:
             return
         if not path:
-            path, _ = QFileDialog.getSaveFileName(
+            path = folders.save_file(
                 self,
+                "export_report",
                 self.tr("Export report"),
                 f"order-{row.id}.xlsx",
                 self.tr("Excel workbook (*.xlsx);;CSV for Excel (*.csv)"),
@@ -476,7 +496,9 @@ class MainWindow(QMainWindow):
 
         def write() -> int:
             with db.reading() as s:
-                return export_order(s, order_id, path)
+                return export_order(
+                    s, order_id, path, words=QCoreApplication.translate, reasons=engine_text
+                )
 
         def done(units: int) -> None:
             self.statusBar().showMessage(
@@ -552,11 +574,8 @@ class MainWindow(QMainWindow):
             return
 
         def done(marked: int) -> None:
-            self._command_done(
-                fill(
-                    self.tr("%1 of %2 selected units marked at the pickup point"), marked, len(ids)
-                )
-            )
+            said = self.tr("%1 of %Ln selected unit(s) marked at the pickup point", "", len(ids))
+            self._command_done(fill(counted(said, len(ids)), marked))
 
         when_done(self.engine.mark_arrived(ids), done, lambda e: self.notices.error(error_text(e)))
 
@@ -607,9 +626,81 @@ class MainWindow(QMainWindow):
         save_layout(self, self.splitter, self._headers())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        running = 0 if self._handed_over or self._quitting else self.running_purchases()
+        if running:  # asked first; the window closes once they are recorded
+            event.ignore()
+            self._ask_to_quit(running)
+            return
         self.save_layout()
         self._pump.stop()
         self._refresh.stop()
         if not self._handed_over:
             self.events.close()
         super().closeEvent(event)
+
+    def running_purchases(self) -> int:
+        """Purchases the engine of this console is making now."""
+        return self.engine.supervisor.ctx.slots.busy if self.engine.running else 0
+
+    def _ask_to_quit(self, running: int) -> None:
+        """Quitting with purchases running: says what happens to them and asks."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Quit"),
+            fill(
+                self.tr(
+                    "%1 purchases are running. They finish and are recorded before the "
+                    "console closes; it waits for them at most %2 seconds. Units not started "
+                    "stay queued for the next start.\n\nQuit when they finish?"
+                ),
+                number(running),
+                QUIT_WAIT_S,
+            ),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        quit_button = box.addButton(self.tr("Quit"), QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(quit_button)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is quit_button:
+                self._quit()
+
+        box.finished.connect(answered)
+        self.quit_box = box
+        box.open()
+
+    def _quit(self) -> None:
+        """Starts no new purchase and closes once the running ones are recorded (or after
+        QUIT_WAIT_S), saying meanwhile what it waits for."""
+
+        async def stop(supervisor: Supervisor) -> None:
+            supervisor.stop()
+
+        self._quitting = True
+        self.engine.call(stop)
+        deadline = time.monotonic() + QUIT_WAIT_S
+        log.info("closing: waiting for %d running purchases", self.running_purchases())
+
+        def check() -> None:
+            left = self.running_purchases()
+            # Closed once the engine has ended: its browsers are closed too, so the process
+            # ends with the window instead of lingering unseen.
+            if not self.engine.running or time.monotonic() >= deadline:
+                if left:
+                    log.warning("closing with %d purchases still running", left)
+                self._quit_timer.stop()
+                self.close()
+                return
+            self.statusBar().showMessage(
+                fill(
+                    self.tr("Closing: waiting for %1 running purchases to be recorded (%2 s)…"),
+                    number(left),
+                    max(0, round(deadline - time.monotonic())),
+                )
+            )
+
+        self._quit_timer = QTimer(self, interval=200)
+        self._quit_timer.timeout.connect(check)
+        self._quit_timer.start()
+        check()

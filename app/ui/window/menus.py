@@ -46,6 +46,14 @@ ACTIONS: dict[str, tuple[str, Shortcut, str]] = {
         "Ctrl+Shift+R",
         QT_TRANSLATE_NOOP("MainWindow", "Queue the failed units again"),
     ),
+    "edit_lines": (
+        QT_TRANSLATE_NOOP("MainWindow", "Edit &lines…"),
+        "Ctrl+L",
+        QT_TRANSLATE_NOOP(
+            "MainWindow",
+            "Change the selected order's price caps and quantities, and retry its failed units",
+        ),
+    ),
     "quit": (
         QT_TRANSLATE_NOOP("MainWindow", "&Quit"),
         QKeySequence.StandardKey.Quit,
@@ -151,6 +159,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
             "pause",
             "cancel",
             "retry",
+            "edit_lines",
             None,
             "take_next",
             "mark_arrived",

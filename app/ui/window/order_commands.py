@@ -1,6 +1,6 @@
-"""The operator's commands on the selected Order: start or resume, pause, cancel and
-retry its failed units; each enabled by the Order's status, sent to the engine, and
-answered in the window without waiting for it."""
+"""The operator's commands on the selected Order: start or resume, pause, cancel, retry
+its failed units and edit its lines; each enabled by the Order's status, sent to the
+engine, and answered in the window without waiting for it."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class OrderCommands(QObject):
     """Attributes:
     done: called with what to say in the status bar after a command went through.
     failed: called with the message to show when it did not.
+    edit_dialog: the Edit lines dialog last opened.
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class OrderCommands(QObject):
         actions["cancel"].setEnabled(status in CANCELLABLE)
         actions["retry"].setEnabled(bool(row and row.failed) and status in RETRYABLE)
         actions["export_report"].setEnabled(row is not None)
+        actions["edit_lines"].setEnabled(row is not None and status is not OrderStatus.CANCELLED)
 
     def start(self) -> None:
         if (order_id := self._orders.current_order()) is not None:
@@ -89,6 +91,36 @@ class OrderCommands(QObject):
     def retry_failed(self) -> None:
         if (order_id := self._orders.current_order()) is not None:
             self._send(self._engine.retry_failed(order_id), self.tr("Failed units queued again"))
+
+    def edit_lines(self) -> None:
+        """The selected Order's lines in a dialog: caps and quantities to change, saved
+        with or without its failed units queued again."""
+        from app.ui.dialogs.edit_lines import EditLinesDialog
+
+        order_id = self._orders.current_order()
+        if order_id is None:
+            return
+        engine = self._engine
+        dialog = EditLinesDialog(
+            engine.db,
+            order_id,
+            engine.edit_lines,
+            max_units_per_line=engine.supervisor.ctx.settings.max_units_per_line,
+            parent=self._parent,
+        )
+        dialog.saved.connect(
+            lambda queued: self._done(
+                fill(
+                    self.tr("Order #%1's lines saved; %2 failed units queued again"),
+                    order_id,
+                    number(queued),
+                )
+                if queued
+                else fill(self.tr("Order #%1's lines saved"), order_id)
+            )
+        )
+        self.edit_dialog = dialog
+        dialog.open()
 
     def _send(self, fut: concurrent.futures.Future[Any], done_message: str) -> None:
         def failed(exc: BaseException) -> None:

@@ -422,3 +422,35 @@ def test_an_unknown_or_disabled_marketplace_is_rejected_with_the_fix(
     assert p.rows[0].reason.startswith("field 'marketplace': ")
     assert "disabled; enable it in Marketplaces" in p.rows[1].reason
     assert row_counts(db) == before
+
+
+def test_a_list_under_a_title_with_a_totals_row_is_imported(db, markets, tmp_path) -> None:
+    path = tmp_path / "accounts.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Аккаунты Озон", None, "на 27.11"])
+    sheet.append(["Логин", "Пароль", "Лимит в день"])
+    sheet.append(["ivan", "pw1", 3])
+    sheet.append(["petr", "pw2", 2])
+    sheet.append(["Итого", None, 5])
+    book.save(path)
+
+    p = plan(db, path, "ozon")
+
+    assert outcomes(p) == [("row 3", "ivan", "add"), ("row 4", "petr", "add")]
+    assert "row 2 taken as the header (the row above it left out)" in p.notes
+    assert "row 5 left out: a totals row (“Итого”)" in p.notes
+    apply(db, p)
+    assert set(stored(db)) == {"ivan", "petr"}
+
+
+def test_the_header_is_looked_for_in_the_first_ten_rows(db, markets, tmp_path) -> None:
+    path = tmp_path / "list.csv"
+    notes = [f"note {n};\n" for n in range(1, 11)]
+    path.write_text("".join(notes[:9]) + "login;password\nivan;pw\n")
+    assert outcomes(plan(db, path)) == [("row 11", "ivan", "add")]
+
+    path.write_text("".join(notes) + "login;password\nivan;pw\n")
+    p = plan(db, path)
+    assert outcomes(p) == [("row 1 (header)", "", "reject")]
+    assert p.rows[0].reason.endswith("(the header has: note 1)")

@@ -10,9 +10,12 @@ from app.core.domain.states import (
     TASK_TRANSITIONS,
     IllegalTransition,
     JobStatus,
+    OrderIntent,
+    OrderStatus,
     TaskStatus,
     check_transition,
     rollup,
+    shown_status,
 )
 
 T = TaskStatus
@@ -58,9 +61,34 @@ def test_every_state_has_an_entry() -> None:
         ({T.PURCHASED: 1, T.DELIVERED: 2}, JobStatus.PURCHASED),
         ({T.DELIVERED: 3}, JobStatus.DONE),
         ({T.PURCHASED: 2, T.FAILED: 1}, JobStatus.FAILED),
-        ({T.PURCHASED: 2, T.CANCELLED: 1}, JobStatus.CANCELLED),
+        # Cancelled units are no longer wanted: the rest decide.
+        ({T.PURCHASED: 2, T.CANCELLED: 1}, JobStatus.PURCHASED),
+        ({T.DELIVERED: 2, T.CANCELLED: 1}, JobStatus.DONE),
+        ({T.FAILED: 1, T.CANCELLED: 2}, JobStatus.FAILED),
+        ({T.CANCELLED: 3}, JobStatus.CANCELLED),
         ({T.PURCHASED: 2, T.NEEDS_REVIEW: 1}, JobStatus.FAILED),
     ],
 )
 def test_rollup(counts: dict[TaskStatus, int], expected: JobStatus) -> None:
     assert rollup(counts) is expected
+
+
+@pytest.mark.parametrize(
+    ("intent", "progress", "bought", "expected"),
+    [
+        # Settled with 6 of 7 bought: partly bought, not a failed Order.
+        (OrderIntent.RUN, OrderStatus.FAILED, 6, OrderStatus.PARTLY_BOUGHT),
+        (OrderIntent.PAUSED, OrderStatus.FAILED, 6, OrderStatus.PARTLY_BOUGHT),
+        # Nothing bought: failed it is.
+        (OrderIntent.RUN, OrderStatus.FAILED, 0, OrderStatus.FAILED),
+        # Still buying, or all bought: its progress; the operator's intent outranks both.
+        (OrderIntent.RUN, OrderStatus.RUNNING, 6, OrderStatus.RUNNING),
+        (OrderIntent.RUN, OrderStatus.PURCHASED, 7, OrderStatus.PURCHASED),
+        (OrderIntent.PAUSED, OrderStatus.RUNNING, 6, OrderStatus.PAUSED),
+        (OrderIntent.CANCELLED, OrderStatus.FAILED, 6, OrderStatus.CANCELLED),
+    ],
+)
+def test_shown_status(
+    intent: OrderIntent, progress: OrderStatus, bought: int, expected: OrderStatus
+) -> None:
+    assert shown_status(intent, progress, bought) is expected

@@ -189,3 +189,48 @@ def test_a_title_and_an_address_are_edited(db, wb, tmp_path) -> None:
             set_article_title(s, c.articles[0].id, "x" * 501)
         s.commit()
     assert listing(db) == ({"187654321": "Electric kettle"}, {"PVZ-1": "Tverskaya 1, entrance 2"})
+
+
+def test_a_catalog_under_a_title_with_a_totals_row_is_imported(db, wb, tmp_path) -> None:
+    path = tmp_path / "catalog.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Каталог Wildberries на 27.11"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["Артикул", "Название", "ПВЗ", "Адрес"])
+    sheet.append([187654321, "Чайник", "PVZ-003", "Москва, ул. Ленина, 1"])
+    sheet.append(["Всего", 1, None, None])
+    book.save(path)
+
+    p = plan(db, path, "wb")
+
+    assert p.errors() == []
+    assert [r.row for r in p.rows] == [3]
+    assert "row 2 taken as the header (the row above it left out)" in p.notes
+    assert "row 4 left out: a totals row (“Всего”)" in p.notes
+    apply(db, p)
+    assert listing(db) == ({"187654321": "Чайник"}, {"PVZ-003": "Москва, ул. Ленина, 1"})
+
+
+def test_a_pickup_point_as_the_new_order_dialog_lists_it_is_the_stored_one(
+    db, wb, tmp_path
+) -> None:
+    path = tmp_path / "catalog.csv"
+    path.write_text("ПВЗ;Адрес\nPVZ-003;Москва, ул. Ленина, 1\n", encoding="utf-8")
+    apply(db, plan(db, path, "wb"))
+    path.write_text(
+        "ПВЗ;Адрес\nPVZ-003 — Москва, ул. Ленина, 1;Москва, ул. Ленина, 1, вход со двора\n"
+        "PVZ-003 — Казань;\n",
+        encoding="utf-8",
+    )
+
+    p = plan(db, path, "wb")
+
+    assert [(r.pickup_point, r.point_change) for r in p.rows[:1]] == [("PVZ-003", "update")]
+    assert p.errors() == [
+        "catalog.csv, row 3, field 'pickup point': 'PVZ-003 — Казань': pickup point PVZ-003 "
+        "of Wildberries is at 'Москва, ул. Ленина, 1, вход со двора'; give its code alone, "
+        "or its address as the catalog has it"
+    ]  # the address as the row above changes it
+    apply(db, p)
+    assert listing(db)[1] == {"PVZ-003": "Москва, ул. Ленина, 1, вход со двора"}

@@ -1,5 +1,6 @@
 """An Order's report: every bought unit with its marketplace order number, account and
-client, in an XLSX and a CSV that Russian Excel opens, where no text opens as a formula."""
+client, and why a unit was not bought, in an XLSX and a CSV that Russian Excel opens,
+where no text opens as a formula; in the words it is given (the console's language)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from helpers import make_supervisor, tasks
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.domain.models import (
     Article,
@@ -19,6 +20,7 @@ from app.core.domain.models import (
     MarketPlaceAccount,
     Order,
     PickupPoint,
+    Task,
 )
 from app.core.drivers.memory import MemoryDriver
 from app.core.orders.report import COLUMNS, export_order
@@ -179,3 +181,101 @@ def test_xlsx_text_that_would_start_a_formula_stays_text(db, bought, tmp_path, p
     prices = [r[col["Price, ₽"]].value for r in body]
     assert all(type(p) in (int, float) for p in prices) and -2.5 in prices
     assert all(isinstance(r[col["Purchased"]].value, datetime) for r in body)
+
+
+@pytest.fixture
+async def partly_failed(db, market) -> int:
+    """An Order whose first line is bought and whose second line's price is over its cap:
+    those units fail with the reason the engine wrote. Of these, one is then in review and
+    one queued again (its last error kept)."""
+    sup = make_supervisor(db, MemoryDriver(prices={"A2": 250000}))
+    order_id = await sup.submit(
+        OrderSpec(CLIENT, "mem", [LineSpec("A1", 1, "P1"), LineSpec("A2", 3, "P2", "1500")])
+    )
+    await sup.run(until_idle=True)
+    units = tasks(db, order_id)
+    assert [u.status for u in units] == ["purchased", "failed", "failed", "failed"]
+    with db.session() as s:
+        for unit, status in zip(units[2:], ("needs_review", "retry_wait"), strict=True):
+            s.execute(update(Task).where(Task.id == unit.id).values(status=status))
+        s.commit()
+    return order_id
+
+
+CAPPED = "Article A2 costs 2500.00 ₽, above the cap of 1500.00 ₽"
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_report_says_why_a_unit_was_not_bought(db, partly_failed, tmp_path, suffix) -> None:
+    path = tmp_path / f"report{suffix}"
+    with db.session() as s:
+        export_order(s, partly_failed, path)
+
+    rows = read_xlsx(path) if suffix == ".xlsx" else read_csv(path)
+    assert tuple(rows[0]) == COLUMNS and COLUMNS[-1] == "Failure reason"
+    col = {name: i for i, name in enumerate(COLUMNS)}
+    assert [(r[col["Status"]], r[col["Failure reason"]] or "") for r in rows[1:]] == [
+        ("purchased", ""),
+        ("failed", CAPPED),
+        ("needs review", CAPPED),
+        ("retry wait", ""),  # not failed (yet): it is tried again
+    ]
+
+
+RUSSIAN = {
+    ("Report", "Order"): "Заказ",
+    ("Report", "Client"): "Клиент",
+    ("Report", "Status"): "Статус",
+    ("Report", "Failure reason"): "Причина ошибки",
+    ("Status", "purchased"): "выкуплено",
+    ("Status", "failed"): "ошибка",
+}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_report_is_written_in_the_words_it_is_given(
+    db, partly_failed, tmp_path, suffix
+) -> None:
+    path = tmp_path / f"report{suffix}"
+    reasons = {CAPPED: "Артикул A2 стоит 2 500,00 ₽, выше макс. цены 1 500,00 ₽"}
+    with db.session() as s:
+        export_order(
+            s,
+            partly_failed,
+            path,
+            words=lambda context, source: RUSSIAN.get((context, source), source),
+            reasons=lambda reason: reasons.get(reason, reason),
+        )
+
+    rows = read_xlsx(path) if suffix == ".xlsx" else read_csv(path)
+    header = [RUSSIAN.get(("Report", c), c) for c in COLUMNS]
+    assert list(rows[0]) == header
+    col = {name: i for i, name in enumerate(header)}
+    assert [(r[col["Статус"]], r[col["Причина ошибки"]] or "") for r in rows[1:3]] == [
+        ("выкуплено", ""),
+        ("ошибка", reasons[CAPPED]),
+    ]
+    assert {r[col["Клиент"]] for r in rows[1:]} == {CLIENT}
+    if suffix == ".xlsx":
+        assert openpyxl.load_workbook(path).active.title == f"Заказ {partly_failed}"
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_failure_reason_that_would_start_a_formula_stays_text(
+    db, partly_failed, tmp_path, payload, suffix
+) -> None:
+    with db.session() as s:
+        s.execute(update(Task).where(Task.status == "failed").values(last_error=payload))
+        s.commit()
+    path = tmp_path / f"report{suffix}"
+    with db.session() as s:
+        export_order(s, partly_failed, path)
+
+    reason = COLUMNS.index("Failure reason")
+    if suffix == ".csv":
+        assert read_csv(path)[2][reason] == "'" + payload
+    else:
+        cell = openpyxl.load_workbook(path).active.cell(3, reason + 1)
+        assert cell.data_type == "s" and cell.quotePrefix
+        assert cell.value == payload.replace("\r", "\n")

@@ -10,7 +10,15 @@ import pytest
 from helpers import row_counts
 from sqlalchemy import select
 
-from app.core.domain.models import Article, Client, Order, OrderLine, PickupPoint, Task
+from app.core.domain.models import (
+    Article,
+    Client,
+    MarketPlace,
+    Order,
+    OrderLine,
+    PickupPoint,
+    Task,
+)
 from app.core.orders.imports import plan_orders, write_orders
 from app.core.support.errors import KnownError
 from app.core.support.tables import MAX_ROWS
@@ -283,3 +291,108 @@ def test_an_unknown_marketplace_row_names_the_fix(db, market, tmp_path) -> None:
         "set up here; add it in Marketplaces (or: main.py marketplaces add wb --preset "
         "wildberries)"
     ]
+
+
+# -- ordinary spreadsheets: a title above the header, a totals row below the orders ----
+
+
+def test_an_xlsx_with_a_title_row_and_a_totals_row_becomes_orders(db, market, tmp_path) -> None:
+    path = tmp_path / "заказы.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Заказы на 27.11"])
+    sheet.merge_cells("A1:F1")
+    sheet.append([])
+    sheet.append(["Клиент", "Маркетплейс", "Артикул", "Кол-во", "ПВЗ", "Макс. цена"])
+    sheet.append(["ООО Ромашка", "mem", "A1", 3, "P1", 1500])
+    sheet.append(["ИП Сидоров", "mem", "A2", 2, "P2", None])
+    sheet.append(["ИТОГО:", None, None, 5, None, 1500])
+    book.save(path)
+
+    p = plan(db, path)
+
+    assert p.ok, p.errors()
+    assert [r.row for r in p.rows] == [4, 5]
+    assert "row 3 taken as the header (the row above it left out)" in p.notes
+    assert "row 6 left out: a totals row (“ИТОГО:”)" in p.notes
+    write_orders(db, p, max_units_per_line=LIMIT)
+    assert stored_orders(db) == {
+        "ООО Ромашка": [("A1", 3, "P1", 150000)],
+        "ИП Сидоров": [("A2", 2, "P2", None)],
+    }
+
+
+def test_a_totals_row_in_the_client_column_of_a_csv_is_left_out(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Заказы на 27.11;;;\nClient;Article;Qty;PVZ\nAcme;A1;2;P1\nTotal;;2;\n", encoding="utf-8"
+    )
+    p = plan(db, path)
+    assert p.ok, p.errors()
+    assert p.units() == 2
+    assert "row 4 left out: a totals row (“Total”)" in p.notes
+
+
+def test_a_header_below_the_first_rows_is_not_looked_for(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    notes = [f"note {n};;;" for n in range(1, 11)]
+    path.write_text("\n".join([*notes, "Клиент;Артикул;Количество;ПВЗ", "Акме;A1;1;P1"]), "utf-8")
+    with pytest.raises(
+        KnownError,
+        match=r"row 1 \(header\) has no client, article, quantity, pickup point column; "
+        r"nothing was imported\. Name the columns like: .* in one of the first 10 rows "
+        r"\(the header has: note 1\)",
+    ):
+        plan(db, path)
+
+
+def test_a_list_of_only_a_header_and_totals_has_no_order_rows(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("Клиент;Артикул;Количество;ПВЗ\nИтого;;0;\n", encoding="utf-8")
+    with pytest.raises(KnownError, match="the list has no order rows; nothing was imported"):
+        plan(db, path)
+
+
+# -- pickup points as the New Order dialog lists them -------------------------------------
+
+
+def test_a_pickup_point_as_the_new_order_dialog_lists_it_is_taken(db, market, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "client;article;qty;pvz\nAcme;A1;1;P1 — Tverskaya 1\nAcme;A2;1;p2 -  lenina 2\n",
+        encoding="utf-8",
+    )
+    write_orders(db, plan(db, path), max_units_per_line=LIMIT)
+    assert stored_orders(db) == {"Acme": [("A1", 1, "P1", None), ("A2", 1, "P2", None)]}
+
+
+def test_a_listed_pickup_point_with_another_address_names_the_catalogs(
+    db, market, tmp_path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("client;article;qty;pvz\nAcme;A1;1;P1 – Lenina 2\n", encoding="utf-8")
+    assert plan(db, path).errors() == [
+        "orders.csv, row 2, field 'pickup point': 'P1 – Lenina 2': pickup point P1 of Market "
+        "mem is at 'Tverskaya 1'; give its code alone, or its address as the catalog has it"
+    ]
+
+
+def test_an_open_catalogs_listed_pickup_point_is_not_a_new_one(db, wildberries, tmp_path) -> None:
+    with db.session() as s:
+        (wb_id,) = s.scalars(select(MarketPlace.id).where(MarketPlace.code == "wb")).all()
+        s.add(PickupPoint(marketplace_id=wb_id, code="PVZ-003", address="Москва, ул. Ленина, 1"))
+        s.commit()
+    path = tmp_path / "заявки.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Клиент", "Маркетплейс", "Артикул", "Количество", "ПВЗ"])
+    sheet.append(["ООО Ромашка", "WB", 187654321, 2, "PVZ-003 — Москва, ул. Ленина, 1"])
+    book.save(path)
+
+    p = plan(db, path)
+
+    assert p.ok, p.errors()
+    assert [(r.new_article, r.new_pickup_point) for r in p.rows] == [(True, False)]
+    write_orders(db, p, max_units_per_line=LIMIT)
+    assert stored_orders(db) == {"ООО Ромашка": [("187654321", 2, "PVZ-003", None)]}
+    assert catalog_sizes(db) == (1, 1)

@@ -14,14 +14,18 @@ import pytest
 
 from app.core.support.errors import KnownError
 from app.core.support.tables import (
+    HEADER_ROWS,
     MAX_COLUMNS,
     MAX_ROWS,
     MAX_UNPACKED_BYTES,
+    data_rows,
     decode,
+    find_header,
     identifier,
     odd_character,
     read_csv,
     read_xlsx,
+    totals_word,
 )
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -297,3 +301,82 @@ def test_identifiers_are_normalized_and_odd_characters_named() -> None:
     assert "control character (U+0000)" in (odd_character("p\x00w", invisible=False) or "")
     assert odd_character("line\nbreak", invisible=False, line_breaks=True) is None
     assert odd_character("Пароль 1 «ё»\u00a0", invisible=True) is None
+
+
+# -- a list's layout: where its header is, which rows are totals -------------------------
+
+ORDER_NAMES = {"клиент": "client", "артикул": "article", "количество": "quantity"}
+
+
+def test_the_header_is_found_under_a_title_and_said_in_a_note() -> None:
+    rows = iter([(1, ["Заказы на 27.11"]), (2, ["Клиент", "Артикул", "Количество"]), (3, ["a"])])
+    notes: list[str] = []
+
+    header = find_header(rows, ORDER_NAMES, notes, required=("client", "quantity"))
+
+    assert header is not None and not header.missing
+    assert (header.row, header.columns) == (2, {"client": 0, "article": 1, "quantity": 2})
+    assert notes == ["row 2 taken as the header (the row above it left out)"]
+    assert list(rows) == [(3, ["a"])]  # what is left are the rows under it
+
+
+def test_without_a_header_in_the_first_rows_the_nearest_says_what_it_lacks() -> None:
+    title = [(n, [f"note {n}"]) for n in range(1, HEADER_ROWS)]
+    rows = [*title, (HEADER_ROWS, ["Клиент", "Артикул"]), (HEADER_ROWS + 1, ["Количество"])]
+    notes: list[str] = []
+
+    header = find_header(iter(rows), ORDER_NAMES, notes, required=("client", "quantity"))
+
+    assert header is not None
+    assert (header.row, header.missing, header.has()) == (
+        HEADER_ROWS,
+        ["quantity"],
+        "Клиент, Артикул",
+    )
+    assert notes == []
+    assert find_header(iter([]), ORDER_NAMES, notes, required=("client",)) is None
+
+
+def test_a_header_needs_one_of_its_any_of_columns() -> None:
+    rows = [(1, ["Клиент", "Штрихкод"]), (2, ["Артикул"])]
+    notes: list[str] = []
+    header = find_header(iter(rows), ORDER_NAMES, notes, any_of=("article", "quantity"))
+    assert header is not None and header.row == 2 and not header.missing
+    assert notes == ["row 2 taken as the header (the row above it left out)"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "word"),
+    [
+        (["Итого", "", "", "15", "45 000,00 ₽"], "Итого"),
+        (["ИТОГО:", "", "", "15"], "ИТОГО:"),
+        (["", "Всего", "", "3 шт"], "Всего"),  # in the client's column
+        (["", "", "Total"], "Total"),  # in the article's column
+        (["Итого по заказу", "", "", "1,5"], "Итого по заказу"),
+        (["Итого"], "Итого"),
+        (["Итого", "", "A1", "15"], None),  # an article: an order row
+        (["ООО Итого", "wb", "A1", "1"], None),
+        (["", "Totally Inc", "A1", "1"], None),
+        (["", "", "", "Total"], None),  # not where a row names its subject
+    ],
+)
+def test_a_totals_row_says_a_total_word_where_a_row_names_its_subject(cells, word) -> None:
+    assert totals_word(cells, [1, 2]) == word
+
+
+def test_totals_rows_are_left_out_with_a_note() -> None:
+    rows = [(2, ["Acme", "A1", "2"]), (3, ["ИТОГО:", "", "2"]), (4, ["Acme", "A2", "1"])]
+    notes: list[str] = []
+    assert list(data_rows(rows, [0, 1], notes)) == [rows[0], rows[2]]
+    assert notes == ["row 3 left out: a totals row (“ИТОГО:”)"]
+
+
+def test_a_title_line_without_separators_does_not_decide_the_separator(tmp_path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("Orders for 27.11\nClient,Article,Quantity\nAcme,A1,2\n", encoding="utf-8")
+    notes: list[str] = []
+    assert list(read_csv(path, notes))[1:] == [
+        (2, ["Client", "Article", "Quantity"]),
+        (3, ["Acme", "A1", "2"]),
+    ]
+    assert "columns separated by ','" in notes[0]

@@ -116,7 +116,7 @@ def test_import_previews_then_writes_into_the_shown_marketplace(qtbot, db, dialo
     assert outcomes[0] == "new title" and outcomes[2] == "new pickup point"
     assert outcomes[1].startswith("Article: 'abc' does not look like a Wildberries article")
     assert "Articles: 0 new, 1 with a new title" in importer.summary.text()
-    assert "1 rows with errors are left out" in importer.summary.text()
+    assert "1 row with errors left out." in importer.summary.text()
     assert row_counts(db) == before  # the preview writes nothing
 
     qtbot.mouseClick(importer.import_button, Qt.MouseButton.LeftButton)
@@ -124,5 +124,7 @@ def test_import_previews_then_writes_into_the_shown_marketplace(qtbot, db, dialo
     assert titles(db)["187654321"] == "Электрический чайник"
     with db.session() as s:
         assert "Казань, ул. Баумана, 5" in s.scalars(select(PickupPoint.address)).all()
-    assert "Imported: 0 new and 1 updated articles, 1 new" in dialog.status_label.text()
+    assert dialog.status_label.text() == (
+        "Imported. Articles: 0 new, 1 updated. Pickup points: 1 new, 0 updated."
+    )
     assert cells(dialog.articles_view, 1)[0] == "Электрический чайник"

@@ -4,18 +4,19 @@ Enable, Disable and Check now acting on the selected accounts."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from helpers import row_counts, seed_market
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.domain.models import MarketPlaceAccount as A
 from app.core.drivers.memory import MemoryDriver
 from app.core.service import EngineService
 from app.ui.common import status_color
-from app.ui.views.accounts_view import AccountsView
+from app.ui.views.accounts_view import COLUMNS, AccountsView
 
 
 @pytest.fixture
@@ -116,6 +117,8 @@ def test_disable_and_enable_change_the_selected_accounts(qtbot, db, view):
 
 
 def test_check_now_records_health_without_blocking(qtbot, db, view, tmp_path):
+    assert not view.account_actions["check"].isEnabled()  # nothing selected yet
+    view.table.selectAll()
     view.account_actions["check"].trigger()
     assert not view.account_actions["check"].isEnabled()  # the check runs on the engine's thread
     qtbot.waitUntil(lambda: shown(view, "health") == ["valid"] * 3, timeout=10000)
@@ -123,3 +126,48 @@ def test_check_now_records_health_without_blocking(qtbot, db, view, tmp_path):
     assert "Checked 3 accounts: valid 3" in view.message.text()
     assert view.account_actions["check"].isEnabled()
     view.grab().save(str(tmp_path / "accounts.png"))
+
+
+def test_only_the_accounts_own_errors_are_red_and_every_cell_has_its_whole_text(
+    qtbot, db, view, tmp_path
+) -> None:
+    cancelled = "cancelled by the operator before submitting"
+    with db.session() as s:
+        s.execute(update(A).where(A.login == "sandbox-acc000").values(last_error=cancelled))
+        s.execute(
+            update(A)
+            .where(A.login == "sandbox-acc001")
+            .values(status="blocked", last_error="the marketplace blocked the account")
+        )
+        s.execute(
+            update(A)
+            .where(A.login == "sandbox-acc002")
+            .values(
+                cooldown_until=datetime.now(UTC) + timedelta(minutes=10),
+                last_error="the marketplace did not answer in 30 s",
+            )
+        )
+        s.commit()
+    view.reload()
+    qtbot.waitUntil(lambda: shown(view, "last_error")[0] == cancelled, timeout=5000)
+    model = view.accounts
+    error = COLUMNS.index("Last error")
+
+    def cell(row: int, column: int, role: Qt.ItemDataRole) -> object:
+        return model.data(model.index(row, column), role)
+
+    # The operator's cancellation is not the account's fault; a blocked account's error
+    # is; a failure that rests the account is shown in the colour of its rest.
+    assert cell(0, error, Qt.ItemDataRole.ForegroundRole) is None
+    assert cell(1, error, Qt.ItemDataRole.ForegroundRole) == status_color("failed")
+    assert cell(2, error, Qt.ItemDataRole.ForegroundRole) == status_color("waiting_account")
+
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert cell(0, error, tip) == cancelled
+    login = COLUMNS.index("Login")
+    for column in set(range(model.columnCount())) - {login}:
+        assert cell(2, column, tip) == (cell(2, column, Qt.ItemDataRole.DisplayRole) or None)
+    assert cell(2, login, tip).split("\n")[0] == "sandbox-acc002"
+    view.table.horizontalHeader().resizeSection(error, 260)
+    view.table.scrollTo(model.index(0, error))
+    view.grab().save(str(tmp_path / "accounts_errors.png"))

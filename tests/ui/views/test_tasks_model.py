@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from helpers import make_supervisor, seed_market, tasks
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout
 from sqlalchemy import select, update
 
 from app.core.domain.models import MarketPlaceAccount, Task
@@ -18,9 +20,10 @@ from app.core.engine.events import TaskChanged
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter
-from app.ui.common import status_label, when_done
+from app.ui.common import local_time, status_label, when_done
 from app.ui.views import tasks_model
 from app.ui.views.tasks_model import COLUMNS, TasksModel
+from app.ui.views.tasks_view import TaskDetailDialog, TasksView
 
 COLUMN = {key: n for n, (key, _) in enumerate(COLUMNS)}
 
@@ -264,3 +267,76 @@ def test_a_burst_of_events_repaints_in_a_few_strokes(qtbot, db, fetched) -> None
     assert shown(model, 78, "status") == status_label("running")
     assert shown(model, 79, "status") == status_label("pending")
     assert len(fetched) == reads
+
+
+def test_a_unit_waiting_to_retry_says_when_in_the_table_and_its_detail(
+    qtbot, db, fetched, tmp_path
+) -> None:
+    seed_market(db, accounts=3)
+    order_id = submit(db, LineSpec("A1", 3, "P1"))
+    first, second, _third = tasks(db, order_id)
+    today = datetime.now().astimezone().replace(hour=14, minute=5, second=0, microsecond=0)
+    tomorrow = today + timedelta(days=1)
+    error = "temporary error 1 of 3, tried again later: the marketplace did not answer in 30 s"
+    with db.session() as s:
+        s.execute(
+            update(Task)
+            .where(Task.id == first.id)
+            .values(status="retry_wait", attempts=1, next_attempt_at=today, last_error=error)
+        )
+        s.commit()
+    view = TasksView(db)
+    qtbot.addWidget(view)
+    model = view.model
+    with qtbot.waitSignal(model.reloaded, timeout=5000):
+        view.apply_filter()
+    view.resize(1300, 160)
+    view.show()
+    qtbot.waitUntil(lambda: shown(model, 0, "status") is not None, timeout=5000)
+
+    # Today's next try as a time of day; every cell's whole text in its tooltip.
+    assert shown(model, 0, "status") == f"retry at {local_time(today)}"
+    assert "14:05" in shown(model, 0, "status") or "2:05" in shown(model, 0, "status")
+    assert shown(model, 1, "status") == status_label("pending")
+
+    def tooltip(n: int, key: str) -> str | None:
+        return model.data(model.index(n, COLUMN[key]), Qt.ItemDataRole.ToolTipRole)
+
+    assert tooltip(0, "status") == shown(model, 0, "status")
+    assert tooltip(0, "error") == error
+    assert tooltip(0, "article") == "A1 — Kettle"
+    assert tooltip(0, "pickup_point") == "P1"
+    qtbot.waitExposed(view)
+    view.grab().save(str(tmp_path / "tasks_retry_wait.png"))
+
+    # The engine puts another unit to wait until tomorrow: its row is read again for the
+    # time (the event does not carry it), which then shows with its date.
+    with db.session() as s:
+        s.execute(
+            update(Task)
+            .where(Task.id == second.id)
+            .values(status="retry_wait", attempts=1, next_attempt_at=tomorrow)
+        )
+        s.commit()
+    reads = len(fetched)
+    model.apply([changed(order_id, second, "retry_wait")])
+    qtbot.waitUntil(
+        lambda: shown(model, 1, "status") == f"retry at {local_time(tomorrow, True)}",
+        timeout=5000,
+    )
+    assert fetched[reads:] == [[second.id]]
+
+    # The Task's detail says when, with the date.
+    dialog = TaskDetailDialog(db, first.id)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.summary.rowCount() > 1, timeout=5000)
+    rows = {
+        dialog.summary.itemAt(n, QFormLayout.ItemRole.LabelRole).widget().text(): (
+            dialog.summary.itemAt(n, QFormLayout.ItemRole.FieldRole).widget().text()
+        )
+        for n in range(dialog.summary.rowCount())
+    }
+    assert rows["Next try:"] == local_time(today, True)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.grab().save(str(tmp_path / "task_detail_retry_wait.png"))

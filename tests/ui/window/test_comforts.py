@@ -106,7 +106,7 @@ def test_a_list_with_a_bad_row_cannot_be_imported(qtbot, db, window, tmp_path) -
     model = dialog.model
     assert model.data(model.index(1, 7)) == "error"
     assert "Article: 'ZZZ' is not in" in model.data(model.index(1, 8))
-    assert "1 rows have errors" in dialog.summary.text()
+    assert "1 row with errors" in dialog.summary.text()
     assert not dialog.import_button.isEnabled()
     dialog.import_plan()  # even forced, a plan with errors writes nothing
     dialog.reject()

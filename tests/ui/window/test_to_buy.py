@@ -233,7 +233,7 @@ def test_arrivals_are_marked_in_the_tasks_list_or_imported_from_a_list(qtbot, tm
         window.import_deliveries(str(path))
         qtbot.waitUntil(lambda: getattr(window, "deliveries_box", None) is not None, timeout=5000)
         box = window.deliveries_box
-        assert "1 units at the pickup point, 1 with a new status" in box.text()
+        assert "1 unit at the pickup point, 1 with a new status" in box.text()
         assert "WB-9" in box.detailedText()
         qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: statuses(db).count("delivered") == 2, timeout=5000)
