@@ -45,6 +45,7 @@ from app.core.support.text import QT_TRANSLATE_NOOP, Refused
 from app.ui.common import (
     Index,
     RowsModel,
+    counted,
     field_error,
     fill,
     in_background,
@@ -53,7 +54,7 @@ from app.ui.common import (
     status_background,
     status_color,
 )
-from app.ui.dialogs.import_dialog import ImportDialog, counted
+from app.ui.dialogs.import_dialog import ImportDialog
 
 LIST_FILTER = QT_TRANSLATE_NOOP(
     "ImportDialog", "Catalog lists (*.csv *.xlsx *.xlsm *.txt *.tsv);;All files (*)"

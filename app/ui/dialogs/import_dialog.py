@@ -24,19 +24,17 @@ from PySide6.QtWidgets import (
 from app.core.storage.db import Database
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui import folders
-from app.ui.common import RowsModel, fill, in_background, status_color
+from app.ui.common import (
+    RowsModel,
+    fill,
+    in_background,
+    status_color,
+)
 from app.ui.engine_texts import engine_text
 
 
 def _translated(source: str) -> str:
     return QCoreApplication.translate("ImportDialog", source) if source else ""
-
-
-def counted(text: str, n: int) -> str:
-    """A count with its noun, from a numerus text as `tr("%Ln order(s)", "", n)` gives
-    it: a translation's form for `n` ("5 заказов"), or in English, the code's language,
-    which has no translation, the source with "(s)" as `n` wants it ("1 order")."""
-    return text.replace("(s)", "" if n == 1 else "s")
 
 
 class ImportDialog(QDialog):

@@ -18,12 +18,13 @@ from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
     RowsModel,
+    counted,
     field_error,
     fill,
     status_background,
     status_color,
 )
-from app.ui.dialogs.import_dialog import ImportDialog, counted
+from app.ui.dialogs.import_dialog import ImportDialog
 from app.ui.engine_texts import field_problem
 
 LIST_FILTER = QT_TRANSLATE_NOOP(

@@ -4,7 +4,7 @@
 <context>
     <name>AccountImportDialog</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="+93"/>
+        <location filename="../dialogs/accounts_import.py" line="+97"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
         <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../views/accounts_view.py" line="+80"/>
+        <location filename="../views/accounts_view.py" line="+86"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -37,12 +37,12 @@
         <translation>Профиль браузера: %1</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+36"/>
         <source>busy</source>
         <translation>занят</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+15"/>
         <source>not checked</source>
         <translation>не проверен</translation>
     </message>
@@ -50,7 +50,7 @@
 <context>
     <name>AccountsView</name>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>Import…</source>
         <translation>Импорт…</translation>
     </message>
@@ -75,12 +75,12 @@
         <translation>Импортировать аккаунты из списка, сохранённых сессий или профилей браузера</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Log the selected accounts in (all usable ones if none is selected)</source>
-        <translation>Выполнить вход в выбранные аккаунты (если ничего не выбрано — во все доступные)</translation>
+        <location line="+2"/>
+        <source>Log the selected accounts in</source>
+        <translation>Войти в выбранные аккаунты</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+45"/>
         <source>Accounts</source>
         <translation>Аккаунты</translation>
     </message>
@@ -95,7 +95,7 @@
         <translation>Отключено аккаунтов: %1</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+13"/>
         <source>Checking the accounts…</source>
         <translation>Проверка аккаунтов…</translation>
     </message>
@@ -113,7 +113,7 @@
 <context>
     <name>CatalogDialog</name>
     <message>
-        <location filename="../dialogs/catalog.py" line="+163"/>
+        <location filename="../dialogs/catalog.py" line="+164"/>
         <source>Catalog</source>
         <translation>Каталог</translation>
     </message>
@@ -179,8 +179,8 @@
     </message>
     <message>
         <location line="+18"/>
-        <source>Imported: %1 new and %2 updated articles, %3 new and %4 updated pickup points.</source>
-        <translation>Импорт завершён. Артикулы: добавлено %1, обновлено %2. Пункты выдачи: добавлено %3, обновлено %4.</translation>
+        <source>Imported. Articles: %1 new, %2 updated. Pickup points: %3 new, %4 updated.</source>
+        <translation>Импорт завершён. Артикулы: новых %1, обновлено %2. Пункты выдачи: новых %3, обновлено %4.</translation>
     </message>
 </context>
 <context>
@@ -201,15 +201,24 @@
         <translation>Импорт каталога</translation>
     </message>
     <message>
-        <location line="+17"/>
-        <source>Articles: %1 new, %2 with a new title. Pickup points: %3 new, %4 with a new address. %5 rows with errors are left out.</source>
-        <translation>Артикулы: новых — %1, с новым названием — %2. Пункты выдачи: новых — %3, с новым адресом — %4. Строки с ошибками не войдут: %5.</translation>
+        <location line="+16"/>
+        <source>Articles: %1 new, %2 with a new title. Pickup points: %3 new, %4 with a new address.</source>
+        <translation>Артикулы: новых %1, с новым названием %2. Пункты выдачи: новых %3, с новым адресом %4.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%Ln row(s) with errors left out.</source>
+        <translation>
+            <numerusform>%Ln строка с ошибками пропущена.</numerusform>
+            <numerusform>%Ln строки с ошибками пропущены.</numerusform>
+            <numerusform>%Ln строк с ошибками пропущено.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
     <name>CatalogPlanModel</name>
     <message>
-        <location line="-103"/>
+        <location line="-110"/>
         <source>new article</source>
         <translation>новый артикул</translation>
     </message>
@@ -242,23 +251,23 @@
 <context>
     <name>Column</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="-66"/>
+        <location filename="../dialogs/accounts_import.py" line="-69"/>
         <source>Row / file</source>
         <translation>Строка / файл</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../views/accounts_view.py" line="-232"/>
+        <location filename="../views/accounts_view.py" line="-250"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../dialogs/catalog.py" line="+15"/>
-        <location filename="../dialogs/orders_import.py" line="+48"/>
+        <location filename="../dialogs/orders_import.py" line="+49"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+29"/>
-        <location filename="../views/to_buy.py" line="+121"/>
+        <location filename="../views/to_buy.py" line="+123"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
     </message>
@@ -304,7 +313,7 @@
         <location line="+1"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+6"/>
-        <location filename="../views/tasks_model.py" line="+48"/>
+        <location filename="../views/tasks_model.py" line="+59"/>
         <location filename="../views/to_buy.py" line="+4"/>
         <source>Status</source>
         <translation>Статус</translation>
@@ -390,6 +399,7 @@
     <message>
         <location filename="../dialogs/catalog.py" line="-183"/>
         <location line="+185"/>
+        <location filename="../dialogs/edit_lines.py" line="+46"/>
         <location filename="../dialogs/orders_import.py" line="+2"/>
         <location filename="../views/tasks_model.py" line="-3"/>
         <location filename="../views/to_buy.py" line="-30"/>
@@ -404,6 +414,7 @@
     </message>
     <message>
         <location filename="../dialogs/catalog.py" line="+2"/>
+        <location filename="../dialogs/edit_lines.py" line="+1"/>
         <location filename="../dialogs/orders_import.py" line="+1"/>
         <location filename="../views/tasks_model.py" line="+2"/>
         <location filename="../views/to_buy.py" line="-31"/>
@@ -412,9 +423,30 @@
         <translation>ПВЗ</translation>
     </message>
     <message>
+        <location filename="../dialogs/edit_lines.py" line="-2"/>
+        <source>Line</source>
+        <translation>Стр.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Bought</source>
+        <translation>Куплено</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Quantity</source>
+        <translation>Кол-во</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <location filename="../dialogs/orders_import.py" line="+1"/>
         <source>Max price</source>
         <translation>Макс. цена</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last failure</source>
+        <translation>Последняя ошибка</translation>
     </message>
     <message>
         <location filename="../views/orders_view.py" line="-1"/>
@@ -443,7 +475,8 @@
         <translation>Доставлено</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../dialogs/edit_lines.py" line="-3"/>
+        <location filename="../views/orders_view.py" line="+1"/>
         <source>Failed</source>
         <translation>Ошибки</translation>
     </message>
@@ -498,6 +531,20 @@
     </message>
 </context>
 <context>
+    <name>ContextMenus</name>
+    <message>
+        <location filename="../window/context_menus.py" line="+130"/>
+        <source>&amp;Open</source>
+        <translation>&amp;Открыть</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location line="+19"/>
+        <source>&amp;Copy</source>
+        <translation>&amp;Копировать</translation>
+    </message>
+</context>
+<context>
     <name>Crash</name>
     <message>
         <location filename="../dialogs/crash.py" line="+40"/>
@@ -533,9 +580,57 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
 </context>
 <context>
+    <name>EditLinesDialog</name>
+    <message>
+        <location filename="../dialogs/edit_lines.py" line="+46"/>
+        <source>Order #%1: lines</source>
+        <translation>Заказ №%1: строки</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>A new price cap holds from the next purchase. A lower quantity cancels the units beyond it that are not bought or being bought; a higher one adds units.</source>
+        <translation>Новая макс. цена действует со следующей покупки. Если уменьшить количество, лишние единицы, которые ещё не выкуплены и не выкупаются, отменяются; если увеличить — добавляются новые единицы.</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Save</source>
+        <translation>Сохранить</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save and retry failed</source>
+        <translation>Сохранить и повторить неудачные</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Save, then queue the order&apos;s failed units again with fresh attempts</source>
+        <translation>Сохранить и снова поставить в очередь единицы заказа с ошибкой; попытки начнутся заново</translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>At least %1: bought or being bought</source>
+        <translation>Не меньше %1: столько уже выкуплено или выкупается</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>no cap</source>
+        <translation>не задана</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The most a unit may cost, in rubles; empty: no cap</source>
+        <translation>Наибольшая цена за единицу в рублях; пусто — без ограничения</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Line %1, max price: %2</source>
+        <translation>Строка %1, макс. цена: %2</translation>
+    </message>
+</context>
+<context>
     <name>Engine</name>
     <message>
-        <location filename="../../core/orders/imports.py" line="+214"/>
+        <location filename="../../core/orders/imports.py" line="+223"/>
         <source>empty; fill in the client&apos;s name</source>
         <translation>пусто; укажите имя клиента</translation>
     </message>
@@ -545,7 +640,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>клиент</translation>
     </message>
     <message>
-        <location filename="../../core/orders/catalog.py" line="+210"/>
+        <location filename="../../core/orders/catalog.py" line="+187"/>
+        <source>&apos;{text}&apos;: pickup point {code} of {catalog} is at &apos;{address}&apos;; give its code alone, or its address as the catalog has it</source>
+        <translation>«{text}»: пункт выдачи {code} ({catalog}) находится по адресу «{address}»; укажите только его код или адрес в точности как в каталоге</translation>
+    </message>
+    <message>
+        <location line="+66"/>
         <source>&apos;{sku}&apos; is longer than {limit} characters</source>
         <translation>«{sku}» длиннее {limit} символов</translation>
     </message>
@@ -581,14 +681,14 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>адрес</translation>
     </message>
     <message>
-        <location line="+165"/>
+        <location line="+171"/>
         <location line="+53"/>
-        <location line="+219"/>
+        <location line="+221"/>
         <source>longer than {limit} characters</source>
         <translation>длиннее {limit} символов</translation>
     </message>
     <message>
-        <location line="-210"/>
+        <location line="-212"/>
         <source>empty; a title needs its article number</source>
         <translation>пусто; для названия нужен артикул</translation>
     </message>
@@ -603,7 +703,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>пусто; укажите маркетплейс или выберите его для строк, где он не указан</translation>
     </message>
     <message>
-        <location line="+189"/>
+        <location line="+191"/>
         <source>the text {problem}</source>
         <translation>текст {problem}</translation>
     </message>
@@ -623,7 +723,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>размер партии</translation>
     </message>
     <message>
-        <location filename="../../core/orders/catalog.py" line="-443"/>
+        <location filename="../../core/orders/catalog.py" line="-451"/>
         <location filename="../../core/orders/spec.py" line="+1"/>
         <source>article</source>
         <translation>артикул</translation>
@@ -695,7 +795,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>выберите пункт выдачи</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+16"/>
         <source>&apos;{code}&apos; is not a pickup point of {catalog}</source>
         <translation>«{code}» — не пункт выдачи {catalog}</translation>
     </message>
@@ -770,7 +870,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>укажите в примечании, почему единица не куплена</translation>
     </message>
     <message>
-        <location filename="../../core/engine/deliveries.py" line="+126"/>
+        <location filename="../../core/engine/deliveries.py" line="+134"/>
         <source>field &apos;order number&apos; is empty</source>
         <translation>поле «Номер заказа» пустое</translation>
     </message>
@@ -852,21 +952,25 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location filename="../../core/storage/markets.py" line="+64"/>
+        <location filename="../engine_texts.py" line="+304"/>
         <source>unknown marketplace &apos;{given}&apos;: no marketplace is set up yet; add one in Marketplaces (or: main.py marketplaces add CODE --preset NAME)</source>
         <translation>неизвестный маркетплейс «{given}»: маркетплейсы ещё не настроены; добавьте маркетплейс в окне «Маркетплейсы» (или: main.py marketplaces add CODE --preset NAME)</translation>
     </message>
     <message>
         <location line="+11"/>
+        <location filename="../engine_texts.py" line="+8"/>
         <source>&apos;{given}&apos; names more than one marketplace; use its code ({codes})</source>
         <translation>«{given}» подходит к нескольким маркетплейсам; укажите код ({codes})</translation>
     </message>
     <message>
         <location line="+10"/>
+        <location filename="../engine_texts.py" line="+6"/>
         <source>&apos;{given}&apos; is {name}, which is not set up here; add it in Marketplaces (or: main.py marketplaces add {code} --preset {preset})</source>
         <translation>«{given}» — это {name}, он здесь не настроен; добавьте его в окне «Маркетплейсы» (или: main.py marketplaces add {code} --preset {preset})</translation>
     </message>
     <message>
         <location line="+11"/>
+        <location filename="../engine_texts.py" line="+8"/>
         <source>unknown marketplace &apos;{given}&apos; (set up here: {codes}); add it in Marketplaces or give one of these</source>
         <translation>неизвестный маркетплейс «{given}» (настроены: {codes}); добавьте его в окне «Маркетплейсы» или укажите один из настроенных</translation>
     </message>
@@ -874,6 +978,504 @@ Send that file along when you report the problem. The console keeps running; if 
         <location line="+10"/>
         <source>marketplace {name} is disabled; enable it in Marketplaces to use it</source>
         <translation>маркетплейс {name} отключён; чтобы использовать его, включите его в окне «Маркетплейсы»</translation>
+    </message>
+    <message>
+        <location filename="../../core/engine/commands.py" line="+283"/>
+        <source>Order #{order} is cancelled: its lines cannot be changed any more.</source>
+        <translation>Заказ №{order} отменён: его строки больше нельзя изменить.</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Order #{order} has no such line; nothing was changed.</source>
+        <translation>В заказе №{order} нет такой строки; ничего не изменено.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Line {line}: the price cap must be a positive amount, or empty for no cap.</source>
+        <translation>Строка {line}: макс. цена должна быть положительной суммой или пустой (без ограничения).</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Line {line}: {held} units are already bought or being bought, so the quantity cannot be less than {held} (got {quantity}).</source>
+        <translation>Строка {line}: уже выкуплено или выкупается {held} шт., поэтому количество не может быть меньше {held} (указано {quantity}).</translation>
+    </message>
+</context>
+<context>
+    <name>EngineText</name>
+    <message>
+        <location filename="../engine_texts.py" line="-246"/>
+        <source>cancelled by the operator before submitting</source>
+        <translation>отменено оператором до оформления заказа</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>internal error: {0}</source>
+        <translation>внутренняя ошибка: {0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>gave up after {0} attempts with temporary errors ({1} attempts in all, counting re-runs after an account change or a restart): {2}</source>
+        <translation>попытки исчерпаны: временных ошибок — {0} (всего попыток — {1}, считая повторы после смены аккаунта или перезапуска): {2}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>gave up after {0} attempts: {1}</source>
+        <translation>попытки исчерпаны ({0}): {1}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>temporary error {0} of {1}: {2}</source>
+        <translation>временная ошибка {0} из {1}: {2}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{0}; the order may have been placed and the check failed ({1}): look at the account&apos;s order history</source>
+        <translation>{0}; заказ мог быть оформлен, а проверить это не удалось ({1}): посмотрите историю заказов аккаунта</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>found in the order history after: {0}</source>
+        <translation>найден в истории заказов после ошибки: {0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no free account</source>
+        <translation>нет свободного аккаунта</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>created</source>
+        <translation>создана</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>order {0}</source>
+        <translation>заказ {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>checked in the order history of {0} at {1}</source>
+        <translation>проверено по истории заказов {0} на {1}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>checked in the order history of {0} at {1}; the shop&apos;s price is recorded, not the {2} typed</source>
+        <translation>проверено по истории заказов {0} на {1}; записана цена магазина, а не введённая {2}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>unchecked: the console cannot read {0}&apos;s orders</source>
+        <translation>не проверено: консоль не читает заказы {0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>order {0} is at the pickup point</source>
+        <translation>заказ {0} в пункте выдачи</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>cancelled by the operator</source>
+        <translation>отменено оператором</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>retry requested by the operator</source>
+        <translation>повтор по запросу оператора</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} found no order; queued again</source>
+        <translation>{0}: заказа нет; снова в очереди</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{0} recorded order {1} at {2} ({3})</source>
+        <translation>{0}: записан заказ {1} за {2} ({3})</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>operator {0}</source>
+        <translation>оператор {0}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>internal error ({0}); this is a defect of the console, the details are in the log {1}</source>
+        <translation>внутренняя ошибка ({0}); это дефект консоли, подробности в журнале {1}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>the worker stopped before starting; back in the queue</source>
+        <translation>обработчик остановился, не начав покупку; единица снова в очереди</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>after a restart the order history could not be checked ({0}); look at account {1}&apos;s orders for article {2} and record or retry</source>
+        <translation>после перезапуска не удалось проверить историю заказов ({0}); посмотрите заказы аккаунта {1} по артикулу {2} и запишите покупку или повторите</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>no order on the marketplace after a restart; the unit is queued again</source>
+        <translation>после перезапуска заказа на маркетплейсе нет; единица снова в очереди</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>order {0} found in the order history after a restart</source>
+        <translation>заказ {0} найден в истории заказов после перезапуска</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>taken by {0}</source>
+        <translation>взята в работу: {0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>bought by {0}: order {1}, {2}, above the cap of {3} (confirmed)</source>
+        <translation>выкуплено ({0}): заказ {1}, {2}, выше макс. цены {3} (подтверждено)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>bought by {0}: order {1}, {2}</source>
+        <translation>выкуплено ({0}): заказ {1}, {2}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not bought ({0}): {1}</source>
+        <translation>не выкуплено ({0}): {1}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>out of stock</source>
+        <translation>нет в наличии</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>out of stock: {0}</source>
+        <translation>нет в наличии: {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the price is above the cap</source>
+        <translation>цена выше макс. цены</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the price is above the cap: {0}</source>
+        <translation>цена выше макс. цены: {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the account is blocked</source>
+        <translation>аккаунт заблокирован</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the account is blocked: {0}</source>
+        <translation>аккаунт заблокирован: {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a problem with the account</source>
+        <translation>проблема с аккаунтом</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a problem with the account: {0}</source>
+        <translation>проблема с аккаунтом: {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>could not buy: {0}</source>
+        <translation>не удалось купить: {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>skipped by {0}; back in the queue</source>
+        <translation>пропущено ({0}); снова в очереди</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>at the pickup point (marked by {0})</source>
+        <translation>в пункте выдачи (отметил {0})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Article {0} does not exist at {1}</source>
+        <translation>Артикула {0} нет на {1}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The cart at {0} does not hold exactly one unit of {1} at checkout (another session may be using this account); nothing was ordered.</source>
+        <translation>При оформлении в корзине на {0} не ровно одна единица {1} (возможно, аккаунтом пользуется другая сессия); ничего не заказано.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Pickup point {0} is not offered by {1} (it offers {2})</source>
+        <translation>{1} не предлагает пункт выдачи {0} (есть: {2})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{0} did not confirm the order (the browser landed on {1}); check the account&apos;s order history before retrying.</source>
+        <translation>{0} не подтвердил заказ (браузер оказался на {1}); проверьте историю заказов аккаунта, прежде чем повторять.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{0} did not answer within {1} s</source>
+        <translation>{0} не ответил за {1} с</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The connection to {0} failed ({1})</source>
+        <translation>Не удалось соединиться с {0} ({1})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The browser closed or crashed; it is restarted for the next attempt</source>
+        <translation>Браузер закрылся или упал; для следующей попытки он будет перезапущен</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The browser failed: {0}</source>
+        <translation>Сбой браузера: {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} answered HTTP {1} on {2}</source>
+        <translation>{0} ответил HTTP {1} на {2}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{0} answered HTTP {1} for {2}: this is not the {3} marketplace; check the marketplace&apos;s address</source>
+        <translation>{0} ответил HTTP {1} на {2}: это не маркетплейс {3}; проверьте адрес маркетплейса</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{0} answered {1} with a page of another site: this is not the {2} marketplace; check the marketplace&apos;s address</source>
+        <translation>{0} ответил на {1} страницей другого сайта: это не маркетплейс {2}; проверьте адрес маркетплейса</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Account {0} is blocked at {1}</source>
+        <translation>Аккаунт {0} заблокирован на {1}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{0} rejected the password of account {1}; correct it in the account pool</source>
+        <translation>{0} не принял пароль аккаунта {1}; исправьте его в списке аккаунтов</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Article {0} costs {1} at {2} (the product page), above the order&apos;s cap of {3}</source>
+        <translation>Артикул {0} стоит {1} на {2} (страница товара) — выше макс. цены заказа {3}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Article {0} costs {1} at {2} (checkout), above the order&apos;s cap of {3}</source>
+        <translation>Артикул {0} стоит {1} на {2} (оформление заказа) — выше макс. цены заказа {3}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Article {0} is out of stock at {1}</source>
+        <translation>Артикула {0} нет в наличии на {1}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The session at {0} kept expiring; no order was confirmed</source>
+        <translation>Сессия на {0} всё время истекала; заказ не подтверждён</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Article {0} costs {1}, above the cap of {2}</source>
+        <translation>Артикул {0} стоит {1} — выше макс. цены {2}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>row {0}</source>
+        <translation>строка {0}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>row {0} (header)</source>
+        <translation>строка {0} (заголовок)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>field &apos;login&apos; is empty; fill in the account&apos;s login</source>
+        <translation>поле «Логин» пустое; укажите логин аккаунта</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>field &apos;password&apos; is empty; a new account needs a password</source>
+        <translation>поле «Пароль» пустое; новому аккаунту нужен пароль</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>field &apos;{0}&apos; is longer than {1} characters</source>
+        <translation>поле «{0}» длиннее {1} символов</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>field &apos;{0}&apos;: &apos;{1}&apos; is not a whole number of purchases (leave it empty for no limit)</source>
+        <translation>поле «{0}»: «{1}» — не целое число покупок (оставьте пустым, если лимита нет)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>field &apos;{0}&apos;: {1}</source>
+        <translation>поле «{0}»: {1}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>field &apos;{0}&apos; {1}</source>
+        <translation>поле «{0}» {1}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>duplicate of {0} (same login)</source>
+        <translation>повтор: {0} (тот же логин)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>already stored with the same values</source>
+        <translation>уже сохранён с теми же значениями</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no login column: name the accounts&apos; column &apos;Логин&apos; or &apos;login&apos; (the header has: {0})</source>
+        <translation>нет столбца с логином: назовите столбец аккаунтов «Логин» или «login» (в заголовке: {0})</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>not a UTF-8 text file; save it as UTF-8 JSON</source>
+        <translation>не текстовый файл в UTF-8; сохраните его как JSON в UTF-8</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>invalid JSON: {0} at line {1}, column {2}</source>
+        <translation>ошибка в JSON: {0} (строка {1}, столбец {2})</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>not a Playwright storage state (no &apos;cookies&apos; list)</source>
+        <translation>не сохранённая сессия Playwright (нет списка «cookies»)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not account files, left out: {0}</source>
+        <translation>не файлы аккаунтов, пропущены: {0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>login</source>
+        <translation>Логин</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>password</source>
+        <translation>Пароль</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>phone</source>
+        <translation>Телефон</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>label</source>
+        <translation>Метка</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>marketplace</source>
+        <translation>Маркетплейс</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>daily limit</source>
+        <translation>Лимит в день</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>session</source>
+        <translation>Сессия</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>profile</source>
+        <translation>Профиль</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>holds a control character ({0}), which no list has: the file is damaged or was not saved from a spreadsheet; export the list again</source>
+        <translation>содержит управляющий символ ({0}), которого в списках не бывает: файл повреждён или сохранён не из электронной таблицы; выгрузите список заново</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>holds an invisible character ({0}) that makes it look like another value; type it again without it</source>
+        <translation>содержит невидимый символ ({0}), из-за которого значение выглядит как другое; наберите его заново без этого символа</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>cannot read the file ({0})</source>
+        <translation>не удаётся прочитать файл ({0})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the file is {0} MB, over the {1} MB limit; split it into smaller files</source>
+        <translation>файл занимает {0} МБ — больше предела {1} МБ; разбейте его на файлы поменьше</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>the file is empty; export it again</source>
+        <translation>файл пуст; выгрузите его заново</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>read as {0}, columns separated by &apos;tab&apos;</source>
+        <translation>прочитан как {0}, столбцы разделены табуляцией</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>read as {0}, columns separated by {1}</source>
+        <translation>прочитан как {0}, столбцы разделены знаком {1}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>UTF-8 with BOM</source>
+        <translation>UTF-8 с BOM</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cp1251 (Windows Cyrillic)</source>
+        <translation>cp1251 (кириллица Windows)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cp1252 (Windows Western)</source>
+        <translation>cp1252 (западноевропейская Windows)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>column &apos;{0}&apos; is not used</source>
+        <translation>столбец «{0}» не используется</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>read the first sheet, “{0}”</source>
+        <translation>прочитан первый лист, «{0}»</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>row {0} taken as the header (the row above it left out)</source>
+        <translation>строка {0} взята как заголовок (строка над ней пропущена)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>row {0} taken as the header (the {1} rows above it left out)</source>
+        <translation>строка {0} взята как заголовок (строк над ней пропущено: {1})</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>row {0} left out: a totals row (“{1}”)</source>
+        <translation>строка {0} пропущена: это строка итогов («{1}»)</translation>
     </message>
 </context>
 <context>
@@ -887,7 +1489,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+212"/>
+        <location filename="../common.py" line="+215"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -900,7 +1502,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Списки аккаунтов (*.csv *.xlsx *.xlsm *.txt *.tsv *.json);;Все файлы (*)</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+54"/>
         <source>Account list or storage state</source>
         <translation>Список аккаунтов или сохранённая сессия</translation>
     </message>
@@ -910,7 +1512,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Папка с сохранёнными сессиями или профилями браузера</translation>
     </message>
     <message>
-        <location filename="../dialogs/import_dialog.py" line="+46"/>
+        <location filename="../dialogs/import_dialog.py" line="+52"/>
         <location line="+59"/>
         <source>Import</source>
         <translation>Импортировать</translation>
@@ -941,7 +1543,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Маркетплейс:</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+97"/>
         <source>Reading %1…</source>
         <translation>Чтение %1…</translation>
     </message>
@@ -970,7 +1572,7 @@ Send that file along when you report the problem. The console keeps running; if 
     <name>MainWindow</name>
     <message>
         <location filename="../app.py" line="+119"/>
-        <location filename="../window/main_window.py" line="+97"/>
+        <location filename="../window/main_window.py" line="+107"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
@@ -980,7 +1582,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Консоль будет закрыта.</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+11"/>
+        <location filename="../window/main_window.py" line="+12"/>
         <source>Tasks</source>
         <translation>Задачи</translation>
     </message>
@@ -1041,6 +1643,16 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location line="+3"/>
+        <source>Edit &amp;lines…</source>
+        <translation>&amp;Изменить строки…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Change the selected order&apos;s price caps and quantities, and retry its failed units</source>
+        <translation>Изменить макс. цены и количество в строках выбранного заказа и повторить единицы с ошибкой</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>&amp;Quit</source>
         <translation>В&amp;ыход</translation>
     </message>
@@ -1200,7 +1812,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>&amp;Заказ</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>&amp;View</source>
         <translation>&amp;Вид</translation>
     </message>
@@ -1210,17 +1822,17 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>&amp;Справка</translation>
     </message>
     <message>
-        <location line="-37"/>
+        <location line="-38"/>
         <source>&amp;About</source>
         <translation>&amp;О программе</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="+89"/>
         <source>Main</source>
         <translation>Основная</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+147"/>
+        <location filename="../window/main_window.py" line="+151"/>
         <source>All orders: running %1 · queued %2 · purchased %3 · failed %4</source>
         <translation>Все заказы: выполняется %1 · в очереди %2 · выкуплено %3 · ошибок %4</translation>
     </message>
@@ -1235,12 +1847,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Новый заказ</translation>
     </message>
     <message>
-        <location line="-223"/>
+        <location line="-227"/>
         <source>To buy</source>
         <translation>Купить</translation>
     </message>
     <message>
-        <location line="+225"/>
+        <location line="+229"/>
         <source>No marketplace is set up yet: add one in %1 first.</source>
         <translation>Маркетплейсы ещё не настроены. Сначала откройте %1 и добавьте маркетплейс.</translation>
     </message>
@@ -1250,23 +1862,18 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Открыть «Маркетплейсы»…</translation>
     </message>
     <message>
-        <location line="+31"/>
-        <location line="+31"/>
+        <location line="+32"/>
+        <location line="+29"/>
         <source>Import deliveries</source>
         <translation>Импорт доставок</translation>
     </message>
     <message>
-        <location line="-29"/>
+        <location line="-28"/>
         <source>Lists (*.csv *.xlsx *.txt);;All files (*)</source>
         <translation>Списки (*.csv *.xlsx *.txt);;Все файлы (*)</translation>
     </message>
     <message>
-        <location line="+16"/>
-        <source>%1: %2 units at the pickup point, %3 with a new status, %4 unchanged, %5 rows left out.</source>
-        <translation>%1: в ПВЗ — %2 шт., с новым статусом — %3, без изменений — %4, пропущено строк — %5.</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+25"/>
         <source>Row %1: %2</source>
         <translation>Строка %1: %2</translation>
     </message>
@@ -1276,9 +1883,54 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Записать</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>%1 units marked at the pickup point</source>
-        <translation>Отмечено прибывшими в ПВЗ: %1 шт.</translation>
+        <location line="-16"/>
+        <source>%1: %2, %3, %4, %5.</source>
+        <translation>%1: %2, %3, %4, %5.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%Ln unit(s) at the pickup point</source>
+        <translation>
+            <numerusform>%Ln шт. в пункте выдачи</numerusform>
+            <numerusform>%Ln шт. в пункте выдачи</numerusform>
+            <numerusform>%Ln шт. в пункте выдачи</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln with a new status</source>
+        <translation>
+            <numerusform>%Ln с новым статусом</numerusform>
+            <numerusform>%Ln с новым статусом</numerusform>
+            <numerusform>%Ln с новым статусом</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln unchanged</source>
+        <translation>
+            <numerusform>%Ln без изменений</numerusform>
+            <numerusform>%Ln без изменений</numerusform>
+            <numerusform>%Ln без изменений</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln row(s) left out</source>
+        <translation>
+            <numerusform>%Ln строка пропущена</numerusform>
+            <numerusform>%Ln строки пропущены</numerusform>
+            <numerusform>%Ln строк пропущено</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+20"/>
+        <source>%Ln unit(s) marked at the pickup point</source>
+        <translation>
+            <numerusform>Прибытие в ПВЗ отмечено: %Ln единица</numerusform>
+            <numerusform>Прибытие в ПВЗ отмечено: %Ln единицы</numerusform>
+            <numerusform>Прибытие в ПВЗ отмечено: %Ln единиц</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+13"/>
@@ -1291,18 +1943,18 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Импортировано заказов: %1 — %2</translation>
     </message>
     <message>
-        <location line="+18"/>
-        <location line="+24"/>
+        <location line="+22"/>
+        <location line="+26"/>
         <source>Export report</source>
         <translation>Экспорт отчёта</translation>
     </message>
     <message>
-        <location line="-22"/>
+        <location line="-24"/>
         <source>Excel workbook (*.xlsx);;CSV for Excel (*.csv)</source>
         <translation>Книга Excel (*.xlsx);;CSV для Excel (*.csv)</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>Order #%1&apos;s report (%2 units) saved to %3</source>
         <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
@@ -1311,13 +1963,37 @@ Send that file along when you report the problem. The console keeps running; if 
         <source>Select the bought units that arrived in the Tasks list first.</source>
         <translation>Сначала выберите в списке «Задачи» выкупленные единицы, которые прибыли.</translation>
     </message>
-    <message>
-        <location line="+8"/>
-        <source>%1 of %2 selected units marked at the pickup point</source>
-        <translation>Отмечено прибывшими в ПВЗ: %1 из %2 выбранных единиц</translation>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%1 of %Ln selected unit(s) marked at the pickup point</source>
+        <translation>
+            <numerusform>Прибытие в ПВЗ отмечено: %1 из %Ln выбранной единицы</numerusform>
+            <numerusform>Прибытие в ПВЗ отмечено: %1 из %Ln выбранных единиц</numerusform>
+            <numerusform>Прибытие в ПВЗ отмечено: %1 из %Ln выбранных единиц</numerusform>
+        </translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+72"/>
+        <location line="+13"/>
+        <source>Quit</source>
+        <translation>Выйти</translation>
+    </message>
+    <message>
+        <location line="-10"/>
+        <source>%1 purchases are running. They finish and are recorded before the console closes; it waits for them at most %2 seconds. Units not started stay queued for the next start.
+
+Quit when they finish?</source>
+        <translation>Выполняется покупок: %1. Они будут завершены и записаны до закрытия консоли; консоль ждёт их не дольше %2 с. Не начатые единицы останутся в очереди до следующего запуска.
+
+Выйти, когда покупки завершатся?</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>Closing: waiting for %1 running purchases to be recorded (%2 s)…</source>
+        <translation>Закрытие: ожидание записи выполняющихся покупок (%1), осталось %2 с…</translation>
+    </message>
+    <message>
+        <location line="-90"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
@@ -1731,7 +2407,7 @@ Database: %1</source>
 <context>
     <name>NotBoughtDialog</name>
     <message>
-        <location filename="../views/to_buy.py" line="+351"/>
+        <location filename="../views/to_buy.py" line="+347"/>
         <source>Out of stock</source>
         <translation>Нет в наличии</translation>
     </message>
@@ -1799,9 +2475,23 @@ Database: %1</source>
     </message>
 </context>
 <context>
+    <name>NoticeArea</name>
+    <message>
+        <location filename="../window/notices.py" line="+81"/>
+        <source>Dismiss</source>
+        <translation>Скрыть</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hide these notifications</source>
+        <translation>Скрыть эти уведомления</translation>
+    </message>
+</context>
+<context>
     <name>Notices</name>
     <message>
-        <location filename="../window/notices.py" line="+55"/>
+        <location line="+112"/>
+        <location line="+15"/>
         <source>Engine</source>
         <translation>Движок</translation>
     </message>
@@ -1811,22 +2501,37 @@ Database: %1</source>
         <translation>Заказ не выполнен</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+8"/>
         <source>Order finished</source>
         <translation>Заказ завершён</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-7"/>
         <source>Order #%1 for %2 failed: %3 of %4 units bought; it needs attention.</source>
         <translation>Заказ №%1 для %2 не выполнен: выкуплено %3 из %4 шт.; требуется вмешательство.</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Order #%1 for %2 is %5: %3 of %4 units bought.</source>
-        <translation>Заказ №%1 для %2 — %5: выкуплено %3 из %4 шт.</translation>
+        <location line="-44"/>
+        <source>Secrets key</source>
+        <translation>Ключ шифрования</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+46"/>
+        <source>Order partly bought</source>
+        <translation>Заказ выкуплен частично</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Order #%1 for %2 is partly bought: %3 of %4 units bought; the rest need attention.</source>
+        <translation>Заказ №%1 для %2 выкуплен частично: выкуплено %3 из %4 шт.; остальные требуют вмешательства.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Order #%1 for %2 is %5: %3 of %4 units bought.</source>
+        <translation>Заказ №%1 для %2 — %5: %3 из %4 шт.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>a client</source>
         <translation>клиента</translation>
     </message>
@@ -1849,7 +2554,7 @@ Database: %1</source>
 <context>
     <name>OrderCommands</name>
     <message>
-        <location filename="../window/order_commands.py" line="+59"/>
+        <location filename="../window/order_commands.py" line="+61"/>
         <source>Order #%1 started</source>
         <translation>Заказ №%1 запущен</translation>
     </message>
@@ -1882,6 +2587,16 @@ Database: %1</source>
         <source>Failed units queued again</source>
         <translation>Единицы с ошибкой снова поставлены в очередь</translation>
     </message>
+    <message>
+        <location line="+21"/>
+        <source>Order #%1&apos;s lines saved; %2 failed units queued again</source>
+        <translation>Строки заказа №%1 сохранены; единиц с ошибкой снова в очереди: %2</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Order #%1&apos;s lines saved</source>
+        <translation>Строки заказа №%1 сохранены</translation>
+    </message>
 </context>
 <context>
     <name>OrderImportDialog</name>
@@ -1901,19 +2616,59 @@ Database: %1</source>
         <translation>Импорт заказов</translation>
     </message>
     <message>
-        <location line="+17"/>
-        <source>%1 orders, %2 units to create.</source>
-        <translation>Будет создано заказов: %1, единиц: %2.</translation>
+        <location line="+18"/>
+        <source>%1, %2 to create.</source>
+        <translation>Будет создано: %1, %2.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln order(s)</source>
+        <translation>
+            <numerusform>%Ln заказ</numerusform>
+            <numerusform>%Ln заказа</numerusform>
+            <numerusform>%Ln заказов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln unit(s)</source>
+        <translation>
+            <numerusform>%Ln единица</numerusform>
+            <numerusform>%Ln единицы</numerusform>
+            <numerusform>%Ln единиц</numerusform>
+        </translation>
     </message>
     <message>
-        <location line="+7"/>
-        <source>New in the catalog: %1 articles, %2 pickup points.</source>
-        <translation>Новое в каталоге: артикулов — %1, пунктов выдачи — %2.</translation>
+        <location line="+5"/>
+        <source>New in the catalog: %1, %2.</source>
+        <translation>Новое в каталоге: %1, %2.</translation>
     </message>
-    <message>
-        <location line="+9"/>
-        <source>%1 rows have errors; nothing will be imported until they are fixed.</source>
-        <translation>Строк с ошибками: %1. Ничего не будет импортировано, пока они не исправлены.</translation>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln article(s)</source>
+        <translation>
+            <numerusform>%Ln артикул</numerusform>
+            <numerusform>%Ln артикула</numerusform>
+            <numerusform>%Ln артикулов</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%Ln pickup point(s)</source>
+        <translation>
+            <numerusform>%Ln пункт выдачи</numerusform>
+            <numerusform>%Ln пункта выдачи</numerusform>
+            <numerusform>%Ln пунктов выдачи</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%Ln row(s) with errors; nothing will be imported until the list is fixed.</source>
+        <translation>
+            <numerusform>%Ln строка с ошибками; ничего не будет импортировано, пока список не исправлен.</numerusform>
+            <numerusform>%Ln строки с ошибками; ничего не будет импортировано, пока список не исправлен.</numerusform>
+            <numerusform>%Ln строк с ошибками; ничего не будет импортировано, пока список не исправлен.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1947,7 +2702,32 @@ Database: %1</source>
 <context>
     <name>OrdersModel</name>
     <message>
-        <location filename="../views/orders_view.py" line="+49"/>
+        <location filename="../views/orders_view.py" line="+56"/>
+        <source>%1 of %2 units bought</source>
+        <translation>%1 из %2 шт. выкуплено</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 of %2 units delivered to the pickup point</source>
+        <translation>%1 из %2 шт. доставлено в ПВЗ</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Units failed: %1</source>
+        <translation>Единиц с ошибкой: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Units to review: %1</source>
+        <translation>Единиц на проверке: %1</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>%1: cannot start: %2</source>
+        <translation>%1: запуск невозможен: %2</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>%1 review</source>
         <translation>%1 на проверке</translation>
     </message>
@@ -1955,7 +2735,7 @@ Database: %1</source>
 <context>
     <name>PlanModel</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="-64"/>
+        <location filename="../dialogs/accounts_import.py" line="-67"/>
         <source>add</source>
         <translation>добавить</translation>
     </message>
@@ -1983,7 +2763,7 @@ Database: %1</source>
 <context>
     <name>RecordPurchaseDialog</name>
     <message>
-        <location filename="../views/tasks_view.py" line="+214"/>
+        <location filename="../views/tasks_view.py" line="+219"/>
         <source>Record the purchase</source>
         <translation>Отметить покупку</translation>
     </message>
@@ -2044,44 +2824,117 @@ Database: %1</source>
     </message>
 </context>
 <context>
+    <name>Report</name>
+    <message>
+        <location filename="../../core/orders/report.py" line="+34"/>
+        <source>Order</source>
+        <translation>Заказ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Client</source>
+        <translation>Клиент</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Line</source>
+        <translation>Строка</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Article</source>
+        <translation>Артикул</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Title</source>
+        <translation>Название</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Account</source>
+        <translation>Аккаунт</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pickup point</source>
+        <translation>ПВЗ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Marketplace order</source>
+        <translation>№ заказа на площадке</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Price, ₽</source>
+        <translation>Цена, ₽</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Status</source>
+        <translation>Статус</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Purchased</source>
+        <translation>Выкуплено</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delivered</source>
+        <translation>Доставлено</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failure reason</source>
+        <translation>Причина ошибки</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs/settings.py" line="+35"/>
+        <location filename="../dialogs/settings.py" line="+38"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+57"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Found on the system</source>
-        <translation>Найден в системе</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+14"/>
         <source>Browse…</source>
         <translation>Обзор…</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+33"/>
         <source>Purchases at once:</source>
         <translation>Покупок одновременно:</translation>
     </message>
     <message>
-        <location line="-15"/>
+        <location line="-16"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="-21"/>
+        <source>Found: %1</source>
+        <translation>Найден: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>None found: choose Chromium, Chrome or Edge</source>
+        <translation>Браузер не найден: выберите Chromium, Chrome или Edge</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>Browser:</source>
         <translation>Браузер:</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Data folder:</source>
         <translation>Папка данных:</translation>
     </message>
@@ -2096,7 +2949,17 @@ Database: %1</source>
         <translation>Язык меняется сразу; браузер и параллельность — при следующем запуске консоли.</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+21"/>
+        <source>No such file: purchases could not start.</source>
+        <translation>Файл не найден: покупки не запустятся.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Purchases cannot start: install Chromium, Chrome or Edge.</source>
+        <translation>Покупки не запустятся: установите Chromium, Chrome или Edge.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Chrome, Chromium or Edge</source>
         <translation>Chrome, Chromium или Edge</translation>
     </message>
@@ -2104,62 +2967,73 @@ Database: %1</source>
 <context>
     <name>Status</name>
     <message>
-        <location filename="../common.py" line="-66"/>
+        <location filename="../../core/orders/report.py" line="+4"/>
+        <location filename="../common.py" line="-67"/>
         <source>pending</source>
         <translation>ожидает</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>waiting for account</source>
         <translation>ждёт аккаунт</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>assigned</source>
         <translation>назначена</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>running</source>
         <translation>выполняется</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>submitting</source>
         <translation>оформляется</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>purchased</source>
         <translation>выкуплено</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>delivered</source>
         <translation>доставлено</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>retry wait</source>
         <translation>повтор позже</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>failed</source>
         <translation>ошибка</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>cancelled</source>
         <translation>отменено</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../common.py" line="+1"/>
         <source>needs review</source>
         <translation>на проверке</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../common.py" line="+2"/>
         <source>queued</source>
         <translation>в очереди</translation>
     </message>
@@ -2172,6 +3046,11 @@ Database: %1</source>
         <location line="+1"/>
         <source>done</source>
         <translation>готово</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>partly bought</source>
+        <translation>выкуплено частично</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -2302,6 +3181,11 @@ Database: %1</source>
         <translation>Статус:</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Next try:</source>
+        <translation>Следующая попытка:</translation>
+    </message>
+    <message>
         <location line="+1"/>
         <source>Article:</source>
         <translation>Артикул:</translation>
@@ -2333,15 +3217,23 @@ Database: %1</source>
     </message>
 </context>
 <context>
+    <name>TasksModel</name>
+    <message>
+        <location filename="../views/tasks_model.py" line="+54"/>
+        <source>retry at %1</source>
+        <translation>повтор в %1</translation>
+    </message>
+</context>
+<context>
     <name>TasksView</name>
     <message>
-        <location line="-386"/>
-        <location line="+78"/>
+        <location filename="../views/tasks_view.py" line="-390"/>
+        <location line="+79"/>
         <source>All orders</source>
         <translation>Все заказы</translation>
     </message>
     <message>
-        <location line="-76"/>
+        <location line="-77"/>
         <source>All statuses</source>
         <translation>Все статусы</translation>
     </message>
@@ -2371,7 +3263,7 @@ Database: %1</source>
         <translation>Статус:</translation>
     </message>
     <message numerus="yes">
-        <location line="+71"/>
+        <location line="+73"/>
         <source>%n task(s)</source>
         <translation>
             <numerusform>%n задача</numerusform>
@@ -2383,7 +3275,7 @@ Database: %1</source>
 <context>
     <name>ToBuyView</name>
     <message>
-        <location filename="../views/to_buy.py" line="-319"/>
+        <location filename="../views/to_buy.py" line="-315"/>
         <source>Take the next unit (Ctrl+T)</source>
         <translation>Взять следующую единицу (Ctrl+T)</translation>
     </message>
@@ -2418,7 +3310,7 @@ Database: %1</source>
         <translation>Вернуть в очередь; аккаунт освобождается</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>In hand</source>
         <translation>В работе</translation>
     </message>
@@ -2433,7 +3325,7 @@ Database: %1</source>
         <translation>Ожидают: %1 шт. · в работе: %2</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+24"/>
         <source>Take the next unit: the console leases an account for it and opens that account&apos;s browser profile on the product page.</source>
         <translation>Возьмите следующую единицу: консоль выделит для неё аккаунт и откроет профиль браузера этого аккаунта на странице товара.</translation>
     </message>

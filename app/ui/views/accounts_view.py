@@ -41,6 +41,7 @@ from app.ui.common import (
     status_label,
     when_done,
 )
+from app.ui.engine_texts import engine_text
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("Column", "Login"),
@@ -122,7 +123,7 @@ class AccountsModel(RowsModel):
             "Resting until": local_time(r.cooldown_until, True),
             "Busy": self.tr("busy") if r.busy else "",
             "Last used": local_time(r.last_used_at, True),
-            "Last error": r.last_error,
+            "Last error": engine_text(r.last_error) if r.last_error else "",
         }[col]
 
 

@@ -38,6 +38,7 @@ from app.core.storage.queries import TaskDetail, TaskFilter, task_detail
 from app.core.support.text import Refused
 from app.ui.common import (
     copy_rows,
+    counted,
     error_text,
     fill,
     in_background,
@@ -168,7 +169,8 @@ class TasksView(QWidget):
             self.order_box.setCurrentIndex(i)
 
     def _update_count(self) -> None:
-        self.count_label.setText(self.tr("%n task(s)", "", len(self.model.ids)))
+        n = len(self.model.ids)
+        self.count_label.setText(counted(self.tr("%n task(s)", "", n), n))
 
     def _copy_rows(self) -> None:
         copy_rows(self.table)

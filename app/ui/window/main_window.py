@@ -403,16 +403,14 @@ class MainWindow(QMainWindow):
     def _confirm_deliveries(self, plan: DeliveryPlan) -> None:
         rejected = [r for r in plan.rows if r.error]
 
-        def part(text: str, n: int) -> str:
-            return counted(self.tr(text, "", n), n)
-
+        arrived, status, unchanged = (plan.count(k) for k in ("arrived", "status", "unchanged"))
         text = fill(
             self.tr("%1: %2, %3, %4, %5."),
             plan.path.name,
-            part("%Ln unit(s) at the pickup point", plan.count("arrived")),
-            part("%Ln with a new status", plan.count("status")),
-            part("%Ln unchanged", plan.count("unchanged")),
-            part("%Ln row(s) left out", len(rejected)),
+            counted(self.tr("%Ln unit(s) at the pickup point", "", arrived), arrived),
+            counted(self.tr("%Ln with a new status", "", status), status),
+            counted(self.tr("%Ln unchanged", "", unchanged), unchanged),
+            counted(self.tr("%Ln row(s) left out", "", len(rejected)), len(rejected)),
         )
         details = "\n".join(
             fill(self.tr("Row %1: %2"), r.row, say(r.error)) for r in rejected if r.error

@@ -30,6 +30,7 @@ from app.core.domain.states import OrderStatus
 from app.core.engine.events import EngineNotice, MarketBlocked, OrderProgress, TaskChanged
 from app.core.support.secrets import Vault, get_vault
 from app.ui.common import fill, in_background, local_time, number, say, status_label
+from app.ui.engine_texts import engine_text
 from app.ui.views.orders_view import OrdersView
 
 # Order states worth a notification: finished, or needing the operator.
@@ -253,7 +254,7 @@ class Notices(QObject):
             fill(
                 self.tr("A unit of order #%1 needs review: %2"),
                 str(e.order_id),
-                e.error or self.tr("check it in the Tasks table"),
+                engine_text(e.error) if e.error else self.tr("check it in the Tasks table"),
             ),
         )
 
