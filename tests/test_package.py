@@ -17,7 +17,7 @@ def test_the_package_builds_and_its_selftest_buys_a_unit() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Buyback console " in done.stdout
-    assert "Purchased 1 of 1 units" in done.stdout
+    assert "Purchased 1 of 1 unit " in done.stdout
     assert "selftest: passed" in done.stderr
     assert "Console languages: en, ru" in done.stderr  # the translations travel along
     assert (ROOT / "dist" / "buyback-console" / "buyback-console").exists()

@@ -13,6 +13,7 @@ other amount. A text no template matches is shown as it is.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -379,12 +380,30 @@ _BY_SPECIFICITY = sorted(TEMPLATES, key=lambda t: -t.literal)
 
 
 def match(text: str) -> tuple[Template, dict[str, str]] | None:
-    """The template `text` was written from and its values, or None."""
+    """The template `text` was written from and its values, or None. When several fit,
+    the one that explains most of the text wins, counting the texts nested in its values:
+    "temporary error 1 of 3: X did not answer within 15 s" is a temporary error around a
+    timeout, not a timeout of "temporary error 1 of 3: X"."""
+    found = _best(text)
+    return None if found is None else (found[0], found[1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _best(text: str) -> tuple[Template, dict[str, str], int] | None:
+    best: tuple[Template, dict[str, str], int] | None = None
     for t in _BY_SPECIFICITY:
         m = t.pattern.fullmatch(text)
-        if m is not None:
-            return t, {name: m.group(f"v_{name}") for name, _ in t.kinds}
-    return None
+        if m is None:
+            continue
+        values = {name: m.group(f"v_{name}") for name, _ in t.kinds}
+        score = t.literal + sum(
+            nested[2]
+            for name, kind in t.kinds
+            if kind == NESTED and (nested := _best(values[name])) is not None
+        )
+        if best is None or score > best[2]:
+            best = (t, values, score)
+    return best
 
 
 def _minor(amount: str) -> int | None:

@@ -947,3 +947,16 @@ def test_an_order_lists_preview_names_a_cells_problem_in_russian(
         "Клиент: содержит невидимый символ (U+200B ZERO WIDTH SPACE), из-за которого значение "
         "выглядит как другое; наберите его заново без этого символа"
     )
+
+
+def test_a_wrapped_text_is_read_from_its_outer_message(qtbot) -> None:
+    """Where two templates fit, the one that explains more of the text wins, counting the
+    texts nested in its values (the outer template starts with words, the inner with one
+    of its values)."""
+    from app.ui.engine_texts import match
+
+    found = match("temporary error 1 of 3: Market mem did not answer within 15 s")
+    assert found is not None
+    template, values = found
+    assert template.source == "temporary error {0} of {1}: {2}"
+    assert values["2"] == "Market mem did not answer within 15 s"
