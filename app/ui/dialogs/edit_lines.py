@@ -36,6 +36,7 @@ from app.ui.common import (
     status_color,
     when_done,
 )
+from app.ui.engine_texts import engine_text
 
 # Saves the edits of an Order's lines, with its failed units queued again or not; the
 # future holds how many were queued again (EngineService.edit_lines).
@@ -151,11 +152,11 @@ class EditLinesDialog(QDialog):
                 self.table.setItem(row, col, QTableWidgetItem(text))
             for col, text in (
                 (FAILED, number(line.failed) if line.failed else ""),
-                (FAILURE, line.failure if line.failed else ""),
+                (FAILURE, engine_text(line.failure) if line.failed and line.failure else ""),
             ):
                 item = QTableWidgetItem(text)
                 item.setForeground(status_color(TaskStatus.FAILED))
-                item.setToolTip(line.failure if line.failed else "")
+                item.setToolTip(item.text())
                 self.table.setItem(row, col, item)
             quantity = QSpinBox()
             quantity.setRange(max(line.held, 1), max(self._max_units, line.quantity))
