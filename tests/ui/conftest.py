@@ -12,8 +12,10 @@ os.environ.pop("LANGUAGE", None)
 
 import concurrent.futures
 import threading
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 
 from app.core.orders.catalog import Catalog
 from app.core.orders.spec import OrderSpec
@@ -39,6 +41,14 @@ class FakeEngine:
         thread = threading.Thread(target=done)
         thread.start()
         thread.join()
+
+
+@pytest.fixture(autouse=True)
+def settings_in_tmp(tmp_path: Path) -> None:
+    """The console's settings (window layout, language, folders) in the test's own
+    folder: no test reads or writes the user's."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture

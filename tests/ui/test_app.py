@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT
-from PySide6.QtCore import QSettings
 
 import main
 from app.core.support.logs import log_file
@@ -46,12 +45,6 @@ def start_console(tmp_path: Path, *args: str, **env: str) -> subprocess.Complete
         timeout=120,
         env={**os.environ, **folders, **env},
     )
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 def test_a_bad_database_url_closes_the_console_saying_so_without_its_password(tmp_path) -> None:

@@ -150,13 +150,14 @@ class EditLinesDialog(QDialog):
             cells = (str(line.line_no), article, line.pickup_point, number(line.bought))
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+            failure = engine_text(line.failure) if line.failed and line.failure else ""
             for col, text in (
                 (FAILED, number(line.failed) if line.failed else ""),
-                (FAILURE, engine_text(line.failure) if line.failed and line.failure else ""),
+                (FAILURE, failure),
             ):
                 item = QTableWidgetItem(text)
                 item.setForeground(status_color(TaskStatus.FAILED))
-                item.setToolTip(item.text())
+                item.setToolTip(failure)
                 self.table.setItem(row, col, item)
             quantity = QSpinBox()
             quantity.setRange(max(line.held, 1), max(self._max_units, line.quantity))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import seed_market, tasks
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from sqlalchemy import select, update
 
@@ -22,12 +22,6 @@ from app.ui.dialogs.edit_lines import FAILED, EditLinesDialog
 from app.ui.window.main_window import MainWindow
 
 SHOTS = Path("/tmp/buyback-shots")  # for looking at the dialog; the tests do not need it
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture

@@ -6,18 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from app.core.drivers.browser import BROWSER_ENV
 from app.ui.dialogs.settings import SettingsDialog
 
 SHOTS = Path("/tmp/buyback-shots")  # for looking at the dialog; the tests do not need it
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 def fake_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import seed_market
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from app.core.drivers.memory import MemoryDriver
 from app.core.service import EngineService
@@ -19,12 +19,6 @@ from app.ui.i18n import apply_language
 from app.ui.views import welcome
 from app.ui.views.welcome import WelcomePanel
 from app.ui.window.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ from app.ui.window.main_window import MainWindow
 SHOTS = Path("/tmp/buyback-shots")  # for looking at the dialogs; the tests do not need it
 
 
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
-
-
 @pytest.fixture
 def window(qtbot, db) -> Iterator[MainWindow]:
     seed_market(db, accounts=5)

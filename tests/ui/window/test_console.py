@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import GatedDriver, row_counts, seed_market
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import select, update
 from ui_helpers import type_line
@@ -25,12 +25,6 @@ from app.core.storage.db import Database
 from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
 from app.ui.window.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import seed_market
-from PySide6.QtCore import QItemSelectionModel, QPoint, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu, QTableView
@@ -26,12 +26,6 @@ from app.ui.window.context_menus import ORDER_ACTIONS
 from app.ui.window.main_window import MainWindow
 
 SHOTS = Path("/tmp/buyback-shots")  # for looking at the menus; the tests do not need it
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@ says so in one line in the window, and nothing reaches the crash dialog."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from helpers import seed_market
-from PySide6.QtCore import QSettings
 
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.settings import EngineSettings
@@ -15,12 +12,6 @@ from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService, EngineStopped
 from app.core.storage.errors import Fault, StorageFault
 from app.ui.window.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 def test_commands_after_the_engine_stopped_say_so_in_one_line(qtbot, db) -> None:

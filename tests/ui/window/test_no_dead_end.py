@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import GatedDriver, seed_market, tasks
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from app.core.drivers.browser import BrowserNotFound
@@ -25,12 +25,6 @@ from app.ui.window.main_window import MainWindow
 
 SHOTS = Path("/tmp/buyback-shots")  # for looking at the window; the tests do not need it
 NO_BROWSER = "The browser /opt/nothing does not exist. Fix the browser path in settings."
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture(autouse=True)

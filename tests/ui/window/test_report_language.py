@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from helpers import seed_market, tasks
-from PySide6.QtCore import QLocale, QSettings
+from PySide6.QtCore import QLocale
 from translator import REPORT, RUSSIAN, translated
 
 from app.core.drivers.memory import MemoryDriver
@@ -20,12 +19,6 @@ from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
 from app.ui.i18n import apply_language
 from app.ui.window.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture

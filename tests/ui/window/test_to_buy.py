@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import seed_market
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import select, update
 
@@ -37,12 +37,6 @@ from app.ui.window.main_window import MainWindow
 
 ARTICLE, POINT = seed.ARTICLES[0], seed.PICKUP_POINTS[1]
 ME = "operator:ivan@ws1"
-
-
-@pytest.fixture(autouse=True)
-def settings_in_tmp(tmp_path: Path) -> None:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qt"))
 
 
 @pytest.fixture
