@@ -110,7 +110,7 @@ class SandboxDriver:
         """Find and launch the browser; raises BrowserNotFound with what to install or
         configure, in one line. First removes what killed runs left behind and screenshots
         past their keeping time."""
-        self._executable = find_browser(self.browser_path)
+        self._executable = find_browser(self.browser_path, headless=self.headless)
         await asyncio.to_thread(self._tidy_up)
         self._playwright = await async_playwright().start()
         try:

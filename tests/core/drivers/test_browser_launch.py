@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from app.core.drivers.browser import BROWSER_ENV, BrowserNotFound, launch_failure
+from app.core.drivers.browser import (
+    BROWSER_ENV,
+    HEADLESS_SHELL,
+    BrowserNotFound,
+    find_browser,
+    launch_failure,
+)
 from app.core.drivers.sandbox import SandboxDriver
 
 
@@ -48,3 +55,18 @@ def test_a_browser_found_on_the_computer_that_does_not_start(monkeypatch) -> Non
     assert "(Target page, context or browser has been closed)" in launch_failure(
         "/usr/bin/chromium", log.replace("[pid=7][err]", "")
     )
+
+
+def test_headless_purchases_use_the_headless_shell_and_windows_a_full_browser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The set-up command installs Debian's chromium-headless-shell: headless purchases
+    run in it (no per-context window UI), while what a person sees (a shown browser, an
+    assisted purchase) is the full browser; a configured path wins over both."""
+    monkeypatch.delenv(BROWSER_ENV, raising=False)
+    shell = shutil.which(HEADLESS_SHELL)
+    assert shell is not None, "scripts/setup.sh installs chromium-headless-shell"
+    assert find_browser(headless=True) == shell
+    full = find_browser()
+    assert Path(full).name != HEADLESS_SHELL
+    assert find_browser(full, headless=True) == full
