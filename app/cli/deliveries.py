@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     imp = actions.add_parser(
         "import",
         help="record delivery statuses from a CSV/XLSX list",
-        description="The list's first row names the columns 'Номер заказа' (order number) "
+        description="One of the list's first rows names the columns 'Номер заказа' (order number) "
         "and 'Статус' (status: at the pickup point / в пункте выдачи, in transit / в пути, "
         "ordered / оформлен). Units whose order is at the pickup point are delivered; "
         "an Order is done when all its units are. Rows that match no recorded purchase "

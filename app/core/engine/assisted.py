@@ -106,6 +106,9 @@ class HandUnit:
     taken_at: datetime | None
 
 
+# A unit in an operator's hands: running, held by a person (not an engine worker).
+_IN_HAND = (Task.status == T.RUNNING, Task.worker.like(f"{OPERATOR_PREFIX}%"))
+
 _HAND_COLUMNS = (
     Task.id,
     Task.order_id,
@@ -139,7 +142,7 @@ def _hand_query() -> Select[*tuple[Any, ...]]:
         .join(Client, Client.id == Order.client_id)
         .join(MarketPlace, MarketPlace.id == Order.marketplace_id)
         .join(A, A.id == Task.account_id)
-        .where(Task.status == T.RUNNING, Task.worker.like(f"{OPERATOR_PREFIX}%"))
+        .where(*_IN_HAND)
     )
 
 
@@ -323,11 +326,7 @@ def _held(conn: Connection, task_id: int) -> tuple[int, int, int, str, int | Non
             )
         )
         .join(Order, Order.id == Task.order_id)
-        .where(
-            Task.id == task_id,
-            Task.status == T.RUNNING,
-            Task.worker.like(f"{OPERATOR_PREFIX}%"),
-        )
+        .where(Task.id == task_id, *_IN_HAND)
     ).first()
     if row is None or row[1] is None:
         raise Refused(
@@ -597,8 +596,7 @@ async def publish_changes(ctx: EngineContext, changed: dict[int, int]) -> None:
     """Tells the roll-up and the console about these {task id: order id}."""
     for order_id in set(changed.values()):
         _changed(ctx, order_id)
-    for task_id in changed:
-        await _publish(ctx, task_id)
+    await _publish(ctx, *changed)
 
 
 def _changed(ctx: EngineContext, order_id: int) -> None:
@@ -606,27 +604,31 @@ def _changed(ctx: EngineContext, order_id: int) -> None:
     ctx.changed.fire()
 
 
-async def _publish(ctx: EngineContext, task_id: int) -> None:
-    """Tells the console the Task's new state, as read back from the database."""
-    row = await ctx.db.read(
+async def _publish(ctx: EngineContext, *task_ids: int) -> None:
+    """Tells the console these Tasks' new states, as read back from the database (one
+    read for all of them)."""
+    if not task_ids:
+        return
+    rows = await ctx.db.read(
         lambda s: s.execute(
             select(
+                Task.id,
                 Task.order_id,
                 Task.job_id,
                 Task.status,
                 Task.attempts,
                 Task.account_id,
                 Task.last_error,
-            ).where(Task.id == task_id)
-        ).first()
+            ).where(Task.id.in_(task_ids))
+        ).all()
     )
-    if row is not None:
+    for task_id, order_id, job_id, status, attempts, account_id, error in rows:
         ctx.bus.task_changed(
             task_id,
-            row[0],
-            row[1],
-            T(row[2]),
-            attempts=row[3],
-            account_id=row[4],
-            error=row[5],
+            order_id,
+            job_id,
+            T(status),
+            attempts=attempts,
+            account_id=account_id,
+            error=error,
         )

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QWidget
 from app.core.accounts.imports import ImportPlan, ImportRow, Outcome, apply_import, plan_import
 from app.core.domain.states import TaskStatus
 from app.core.storage.db import Database
-from app.core.storage.markets import MarketIndex
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import Index, RowsModel, fill, number, status_background, status_color
 from app.ui.dialogs.import_dialog import ImportDialog
@@ -101,10 +100,6 @@ class AccountImportDialog(ImportDialog):
         self.model.setParent(self)
         self.setWindowTitle(self.tr("Import accounts"))
         self.resize(900, 520)
-
-    def marketplaces(self) -> list[str]:
-        with self.db.reading() as s:
-            return sorted(m.code for m in MarketIndex.load(s).markets if m.enabled)
 
     def make_plan(self, path: str, marketplace: str) -> ImportPlan:
         with self.db.reading() as s:

@@ -41,16 +41,16 @@ from app.core.orders.catalog import (
 )
 from app.core.storage.db import Database
 from app.core.storage.markets import MarketIndex, MarketRef
-from app.core.support.text import QT_TRANSLATE_NOOP, Refused
+from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
     RowsModel,
     counted,
+    error_text,
     field_error,
     fill,
     in_background,
     number,
-    say,
     status_background,
     status_color,
 )
@@ -314,7 +314,7 @@ class CatalogDialog(QDialog):
         in_background(write, done, failed)
 
     def _show_error(self, exc: BaseException) -> None:
-        reason = say(exc.message) if isinstance(exc, Refused) else str(exc)
+        reason = error_text(exc)
         self.status_label.setStyleSheet(f"color: {status_color('failed').name()}")
         self.status_label.setText(fill(self.tr("Not saved: %1"), reason))
 
@@ -436,10 +436,6 @@ class CatalogImportDialog(ImportDialog):
         self.model.setParent(self)
         self.setWindowTitle(self.tr("Import catalog"))
         self.resize(1000, 520)
-
-    def marketplaces(self) -> list[str]:
-        with self.db.reading() as s:
-            return sorted(m.code for m in MarketIndex.load(s).markets if m.enabled)
 
     def make_plan(self, path: str, marketplace: str) -> CatalogPlan:
         with self.db.reading() as s:

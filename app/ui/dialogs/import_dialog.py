@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.storage.db import Database
+from app.core.storage.markets import MarketIndex
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui import folders
 from app.ui.common import (
@@ -122,13 +123,14 @@ class ImportDialog(QDialog):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
-        in_background(self._marketplaces, self._show_marketplaces)
+        in_background(self.marketplaces, self._show_marketplaces)
 
     # -- what subclasses say -----------------------------------------------------------
 
     def marketplaces(self) -> list[str]:
-        """Marketplace codes to offer (runs off the GUI thread)."""
-        raise NotImplementedError
+        """Marketplace codes to offer: the enabled ones (runs off the GUI thread)."""
+        with self.db.reading() as s:
+            return sorted(m.code for m in MarketIndex.load(s).markets if m.enabled)
 
     def make_plan(self, path: str, marketplace: str) -> Any:
         """Reads the source into a plan, writing nothing (runs off the GUI thread)."""
@@ -147,9 +149,6 @@ class ImportDialog(QDialog):
         self.accept()
 
     # -- the shared mechanics ----------------------------------------------------------
-
-    def _marketplaces(self) -> list[str]:
-        return self.marketplaces()
 
     def _show_marketplaces(self, codes: list[str]) -> None:
         self._markets_loaded = True

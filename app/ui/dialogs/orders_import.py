@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QWidget
 from app.core.domain.states import TaskStatus
 from app.core.orders.imports import OrderImportPlan, OrderRow, plan_orders, write_orders
 from app.core.storage.db import Database
-from app.core.storage.markets import MarketIndex
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
@@ -126,10 +125,6 @@ class OrderImportDialog(ImportDialog):
         self.model.setParent(self)
         self.setWindowTitle(self.tr("Import orders"))
         self.resize(1000, 520)
-
-    def marketplaces(self) -> list[str]:
-        with self.db.reading() as s:
-            return sorted(m.code for m in MarketIndex.load(s).markets if m.enabled)
 
     def make_plan(self, path: str, marketplace: str) -> OrderImportPlan:
         with self.db.reading() as s:

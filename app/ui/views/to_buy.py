@@ -529,10 +529,18 @@ class NotBoughtDialog(QDialog):
         return next(r for r, b in self.reasons.items() if b.isChecked())
 
     def _submit(self) -> None:
+        self.ok_button.setEnabled(False)  # one record per click: the engine is asked once
         fut = self._engine.record_not_bought(self._unit.task_id, self.chosen(), self.note.text())
 
         def refused(exc: BaseException) -> None:
+            self.ok_button.setEnabled(True)
             self.message.setText(error_text(exc))
             self.message.show()
 
         when_done(fut, lambda _r: self.accept(), refused)
+
+    def reject(self) -> None:
+        """Cancel or Esc; ignored while the engine records, so the operator sees how it
+        ended."""
+        if self.ok_button.isEnabled():
+            super().reject()

@@ -401,7 +401,7 @@ class MainWindow(QMainWindow):
         in_background(read, self._confirm_deliveries, lambda e: self.notices.error(error_text(e)))
 
     def _confirm_deliveries(self, plan: DeliveryPlan) -> None:
-        rejected = [r for r in plan.rows if r.error]
+        rejected = [(r.row, r.error) for r in plan.rows if r.error is not None]
 
         arrived, status, unchanged = (plan.count(k) for k in ("arrived", "status", "unchanged"))
         text = fill(
@@ -412,9 +412,7 @@ class MainWindow(QMainWindow):
             counted(self.tr("%Ln unchanged", "", unchanged), unchanged),
             counted(self.tr("%Ln row(s) left out", "", len(rejected)), len(rejected)),
         )
-        details = "\n".join(
-            fill(self.tr("Row %1: %2"), r.row, say(r.error)) for r in rejected if r.error
-        )
+        details = "\n".join(fill(self.tr("Row %1: %2"), row, say(error)) for row, error in rejected)
         box = QMessageBox(self)
         box.setWindowTitle(self.tr("Import deliveries"))
         box.setText(text)
