@@ -628,42 +628,36 @@ def _cells(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
 def apply_catalog(s: Session, plan: CatalogPlan) -> dict[str, int]:
     """Writes the plan's rows without errors inside the caller's transaction (commit it
     after): new articles and points added, titles and addresses updated. Returns the
-    plan's counts."""
+    plan's counts. Each marketplace's stored entries are read once, not once a row."""
+    stored: dict[tuple[type[Article] | type[PickupPoint], int], dict[str, Any]] = {}
+
+    def store(
+        model: type[Article] | type[PickupPoint], key: Any, mp_id: int, value: str, **text: str
+    ) -> None:
+        have = stored.get((model, mp_id))
+        if have is None:
+            rows = s.scalars(select(model).where(model.marketplace_id == mp_id))
+            have = stored[(model, mp_id)] = {getattr(e, key.key): e for e in rows}
+        entry = have.get(value)
+        if entry is None:  # new: added, and found by a later row of the same list
+            have[value] = model(marketplace_id=mp_id, **{key.key: value}, **text)
+            s.add(have[value])
+            return
+        for name, new in text.items():
+            if new:
+                setattr(entry, name, new)
+
     for r in plan.rows:
         if not r.ok or r.marketplace_id is None:
             continue
         if r.article_change in (Change.ADD, Change.UPDATE):
-            _store(s, Article, r.marketplace_id, Article.sku, r.article, title=r.title)
+            store(Article, Article.sku, r.marketplace_id, r.article, title=r.title)
         if r.point_change in (Change.ADD, Change.UPDATE):
-            _store(
-                s,
-                PickupPoint,
-                r.marketplace_id,
-                PickupPoint.code,
-                r.pickup_point,
-                address=r.address,
+            store(
+                PickupPoint, PickupPoint.code, r.marketplace_id, r.pickup_point, address=r.address
             )
     s.flush()
     return plan.counts()
-
-
-def _store(
-    s: Session,
-    model: type[Article] | type[PickupPoint],
-    mp_id: int,
-    key: Any,
-    value: str,
-    **text: str,
-) -> None:
-    """Adds the article or point, or gives the stored one the row's non-empty text."""
-    stored = s.scalar(select(model).where(model.marketplace_id == mp_id, key == value))
-    if stored is None:
-        s.add(model(marketplace_id=mp_id, **{key.key: value}, **text))
-        s.flush()
-        return
-    for name, new in text.items():
-        if new:
-            setattr(stored, name, new)
 
 
 # -- listing and editing --------------------------------------------------------------
