@@ -70,7 +70,7 @@ class Supervisor:
     async def submit(self, spec: OrderSpec) -> int:
         limit = self.ctx.settings.max_units_per_line
         order_id = await self.db.write(lambda c: create_order(c, spec, max_units_per_line=limit))
-        self._changed(order_id)
+        self.ctx.touch(order_id)
         return order_id
 
     async def pause(self, order_id: int) -> None:
@@ -92,7 +92,7 @@ class Supervisor:
     async def retry_failed(self, order_id: int) -> int:
         """Puts the Order's failed Tasks back in the queue with fresh attempts."""
         n = await self.db.write(lambda c: commands.retry_failed(c, order_id))
-        self._changed(order_id)
+        self.ctx.touch(order_id)
         return n
 
     async def resolve_review(
@@ -123,7 +123,7 @@ class Supervisor:
             )
         except IntegrityError as exc:  # recorded meanwhile on another workstation
             raise KnownError(f"Order {number} is already recorded; nothing was recorded.") from exc
-        self._changed(order_id)
+        self.ctx.touch(order_id)
 
     async def edit_lines(
         self, order_id: int, edits: list[commands.LineEdit], *, retry_failed: bool = False
@@ -140,12 +140,8 @@ class Supervisor:
             max_units_per_line=self.ctx.settings.max_units_per_line,
         )
         n = await self.db.write(edit)
-        self._changed(order_id)
+        self.ctx.touch(order_id)
         return n
-
-    def _changed(self, order_id: int) -> None:
-        self.ctx.dirty.add(order_id)
-        self.ctx.changed.fire()
 
     def stop(self) -> None:
         """Starts no new purchase; the ones running finish and are recorded."""

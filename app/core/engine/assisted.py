@@ -534,7 +534,7 @@ def mark_arrived(
 
 async def take(ctx: EngineContext, worker: str) -> HandUnit:
     unit = await ctx.db.write(lambda c: take_next(c, worker, utcnow()))
-    _changed(ctx, unit.order_id)
+    ctx.touch(unit.order_id)
     ctx.bus.task_changed(
         unit.task_id,
         unit.order_id,
@@ -561,7 +561,7 @@ async def bought(
             now=utcnow(),
         )
     )
-    _changed(ctx, order_id)
+    ctx.touch(order_id)
     await _publish(ctx, task_id)
 
 
@@ -572,14 +572,14 @@ async def not_bought(ctx: EngineContext, task_id: int, reason: NotBought, note: 
             c, task_id, operator=operator, reason=reason, note=note, now=utcnow(), rules=rules
         )
     )
-    _changed(ctx, order_id)
+    ctx.touch(order_id)
     await _publish(ctx, task_id)
 
 
 async def skip_unit(ctx: EngineContext, task_id: int) -> None:
     operator = operator_name()
     order_id = await ctx.db.write(lambda c: skip(c, task_id, operator=operator, now=utcnow()))
-    _changed(ctx, order_id)
+    ctx.touch(order_id)
     await _publish(ctx, task_id)
 
 
@@ -595,13 +595,8 @@ async def arrived(ctx: EngineContext, task_ids: list[int]) -> int:
 async def publish_changes(ctx: EngineContext, changed: dict[int, int]) -> None:
     """Tells the roll-up and the console about these {task id: order id}."""
     for order_id in set(changed.values()):
-        _changed(ctx, order_id)
+        ctx.touch(order_id)
     await _publish(ctx, *changed)
-
-
-def _changed(ctx: EngineContext, order_id: int) -> None:
-    ctx.dirty.add(order_id)
-    ctx.changed.fire()
 
 
 async def _publish(ctx: EngineContext, *task_ids: int) -> None:

@@ -107,6 +107,10 @@ class EngineContext:
             self.held.pop(order_id, None)
         else:
             self.held[order_id] = intent
+        self.touch(order_id)
+
+    def touch(self, order_id: int) -> None:
+        """The Order's Tasks changed: roll it up, and wake whoever waits for work."""
         self.dirty.add(order_id)
         self.changed.fire()
 
