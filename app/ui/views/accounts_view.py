@@ -32,11 +32,11 @@ from app.ui.common import (
     Index,
     RowsModel,
     copy_rows,
+    error_text,
     fill,
     in_background,
     local_time,
     number,
-    say,
     status_color,
     status_label,
     when_done,
@@ -147,8 +147,8 @@ class AccountsView(QWidget):
         accounts: the table's model (its rows are AccountRows).
         table: the table.
         actions: QAction by name (import, enable, disable, check).
-        message: a line saying what the last action did (and where the secrets key is kept
-            when there is no keyring).
+        message: a line saying what the last action did (or why the secrets key cannot
+            be loaded).
     Signals:
         changed(): accounts were imported, enabled, disabled or checked.
 
@@ -204,8 +204,10 @@ class AccountsView(QWidget):
         self.accounts.modelReset.connect(self._update_actions)
         self._checking = False
         self._update_actions()
-        # Loading the key may ask the OS keyring (D-Bus): never on the GUI thread.
-        in_background(get_vault, lambda vault: self._say(say(vault.notice)))
+        # Loading the key may ask the OS keyring (D-Bus): never on the GUI thread. Where
+        # the key is kept is said once, pinned in the window's notifications; a key that
+        # cannot be loaded is said here, beside the accounts it locks.
+        in_background(get_vault, lambda _vault: None, lambda exc: self._say(error_text(exc)))
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
