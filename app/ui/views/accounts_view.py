@@ -193,6 +193,7 @@ class AccountsView(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setContentsMargins(8, 0, 8, 0)
+        self.message.hide()  # until there is something to say
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
