@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from app.core.accounts import pool as accounts
 from app.core.domain.clock import utcnow
-from app.core.domain.codes import NOTHING_PLACED, ErrorCode, account_status_after
+from app.core.domain.codes import NOTHING_PLACED, OUR_SIDE, ErrorCode, account_status_after
 from app.core.domain.models import Task
 from app.core.domain.states import TaskStatus
 from app.core.drivers.base import (
@@ -170,7 +170,7 @@ class TaskRunner:
             code=exc.code,
             shot=exc.screenshot,
             due=due,
-            account_failed=True,
+            account_failed=exc.code not in OUR_SIDE,
             temporary_failures=failures,
         )
 

@@ -37,6 +37,11 @@ class ErrorCode(enum.StrEnum):
 # Answers that prove the place-order step placed nothing.
 NOTHING_PLACED = frozenset({ErrorCode.OUT_OF_STOCK})
 
+# Temporary failures of this computer's own browser, not of the account or the
+# marketplace: the account goes back to the pool without resting, so a crash of the
+# browser does not keep a Line's remaining units waiting for accounts to cool down.
+OUR_SIDE = frozenset({ErrorCode.BROWSER_CRASH})
+
 
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"  # in the pool

@@ -53,6 +53,8 @@ _LOGIN_ATTEMPTS = 3
 # Times the pre-submit steps restart when a session expired under a form submission.
 _PURCHASE_ATTEMPTS = 3
 _SCREENSHOT_TIMEOUT_MS = 5000
+# How long closing a context or a browser that stopped answering may take.
+_CLOSE_TIMEOUT_S = 5.0
 # Screenshots of failed steps are kept this long (the Task detail shows one while it is
 # there), then removed when a driver starts.
 SCREENSHOT_KEEP_DAYS = 14
@@ -298,8 +300,7 @@ class SandboxDriver:
         context = None
         page: Page | None = None
         try:
-            context = await self._new_context(account)
-            page = await context.new_page()
+            context, page = await self._open_page(account)
             yield _Visit(page, account, self.sessions, self.shop, self.base_url)
         except (PlaywrightError, DriverError) as exc:
             error = exc if isinstance(exc, DriverError) else self._transient(exc)
@@ -309,12 +310,44 @@ class SandboxDriver:
             raise error from exc
         finally:
             if context is not None:
-                with suppress(PlaywrightError):
-                    await context.close()
+                with suppress(PlaywrightError, TimeoutError):
+                    await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT_S)
 
-    async def _new_context(self, account: AccountRef) -> BrowserContext:
-        state = await self.sessions.load(account.id)
+    async def _open_page(self, account: AccountRef) -> tuple[BrowserContext, Page]:
+        """A new context and page for `account`. Playwright puts no time limit on either,
+        and a browser killed while it starts a page's renderer can leave both waiting
+        forever: after `timeout_ms` the browser is taken for dead and the next call
+        starts a new one."""
         browser = await self._ensure_browser()
+        try:
+            context = await asyncio.wait_for(
+                self._new_context(account, browser), self.timeout_ms / 1000
+            )
+            try:
+                return context, await asyncio.wait_for(context.new_page(), self.timeout_ms / 1000)
+            except BaseException:
+                with suppress(PlaywrightError):
+                    await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT_S)
+                raise
+        except TimeoutError:
+            await self._abandon_browser(browser)
+            raise TransientError(
+                f"The browser did not open a page within {self.timeout_ms / 1000:g} s; "
+                "it is restarted for the next attempt",
+                code=ErrorCode.BROWSER_CRASH,
+            ) from None
+
+    async def _abandon_browser(self, browser: Browser) -> None:
+        """Forgets `browser` so that the next call launches a new one (unless another call
+        has already), and tries for a bounded time to close it."""
+        async with self._launch_lock:
+            if self._browser is browser:
+                self._browser = None
+        with suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(browser.close(), _CLOSE_TIMEOUT_S)
+
+    async def _new_context(self, account: AccountRef, browser: Browser) -> BrowserContext:
+        state = await self.sessions.load(account.id)
         try:
             context = await browser.new_context(storage_state=state, base_url=self.base_url)
         except PlaywrightError:
