@@ -30,6 +30,12 @@ class SandboxProcess:
         self.returncode: int | None = None
         self._proc: subprocess.Popen[str] | None = None
 
+    @property
+    def pid(self) -> int:
+        """The shop's process id once started."""
+        assert self._proc is not None
+        return self._proc.pid
+
     def __enter__(self) -> SandboxProcess:
         cmd = [sys.executable, "main.py", "sandbox", "--port", "0", "--ledger", str(self.ledger)]
         self._proc = subprocess.Popen(
