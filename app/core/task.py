@@ -256,6 +256,7 @@ class TaskRunner:
                 account_id=u.account.id,
                 detail=reason,
                 values=values,
+                deferred=True,
             )
             if account_failed:
                 accounts.release_after_failure(
@@ -286,6 +287,7 @@ class TaskRunner:
                 attempt=self.attempt,
                 account_id=u.account.id,
                 values=values,
+                deferred=True,
             )
         )
         self._publish(to)

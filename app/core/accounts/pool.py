@@ -3,6 +3,7 @@ browser session."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,8 @@ from app.core.domain.codes import AccountStatus
 from app.core.domain.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
 from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
-from app.core.storage.journal import LostTask, transition
+from app.core.storage.db import defer, execute_many, sane_rowcount
+from app.core.storage.journal import LostTask, Move, transition, transition_all
 from app.core.support.secrets import get_vault
 
 A = MarketPlaceAccount
@@ -138,8 +140,12 @@ def lease_accounts(
     accounts ran out, and the Tasks found no longer in the state the caller believed.
     Every step is a guarded update, so concurrent workers on a shared database never take
     the same account or the same Task."""
-    candidates = iter(conn.execute(_eligible(req, now, len(req.tasks))).scalars().all())
+    found = conn.execute(_eligible(req, now, len(req.tasks))).scalars().all()
     expires = now + timedelta(seconds=lease_seconds)
+    at_once = _lease_at_once(conn, req, found, owner=owner, now=now, expires=expires)
+    if at_once is not None:
+        return at_once, len(found) < len(req.tasks), set()
+    candidates = iter(found)
     leased: list[tuple[int, int]] = []
     spare: int | None = None  # taken, but its Task was gone: kept for the next Task
     ran_out = False
@@ -179,17 +185,51 @@ def lease_accounts(
     return leased, ran_out, moved
 
 
+def _lease_at_once(
+    conn: Connection,
+    req: LeaseRequest,
+    found: Sequence[int],
+    *,
+    owner: str,
+    now: datetime,
+    expires: datetime,
+) -> list[tuple[int, int]] | None:
+    """The usual case of `lease_accounts` in one executemany per statement: every account
+    found is still free and every Task still where the caller believed. None, with
+    nothing changed, when one is not (another worker was quicker): then the Tasks are
+    taken one at a time."""
+    pairs = list(zip(req.tasks, found, strict=False))
+    if not pairs or not sane_rowcount(conn):
+        return None
+    savepoint = conn.begin_nested()
+    took = execute_many(
+        conn,
+        _TAKE,
+        [{"_id": a, "_now": now, "owner": owner, "expires": expires} for _, a in pairs],
+    )
+    moves = [
+        Move(task_id, status, attempts, a, {"account_id": a, "worker": owner})
+        for (task_id, status, attempts), a in pairs
+    ]
+    if took == len(pairs) and transition_all(conn, moves, TaskStatus.ASSIGNED, now=now):
+        savepoint.commit()
+        return [(m.task_id, a) for m, (_, a) in zip(moves, pairs, strict=True)]
+    savepoint.rollback()
+    return None
+
+
 def release(conn: Connection, account_id: int, owner: str, *, error: str | None = None) -> None:
     """Ends this worker's lease on the account (a no-op if the lease already expired and
     another worker holds it now); `error` is kept as the account's last error."""
     if error is None:
-        conn.execute(_RELEASE, {"_id": account_id, "_owner": owner})
+        defer(conn, _RELEASE, {"_id": account_id, "_owner": owner}, key=(A, account_id))
     else:
-        conn.execute(_RELEASE_WITH_ERROR, {"_id": account_id, "_owner": owner, "error": error})
+        params = {"_id": account_id, "_owner": owner, "error": error}
+        defer(conn, _RELEASE_WITH_ERROR, params, key=(A, account_id))
 
 
 def release_after_purchase(conn: Connection, account_id: int, owner: str) -> None:
-    conn.execute(_RELEASE_OK, {"_id": account_id, "_owner": owner})
+    defer(conn, _RELEASE_OK, {"_id": account_id, "_owner": owner}, key=(A, account_id))
 
 
 def release_after_failure(

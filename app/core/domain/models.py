@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     DateTime,
@@ -39,6 +40,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # SQLite's DATETIME is the text "YYYY-MM-DD HH:MM:SS.ffffff", which isoformat of
+        # the naive UTC time is: one call instead of process_bind_param and the dialect's
+        # formatting, at several datetimes per state change.
+        def process(value: datetime | None) -> str | None:
+            naive = self.process_bind_param(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return process
 
 
 class Base(DeclarativeBase):

@@ -34,7 +34,7 @@ from app.core.drivers.base import (
     Receipt,
     TransientError,
 )
-from app.core.storage.db import Database
+from app.core.storage.db import Database, defer
 from app.core.storage.journal import transition
 from app.core.support.errors import KnownError
 from app.core.support.text import rub
@@ -58,7 +58,8 @@ def record_purchase(
     detail: str = "",
 ) -> None:
     """The unit is bought: the Task becomes `purchased`, its BuyBack is stored and the
-    account's lease ends, in one transaction."""
+    account's lease ends, in one transaction. The writes may go with other units' in the
+    writer's group commit (db.defer): a lost Task fails the caller's unit of work."""
     transition(
         conn,
         task_id,
@@ -69,8 +70,10 @@ def record_purchase(
         account_id=account_id,
         detail=detail or f"order {receipt.order_number}",
         values={"last_error": None, "error_code": None},
+        deferred=True,
     )
-    conn.execute(
+    defer(
+        conn,
         _INSERT_BUYBACK,
         {
             "task_id": task_id,

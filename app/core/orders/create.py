@@ -25,7 +25,10 @@ from app.core.domain.models import (
 from app.core.domain.states import OrderIntent, TaskStatus
 from app.core.orders.spec import OrderSpec, ValidOrder
 from app.core.orders.validation import validate
+from app.core.storage.db import execute_many
 from app.core.storage.journal import bulk_events
+
+_INSERT_TASK = insert(Task)
 
 
 def split(quantity: int, batch_size: int | None) -> list[int]:
@@ -120,7 +123,8 @@ def _catalog_id(conn: Connection, table: Any, marketplace_id: int, **values: str
 def create_tasks(
     conn: Connection, *, order_id: int, job_id: int, batches: list[tuple[int, int]], now: datetime
 ) -> list[int]:
-    """One pending Task per unit of the Job, in its batches [(batch id, size)]."""
+    """One pending Task per unit of the Job, in its batches [(batch id, size)]; returns
+    their ids in unit order."""
     rows = []
     unit_no = 0
     for batch_id, size in batches:
@@ -133,12 +137,21 @@ def create_tasks(
                     "batch_id": batch_id,
                     "unit_no": unit_no,
                     "status": TaskStatus.PENDING,
+                    "attempts": 0,
+                    "temporary_failures": 0,
                     "created_at": now,
                     "updated_at": now,
                 }
             )
+    # One executemany, then the ids read back (the batches are new in this transaction,
+    # so their Tasks are these): cheaper than a RETURNING per row at thousands of units.
+    execute_many(conn, _INSERT_TASK, rows)
     ids = list(
-        conn.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).scalars()
+        conn.scalars(
+            select(Task.id)
+            .where(Task.job_id == job_id, Task.batch_id.in_([b for b, _ in batches]))
+            .order_by(Task.unit_no)
+        )
     )
     bulk_events(conn, ((i, None, TaskStatus.PENDING, None) for i in ids), now=now, detail="created")
     return ids

@@ -4,22 +4,28 @@ commits many small units of work in one transaction."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Insert, create_engine, event
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
@@ -144,8 +150,10 @@ def make_engine(url: str) -> Engine:
         # write transaction takes the lock up front instead of failing half-way.
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
         event.listen(engine, "begin", _begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "before_execute", _send_before_execute)
+    return engine
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -172,20 +180,239 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-_DEFERRED = "deferred_inserts"
+# -- batched writes in the writer's transactions ----------------------------------
+#
+# At thousands of state changes a second the cost is SQLAlchemy's Python layer per
+# statement, not SQLite. Inside the writer's transactions, `defer` keeps a write back and
+# sends it with the other rows of the same statement in one executemany: before the
+# transaction's next other statement (so every read sees every earlier write, exactly as
+# if each had run at once) or at the commit. Rows of different statements may go in
+# another order than they came, so they must not touch the same row: `key` names the row
+# a write changes, and a second write of the same row sends the ones held first.
+
+_BATCH = "buyback_batch"  # the held writes of the transaction, in Connection.info
 
 
-def defer_insert(conn: Connection, stmt: Insert, params: dict[str, Any]) -> None:
-    """Adds a row to insert at the end of the current transaction, together with the
-    other deferred rows of the same statement in one executemany. For append-only rows
-    that nothing reads back inside the transaction (the Task history)."""
-    pending = conn.info.setdefault(_DEFERRED, {})
-    pending.setdefault(stmt, []).append(params)
+class _Redo(Exception):
+    """A held write failed in a group commit: the group is rolled back and each unit of
+    work runs again alone, where the failure is its own."""
 
 
-def _flush_deferred(conn: Connection) -> None:
-    for stmt, rows in conn.info.pop(_DEFERRED, {}).items():
-        conn.execute(stmt, rows)
+LostRow = Callable[[], Exception]
+
+
+@dataclass
+class _Held:
+    """The writes a writer's transaction holds back. `grouped`: several units of work
+    share the transaction (a failure is nobody's in particular yet)."""
+
+    grouped: bool
+    ordered: dict[Executable, list[tuple[dict[str, Any], LostRow | None]]] = field(
+        default_factory=dict
+    )
+    appended: dict[Executable, list[dict[str, Any]]] = field(default_factory=dict)
+    keys: set[Hashable] = field(default_factory=set)
+    failed: bool = False
+
+
+def defer(
+    conn: Connection,
+    stmt: Executable,
+    params: dict[str, Any],
+    *,
+    lost: LostRow | None = None,
+    key: Hashable | None = None,
+) -> None:
+    """Executes `stmt` with `params`, at once outside the writer, else held back and sent
+    with the other rows of the same statement before the transaction's next other
+    statement or at its commit.
+
+    `lost`: the statement is guarded (it must change exactly one row, and its WHERE can
+    match at most one: a primary key) and `lost()` is the error when it changes none. The
+    error then comes later (at the caller's next statement, or when its unit of work
+    ends) and fails the caller's whole unit of work: a caller that must react to it
+    executes the statement itself. `key`: the row the write
+    changes (see above)."""
+    held: _Held | None = conn.info.get(_BATCH)
+    if held is None:
+        if conn.execute(stmt, params).rowcount != 1 and lost is not None:
+            raise lost()
+        return
+    if key is not None:
+        if key in held.keys:
+            _send_ordered(conn, held)
+        held.keys.add(key)
+    held.ordered.setdefault(stmt, []).append((params, lost))
+
+
+def defer_insert(conn: Connection, stmt: Executable, params: dict[str, Any]) -> None:
+    """Adds an append-only row (the Task history) that nothing reads back inside the
+    transaction: held until the commit, then sent with the other rows of the same
+    statement in one executemany. At once outside the writer."""
+    held: _Held | None = conn.info.get(_BATCH)
+    if held is None:
+        conn.execute(stmt, params)
+    else:
+        held.appended.setdefault(stmt, []).append(params)
+
+
+def sane_rowcount(conn: Connection) -> bool:
+    """Whether an executemany's rowcount is the sum of its rows' (psycopg2's is not)."""
+    return bool(conn.dialect.supports_sane_multi_rowcount)
+
+
+def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]]) -> int:
+    """Executes `stmt` once per row in one executemany; returns the rows changed in all
+    (meaningful where `sane_rowcount`)."""
+    if not rows:
+        return 0
+    plan = _plan(stmt, conn.dialect, tuple(rows[0])) if conn.dialect.positional else None
+    if plan is None:
+        return int(conn.execute(stmt, rows).rowcount)
+    return plan.run(conn, rows)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A statement compiled once for one dialect and one set of row keys, executed with
+    the DBAPI's executemany. Each value is bound as Connection.execute binds it (with its
+    column type's processor; the statement's own fixed values as they are); what is
+    skipped is SQLAlchemy's Python work per row and per execution, which costs more than
+    SQLite itself at thousands of rows a second."""
+
+    sql: str
+    binds: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    # (the row's key, or None for a fixed value; the fixed value; the type's processor)
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        # Column by column: the rows' values taken and zipped back in C, processed per
+        # column (the rows of a group commit often share their times).
+        n = len(rows)
+        columns: list[Iterable[Any]] = []
+        for key, fixed, process in self.binds:
+            if key is None:
+                columns.append(itertools.repeat(fixed, n))
+                continue
+            values = [row[key] for row in rows]
+            columns.append(values if process is None else _processed(values, process))
+        params = list(zip(*columns, strict=False))
+        dbapi = conn.dialect.loaded_dbapi
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self.sql, params)
+            return int(cursor.rowcount)
+        except dbapi.Error as exc:  # wrapped as Connection.execute wraps it
+            raise DBAPIError.instance(
+                self.sql, params, exc, dbapi.Error, dialect=conn.dialect
+            ) from exc
+        finally:
+            cursor.close()
+
+
+def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    done: dict[datetime, Any] = {}
+    out = []
+    for v in values:
+        if type(v) is datetime:
+            if v not in done:
+                done[v] = process(v)
+            out.append(done[v])
+        else:
+            out.append(process(v))
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """The statement's _Plan, or None where only Connection.execute does it right."""
+    compiled = cast(ClauseElement, stmt).compile(dialect=dialect, column_keys=list(keys))
+    if (
+        not isinstance(compiled, SQLCompiler)
+        or compiled.positiontup is None
+        or compiled.insert_prefetch  # Python-side defaults, computed by Connection.execute
+        or compiled.update_prefetch
+        or compiled.effective_returning
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.escaped_bind_names
+    ):
+        return None
+    processors = compiled._bind_processors
+    binds: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    for key in compiled.positiontup:
+        process = processors.get(key)
+        if process is not None and not callable(process):
+            return None  # a tuple's processors, one per element
+        if key in keys:
+            binds.append((key, None, process))
+            continue
+        bind = compiled.binds[key]
+        if bind.required:
+            return None  # a missing value: Connection.execute says which
+        value = bind.effective_value
+        binds.append((None, value if process is None else process(value), None))
+    return _Plan(compiled.string, tuple(binds))
+
+
+def _send_ordered(conn: Connection, held: _Held) -> None:
+    if held.failed:
+        raise _Redo("an earlier held write of this group failed")
+    groups, held.ordered = held.ordered, {}
+    held.keys.clear()
+    try:
+        for stmt, rows in groups.items():
+            _send(conn, held, stmt, rows)
+    except Exception as exc:
+        if not held.grouped:
+            raise
+        # The statement running now may be another unit's, which might catch the error:
+        # the group is marked, so that it is redone whatever that unit does.
+        held.failed = True
+        raise _Redo(f"a held write failed: {exc}") from exc
+
+
+def _send(
+    conn: Connection,
+    held: _Held,
+    stmt: Executable,
+    rows: list[tuple[dict[str, Any], LostRow | None]],
+) -> None:
+    guarded = [lost is not None for _, lost in rows]
+    params = [p for p, _ in rows]
+    if not any(guarded):
+        execute_many(conn, stmt, params)
+        return
+    if not all(guarded):
+        raise TypeError("a statement's held rows must all be guarded or none")
+    if held.grouped and sane_rowcount(conn):
+        # Each row changes at most one row (its key), so the sum says whether all did.
+        if execute_many(conn, stmt, params) != len(params):
+            raise _Redo("a guarded write changed no row")
+        return
+    for p, lost in rows:
+        if conn.execute(stmt, p).rowcount != 1:
+            if held.grouped or lost is None:
+                raise _Redo("a guarded write changed no row")
+            raise lost()
+
+
+def _send_before_execute(conn: Connection, *_args: Any) -> None:
+    held: _Held | None = conn.info.get(_BATCH)
+    if held is not None and (held.ordered or held.failed):
+        _send_ordered(conn, held)
+
+
+@contextmanager
+def _holding(conn: Connection, *, grouped: bool) -> Iterator[None]:
+    held = conn.info[_BATCH] = _Held(grouped)
+    try:
+        yield
+        _send_ordered(conn, held)
+        appended, held.appended = held.appended, {}
+        for stmt, rows in appended.items():
+            execute_many(conn, stmt, rows)
+    finally:
+        conn.info.pop(_BATCH, None)
 
 
 class Database:
@@ -273,11 +500,8 @@ class Database:
 
     def _commit_batch(self, batch: list[tuple[Callable[[Connection], Any], Any]]) -> list[Any]:
         try:
-            with self.engine.begin() as conn:
-                conn.info.pop(_DEFERRED, None)  # left over from a rolled-back unit
-                results = [(True, fn(conn)) for fn, _ in batch]
-                _flush_deferred(conn)
-                return results
+            with self.engine.begin() as conn, _holding(conn, grouped=len(batch) > 1):
+                return [(True, fn(conn)) for fn, _ in batch]
         except Exception:
             if len(batch) == 1:
                 return [self._commit_one(batch[0][0])]
@@ -287,11 +511,8 @@ class Database:
 
     def _commit_one(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
         try:
-            with self.engine.begin() as conn:
-                conn.info.pop(_DEFERRED, None)
-                result = fn(conn)
-                _flush_deferred(conn)
-                return True, result
+            with self.engine.begin() as conn, _holding(conn, grouped=False):
+                return True, fn(conn)
         except Exception as exc:  # handed to the awaiting coroutine
             return False, exc
 

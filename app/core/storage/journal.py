@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import Connection, Update, bindparam, insert, update
 
 from app.core.domain.models import Task, TaskEvent
 from app.core.domain.states import TaskStatus, check_transition
-from app.core.storage.db import defer_insert
+from app.core.storage.db import defer, defer_insert, execute_many
 
 _INSERT_EVENT = insert(TaskEvent)
 
@@ -43,32 +44,88 @@ def transition(
     account_id: int | None,
     detail: str = "",
     values: dict[str, Any] | None = None,
+    deferred: bool = False,
 ) -> None:
     """Moves one Task from `frm` to `to` and appends the event, in the caller's transaction.
 
     The update is guarded by the expected current status, so two workers (or a worker and
     an operator's cancel) can never both move the same Task. `account_id` is the account
-    named in the event; `values` are further Task columns to set.
+    named in the event; `values` are further Task columns to set. `deferred`: the update
+    may go with other units' in the writer's group commit (db.defer), and a lost Task then
+    fails the caller's unit of work later instead of raising LostTask here.
     """
     check_transition(frm, to)
     values = values or {}
     params = {**values, "_tid": task_id, "_frm": frm, "status": to, "updated_at": now}
-    result = conn.execute(_update_statement(tuple(sorted(values))), params)
-    if result.rowcount != 1:
-        raise LostTask(f"task {task_id} is no longer {frm}")
-    defer_insert(
-        conn,
-        _INSERT_EVENT,
-        {
-            "task_id": task_id,
-            "at": now,
-            "from_status": frm,
-            "to_status": to,
-            "attempt": attempt,
-            "account_id": account_id,
-            "detail": detail,
-        },
-    )
+    stmt = _update_statement(tuple(sorted(values)))
+    if deferred:
+        defer(conn, stmt, params, lost=lambda: _lost(task_id, frm), key=(Task, task_id))
+    elif conn.execute(stmt, params).rowcount != 1:
+        raise _lost(task_id, frm)
+    defer_insert(conn, _INSERT_EVENT, _event(task_id, frm, to, now, attempt, account_id, detail))
+
+
+def _lost(task_id: int, frm: TaskStatus) -> LostTask:
+    return LostTask(f"task {task_id} is no longer {frm}")
+
+
+def _event(
+    task_id: int,
+    frm: TaskStatus | None,
+    to: TaskStatus,
+    now: datetime,
+    attempt: int,
+    account_id: int | None,
+    detail: str,
+) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "at": now,
+        "from_status": frm,
+        "to_status": to,
+        "attempt": attempt,
+        "account_id": account_id,
+        "detail": detail,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One Task's move in `transition_all`: from `frm`, naming `account_id` in the event,
+    setting `values`."""
+
+    task_id: int
+    frm: TaskStatus
+    attempt: int
+    account_id: int | None
+    values: dict[str, Any]
+
+
+def transition_all(
+    conn: Connection, moves: Sequence[Move], to: TaskStatus, *, now: datetime, detail: str = ""
+) -> bool:
+    """`transition` for many Tasks with the same columns in `values`, in one executemany.
+    True when every Task moved (their events are appended); False when one was no longer
+    where expected: the others did move, and the caller rolls them back (a savepoint) to
+    take the Tasks one at a time. Only where the driver counts rows (db.sane_rowcount)."""
+    if not moves:
+        return True
+    columns = tuple(sorted(moves[0].values))
+    params = []
+    for m in moves:
+        check_transition(m.frm, to)
+        if tuple(sorted(m.values)) != columns:
+            raise ValueError("transition_all: every move must set the same columns")
+        params.append(
+            {**m.values, "_tid": m.task_id, "_frm": m.frm, "status": to, "updated_at": now}
+        )
+    if execute_many(conn, _update_statement(columns), params) != len(moves):
+        return False
+    for m in moves:
+        defer_insert(
+            conn, _INSERT_EVENT, _event(m.task_id, m.frm, to, now, m.attempt, m.account_id, detail)
+        )
+    return True
 
 
 def bulk_events(
@@ -80,17 +137,8 @@ def bulk_events(
 ) -> None:
     """Appends events for many Tasks whose rows were updated in bulk by the caller:
     rows of (task_id, from_status, to_status, account_id)."""
-    params = [
-        {
-            "task_id": tid,
-            "at": now,
-            "from_status": frm,
-            "to_status": to,
-            "attempt": 0,
-            "account_id": acc,
-            "detail": detail,
-        }
-        for tid, frm, to, acc in rows
-    ]
-    if params:
-        conn.execute(insert(TaskEvent), params)
+    execute_many(
+        conn,
+        _INSERT_EVENT,
+        [_event(tid, frm, to, now, 0, acc, detail) for tid, frm, to, acc in rows],
+    )

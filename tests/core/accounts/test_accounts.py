@@ -10,10 +10,10 @@ from datetime import timedelta
 from helpers import make_supervisor, seed_market, tasks
 from sqlalchemy import select, update
 
-from app.core.accounts.pool import PoolRules
+from app.core.accounts.pool import A, LeaseRequest, PoolRules, lease_accounts
 from app.core.domain.clock import day_start, utcnow
-from app.core.domain.models import BuyBack, MarketPlaceAccount
-from app.core.domain.states import UnitRule
+from app.core.domain.models import BuyBack, MarketPlaceAccount, Order, Task, TaskEvent
+from app.core.domain.states import TaskStatus, UnitRule
 from app.core.drivers.base import PurchaseRequest, TransientError
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.settings import EngineSettings
@@ -133,3 +133,31 @@ async def test_a_resting_account_is_not_leased(db) -> None:
     await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1"), LineSpec("A2", 1, "P1")]))
     await sup.run(until_idle=True)
     assert {login for login, _, _ in driver.ledger} == {"mem-acc001"}
+
+
+async def test_a_lease_for_tasks_one_of_which_moved_takes_the_others_only(db) -> None:
+    """Leases are taken for all Tasks in one go; when one Task is no longer where the
+    worker believed (the operator cancelled it), the others still get their accounts, the
+    moved one is reported, and no account stays leased for it."""
+    seed_market(db, accounts=5)
+    sup = make_supervisor(db, MemoryDriver())
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 3, "P1")]))
+    with db.session() as s:
+        ids = list(s.scalars(select(Task.id).where(Task.order_id == order_id).order_by(Task.id)))
+        job_id, mp_id = s.execute(select(Task.job_id, Order.marketplace_id).join(Order)).first()
+        s.execute(update(Task).where(Task.id == ids[1]).values(status=TaskStatus.CANCELLED))
+        s.commit()
+    req = LeaseRequest(
+        order_id, job_id, mp_id, UnitRule.PER_JOB, [(i, TaskStatus.PENDING, 0) for i in ids]
+    )
+    leased, ran_out, moved = await db.write(
+        lambda c: lease_accounts(c, req, owner="w1", now=utcnow(), lease_seconds=60)
+    )
+    assert [t for t, _ in leased] == [ids[0], ids[2]] and moved == {ids[1]} and not ran_out
+    with db.reading() as s:
+        held = set(s.scalars(select(A.id).where(A.lease_owner == "w1")))
+        assigned = dict(s.execute(select(Task.id, Task.account_id).where(Task.id.in_(ids))).all())
+        events = s.scalars(select(TaskEvent.task_id).where(TaskEvent.to_status == "assigned"))
+        assert sorted(events) == [ids[0], ids[2]]
+    assert held == {a for _, a in leased}
+    assert assigned == {ids[0]: leased[0][1], ids[1]: None, ids[2]: leased[1][1]}

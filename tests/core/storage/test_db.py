@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from app.core.domain.models import Client
-from app.core.storage.db import Database
+from app.core.storage.db import Database, defer, execute_many
 from app.core.support.errors import KnownError
 
 
@@ -217,3 +219,99 @@ def test_a_database_password_is_never_shown() -> None:
         "postgresql://***@db.example:port/x"
     )
     assert display_url("sqlite:////data/console.sqlite3") == "sqlite:////data/console.sqlite3"
+
+
+# -- writes held back and sent together in a group commit (db.defer) -----------------
+
+
+class _Gone(Exception):
+    pass
+
+
+def _rename(old: str, new: str):
+    """A unit of work that renames a Client, guarded: it must find `old`."""
+    stmt = update(Client).where(Client.name == bindparam("_old")).values(name=bindparam("name"))
+
+    def op(conn):
+        defer(conn, stmt, {"_old": old, "name": new}, lost=lambda: _Gone(old), key=(Client, old))
+
+    return op
+
+
+def _clients(db: Database) -> list[str]:
+    with db.reading() as s:
+        return sorted(s.scalars(select(Client.name)))
+
+
+async def test_a_held_write_that_finds_its_row_gone_fails_only_its_own_unit(db: Database) -> None:
+    with db.session() as s:
+        s.execute(insert(Client), [{"name": n} for n in ("a", "b", "c")])
+        s.commit()
+    results = await asyncio.gather(
+        db.write(_rename("a", "a2")),
+        db.write(_rename("x", "x2")),  # no such Client: its guard fails
+        db.write(_rename("c", "c2")),
+        db.write(lambda c: c.execute(insert(Client).values(name="d"))),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results] == ["NoneType", "_Gone", "NoneType", "CursorResult"]
+    assert _clients(db) == ["a2", "b", "c2", "d"]
+
+
+async def test_a_held_write_that_breaks_a_constraint_fails_only_its_own_unit(db: Database) -> None:
+    def add(name: str):
+        return lambda c: defer(c, insert(Client), {"name": name})
+
+    results = await asyncio.gather(
+        db.write(add("a")), db.write(add("a")), db.write(add("b")), return_exceptions=True
+    )
+    assert [isinstance(r, IntegrityError) for r in results] == [False, True, False]
+    assert _clients(db) == ["a", "b"]
+
+
+async def test_a_read_sees_the_writes_held_before_it_in_the_same_group(db: Database) -> None:
+    def add(name: str):
+        return lambda c: defer(c, insert(Client), {"name": name})
+
+    def count(conn) -> int:
+        return conn.scalar(select(func.count()).select_from(Client))
+
+    results = await asyncio.gather(
+        db.write(add("a")), db.write(add("b")), db.write(count), db.write(add("c"))
+    )
+    assert results[2] == 2
+    assert _clients(db) == ["a", "b", "c"]
+
+
+async def test_a_guard_failing_inside_a_unit_that_catches_errors_still_fails_its_owner(
+    db: Database,
+) -> None:
+    """A held write is sent before the next statement, which may be another unit's: that
+    unit catching the error must not hide it from the unit it belongs to."""
+
+    def careless(conn) -> str:
+        try:
+            conn.execute(insert(Client).values(name="e"))
+        except Exception:
+            return "caught"
+        return "ok"
+
+    results = await asyncio.gather(
+        db.write(_rename("x", "x2")), db.write(careless), return_exceptions=True
+    )
+    assert isinstance(results[0], _Gone)
+    assert results[1] == "ok"
+    assert _clients(db) == ["e"]
+
+
+def test_execute_many_stores_what_connection_execute_stores(db: Database) -> None:
+    """The executemany fast path binds values as SQLAlchemy does (times as UTC text)."""
+    at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=3)))
+    rows = [{"name": "fast", "created_at": at}, {"name": "fast2", "created_at": at}]
+    with db.engine.begin() as conn:
+        assert execute_many(conn, insert(Client), rows) == 2
+        conn.execute(insert(Client), [{"name": "slow", "created_at": at}])
+        stored = dict(conn.exec_driver_sql("SELECT name, created_at FROM client").all())
+    assert stored["fast"] == stored["slow"] == "2024-05-06 04:08:09.123456"
+    with db.reading() as s:
+        assert set(s.scalars(select(Client.created_at))) == {at}
