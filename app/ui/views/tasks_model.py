@@ -4,6 +4,14 @@ bounded cache, and applies the engine's events to the rows that changed.
 After Anki's browser table: 100,000 Tasks cost what the visible rows cost. Unlike Anki,
 rows are fetched on a worker thread and painted when they arrive, so the GUI thread never
 waits for the database.
+
+A repaint asks `data()` for seven roles of every cell in view, each a call from Qt into
+Python, so the GUI thread answers from strings and colours made once per row change; and
+any other Python thread running meanwhile takes the interpreter between those calls and
+stretches the repaint. Hence rows are read after the repaint that wanted them, not during
+it, and an event repaints only the rows it changed on screen (`on_screen`, set by the
+view): a range of rows reaching off screen would repaint the whole table, and a signal
+per row would hand the interpreter over as often.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QColor
 
 from app.core.domain.states import TaskStatus
 from app.core.engine.events import TaskChanged
@@ -63,13 +72,13 @@ COLUMNS: list[tuple[str, str]] = [
     ("error", QT_TRANSLATE_NOOP("Column", "Error")),
 ]
 STATUS_COLUMN = 6
+_COLUMN_COUNT = len(COLUMNS)
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
-_ROLES = frozenset({_DISPLAY, _FOREGROUND, _BACKGROUND, _TOOLTIP, _ALIGN})
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 _NUMERIC = frozenset(
     n for n, (key, _) in enumerate(COLUMNS) if key in ("id", "order", "job", "attempts")
@@ -78,6 +87,7 @@ _NUMERIC = frozenset(
 # Rows fetched around a missing one: a screenful and a bit, in one query.
 FETCH_BLOCK = 120
 CACHE_ROWS = 5000
+TIME_TEXTS = 4096  # the Updated texts kept (one per distinct second)
 # Past this many separate runs of changed rows, one covering range is cheaper to emit.
 MAX_RANGES = 32
 # A row the engine changed may belong elsewhere in the sort order: the order is asked for
@@ -97,7 +107,7 @@ _LIVE_SORT: dict[str, Callable[[TaskRow], object]] = {
 }
 
 
-def _display(row: TaskRow, key: str) -> str:
+def _display(row: TaskRow, key: str, when: Callable[[datetime], str] = local_time) -> str:
     match key:
         case "id":
             return str(row.id)
@@ -121,7 +131,7 @@ def _display(row: TaskRow, key: str) -> str:
         case "attempts":
             return str(row.attempts)
         case "updated":
-            return local_time(row.updated_at)
+            return when(row.updated_at)
         case "order_number":
             return row.order_number
         case "error":
@@ -141,6 +151,36 @@ def _tooltip(row: TaskRow, key: str, shown: str) -> str | None:
     if key == "article" and row.article_title:
         return f"{row.article} — {row.article_title}"
     return shown or None
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """How one row is shown: its cells' texts, its colours, the article's full name."""
+
+    row: TaskRow
+    texts: tuple[str, ...]
+    background: QColor | None
+    status_color: QColor
+
+    @classmethod
+    def of(cls, row: TaskRow, when: Callable[[datetime], str]) -> _Look:
+        return cls(
+            row,
+            tuple(_display(row, key, when) for key, _ in COLUMNS),
+            status_background(row.status),
+            status_color(row.status),
+        )
+
+
+# What data() answers for each role it serves, from a row's _Look and a column; other
+# roles (font, decoration, check state, size) are Qt's defaults.
+_ANSWERS: dict[int, Callable[[_Look, int], Any]] = {
+    _DISPLAY: lambda look, column: look.texts[column],
+    _TOOLTIP: lambda look, column: _tooltip(look.row, COLUMNS[column][0], look.texts[column]),
+    _BACKGROUND: lambda look, _column: look.background,
+    _FOREGROUND: lambda look, column: look.status_color if column == STATUS_COLUMN else None,
+    _ALIGN: lambda _look, column: _RIGHT if column in _NUMERIC else None,
+}
 
 
 def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -193,6 +233,7 @@ class TasksModel(QAbstractTableModel):
     Attributes:
         ids: the Task ids shown, in display order.
         task_filter: the current filter.
+        on_screen: the rows the view shows now, if it says (only those are repainted).
     Signals:
         reloaded: the id list was replaced (after a filter, sort or refresh).
     """
@@ -207,10 +248,15 @@ class TasksModel(QAbstractTableModel):
         self._cache: OrderedDict[int, TaskRow] = OrderedDict()
         self._fetching: set[int] = set()
         self._stale: set[int] = set()
-        self._texts: dict[int, list[str]] = {}  # display strings of cached rows
+        self._looks: dict[int, _Look] = {}  # how cached rows are shown, made when painted
+        self._times: dict[datetime, str] = {}  # Updated texts by the second
         self._dated: set[int] = set()  # cached rows shown until read again (a refresh)
         self._painted = 0  # the row last asked for: the table's screenful is around it
         self._touched: set[int] = set()  # Tasks changed while an id list is on its way
+        self._wanted: list[int] = []  # rows a repaint found missing, read once it is done
+        self._read_wanted = QTimer(self, singleShot=True, interval=0)
+        self._read_wanted.timeout.connect(self._fetch_wanted)
+        self.on_screen: Callable[[], range] | None = None
         self.task_filter = TaskFilter()
         self._listed: TaskFilter | None = None  # the filter self.ids answer
         self._sort = ("id", False)
@@ -226,6 +272,13 @@ class TasksModel(QAbstractTableModel):
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.ids)
 
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        # The view asks for every cell it paints; the inherited index() calls back into
+        # Python twice (rowCount, columnCount) to check what this checks in one.
+        if 0 <= row < len(self.ids) and 0 <= column < _COLUMN_COUNT and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
@@ -237,29 +290,19 @@ class TasksModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # Called for every cell, role and repaint: plain ints and cached strings only.
-        role = int(role)
-        if role not in _ROLES or not index.isValid():
+        # Called for seven roles of every cell of every repaint: a dict lookup and the
+        # row's texts and colours, made once per change of the row.
+        answer = _ANSWERS.get(role)
+        if answer is None:
             return None
         n = index.row()
         row = self.row(n)
         if row is None:
             return None
-        column = index.column()
-        if role in (_DISPLAY, _TOOLTIP):
-            texts = self._texts.get(row.id)
-            if texts is None:
-                texts = self._texts[row.id] = [_display(row, key) for key, _ in COLUMNS]
-            if role == _TOOLTIP:
-                return _tooltip(row, COLUMNS[column][0], texts[column])
-            return texts[column]
-        if role == _BACKGROUND:
-            return status_background(row.status)
-        if role == _FOREGROUND:
-            return status_color(row.status) if column == STATUS_COLUMN else None
-        if role == _ALIGN:
-            return _RIGHT if column in _NUMERIC else None
-        return None
+        look = self._looks.get(row.id)
+        if look is None:
+            look = self._looks[row.id] = _Look.of(row, self._time_text)
+        return answer(look, index.column())
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Asks for the ids in the new order; the rows shown stay until they come."""
@@ -282,6 +325,8 @@ class TasksModel(QAbstractTableModel):
         return cached
 
     def _fetch_around(self, n: int) -> None:
+        """Marks row `n`'s block of rows as on its way; they are read once the repaint
+        that asked for them is over (a read running beside it would slow it down)."""
         lo, hi = max(0, n - FETCH_BLOCK // 4), min(len(self.ids), n + FETCH_BLOCK)
         wanted = [
             i
@@ -291,6 +336,14 @@ class TasksModel(QAbstractTableModel):
         if not wanted:
             return
         self._fetching.update(wanted)
+        self._wanted.extend(wanted)
+        if not self._read_wanted.isActive():
+            self._read_wanted.start()
+
+    def _fetch_wanted(self) -> None:
+        wanted, self._wanted = self._wanted, []
+        if not wanted:
+            return
         db = self.db
 
         def query() -> dict[int, TaskRow]:
@@ -310,21 +363,34 @@ class TasksModel(QAbstractTableModel):
 
         in_background(query, done, lambda _exc: self._fetching.difference_update(wanted))
 
+    def _time_text(self, at: datetime) -> str:
+        """local_time(at), kept: formatting one costs some 100 µs (Qt's local time zone),
+        and the Tasks changed in one second all show the same text. A language switch
+        builds a new model, so the texts are in the locale of this one."""
+        second = at.replace(microsecond=0)
+        text = self._times.get(second)
+        if text is None:
+            if len(self._times) >= TIME_TEXTS:
+                self._times.clear()
+            text = self._times[second] = local_time(second)
+        return text
+
     def _store(self, rows: dict[int, TaskRow]) -> None:
         self._dated.difference_update(rows)
         self._cache.update(rows)
         for task_id in rows:
-            self._texts.pop(task_id, None)
+            self._looks.pop(task_id, None)
         while len(self._cache) > CACHE_ROWS:
-            self._texts.pop(self._cache.popitem(last=False)[0], None)
+            self._looks.pop(self._cache.popitem(last=False)[0], None)
 
     def task_id(self, n: int) -> int | None:
         return self.ids[n] if 0 <= n < len(self.ids) else None
 
     def apply(self, events: list[TaskChanged]) -> int:
         """Applies engine events to cached rows and repaints only the rows that changed;
-        returns how many shown rows changed. A row whose sort value changed (or may have:
-        it was not cached) has the order asked for again soon."""
+        returns how many shown rows changed. A row not cached shows nothing that could
+        change: it is read when painted. A row whose sort value changed (or may have: it
+        was not cached) has the order asked for again soon."""
         changed: list[int] = []
         value = _LIVE_SORT.get(self._sort[0])  # None: no event moves a row in this order
         moved = False
@@ -338,7 +404,7 @@ class TasksModel(QAbstractTableModel):
                 self._stale.add(ev.task_id)  # the row on its way may predate this event
             row = self._cache.get(ev.task_id)
             before = value(row) if value is not None and row is not None else None
-            self._texts.pop(ev.task_id, None)
+            self._looks.pop(ev.task_id, None)
             if row is not None:
                 if ev.account_id is not None and ev.account_id != row.account_id:
                     del self._cache[ev.task_id]  # the account's login is fetched anew
@@ -362,16 +428,23 @@ class TasksModel(QAbstractTableModel):
                 self._resort.start()  # not restarted by later events: they wait no longer
         return len(changed)
 
-    def _emit_rows(self, rows: list[int]) -> None:
-        """dataChanged for these rows only, as few signals as the runs allow."""
-        spans = ranges(rows)
+    def _emit_rows(self, rows: Iterable[int]) -> None:
+        """dataChanged for those of these rows on screen, as few signals as their runs
+        allow; the others are painted afresh when scrolled to."""
+        shown = self.on_screen() if self.on_screen is not None else None
+        spans = ranges(rows if shown is None else (n for n in rows if n in shown))
         if len(spans) > MAX_RANGES:
             spans = [(spans[0][0], spans[-1][1])]
         last = len(COLUMNS) - 1
         for a, b in spans:
-            self.dataChanged.emit(self.index(a, 0), self.index(b, last))
+            self.dataChanged.emit(self.createIndex(a, 0), self.createIndex(b, last))
 
     # -- the id list -------------------------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        """An id list (a filter's, a sort's, a refresh's) is on its way."""
+        return self._loading
 
     def set_filter(self, flt: TaskFilter) -> None:
         self.task_filter = flt

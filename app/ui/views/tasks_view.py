@@ -116,6 +116,7 @@ class TasksView(QWidget):
         header.setStretchLastSection(True)
         for col, width in enumerate((70, 60, 70, 80, 110, 90, 165, 70, 80, 170, 200)):
             header.resizeSection(col, width)
+        self.model.on_screen = self._rows_on_screen
         self.table.doubleClicked.connect(self._open_detail)
         for keys, slot in (
             # Key_Enter is the keypad's Enter.
@@ -141,6 +142,16 @@ class TasksView(QWidget):
         self.status_box.currentIndexChanged.connect(self.apply_filter)
         self.model.reloaded.connect(self._update_count)
         self.model.modelReset.connect(self._update_count)
+
+    def _rows_on_screen(self) -> range:
+        """The table's rows in view (none while it is hidden)."""
+        if not self.table.isVisible():
+            return range(0)
+        top = self.table.rowAt(0)
+        if top < 0:
+            return range(0)
+        bottom = self.table.rowAt(self.table.viewport().height() - 1)
+        return range(top, (bottom if bottom >= 0 else self.model.rowCount() - 1) + 1)
 
     def apply_filter(self) -> None:
         self.model.set_filter(

@@ -269,6 +269,29 @@ def test_a_burst_of_events_repaints_in_a_few_strokes(qtbot, db, fetched) -> None
     assert len(fetched) == reads
 
 
+def test_events_repaint_only_the_rows_on_screen(qtbot, db, fetched) -> None:
+    """A range of rows reaching off screen repaints the whole table: the view says which
+    rows it shows, and only those are repainted, each run of them in one signal."""
+    seed_market(db, accounts=3)
+    order_id = submit(db, LineSpec("A1", 80, "P1"))
+    rows = tasks(db, order_id)
+    model = loaded(qtbot, db)
+    qtbot.waitUntil(lambda: all(shown(model, n, "id") for n in range(80)), timeout=5000)
+    model.on_screen = lambda: range(20, 40)
+    painted: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): painted.append((a.row(), b.row())))
+
+    model.apply([changed(order_id, rows[n], "running") for n in (2, 21, 22, 23, 30, 60)])
+    assert painted == [(21, 23), (30, 30)]
+    assert [shown(model, n, "status") for n in (2, 60)] == [status_label("running")] * 2
+
+    model.on_screen = lambda: range(0)  # the table is hidden: shown afresh when it shows
+    painted.clear()
+    model.apply([changed(order_id, rows[21], "purchased")])
+    assert painted == []
+    assert shown(model, 21, "status") == status_label("purchased")
+
+
 def test_a_unit_waiting_to_retry_says_when_in_the_table_and_its_detail(
     qtbot, db, fetched, tmp_path
 ) -> None:
