@@ -6,17 +6,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, the parser of that command alone (the console
+    opens sooner without every command's modules and options)."""
     from app import __version__
-    from app.cli import accounts as accounts_cli
-    from app.cli import catalog as catalog_cli
-    from app.cli import commands
-    from app.cli import deliveries as deliveries_cli
-    from app.cli import marketplaces as marketplaces_cli
-    from app.cli import orders as orders_cli
-    from app.sandbox import server
 
     parser = argparse.ArgumentParser(
         prog="main.py", description="Buyback operator console and its headless engine."
@@ -24,57 +20,122 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log engine details")
     parser.add_argument("--version", action="version", version=f"Buyback console {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="run a demo Order on the bundled sandbox marketplace")
-    commands.add_demo_arguments(demo)
-    demo.set_defaults(func=_demo)
-    run = sub.add_parser("run", help="process the queued Orders in the database")
-    commands.add_run_arguments(run)
-    run.set_defaults(func=commands.cmd_run)
-    selftest = sub.add_parser(
-        "selftest", help="make one real purchase on the bundled sandbox to check the install"
-    )
-    selftest.add_argument("--browser", help="path to Chromium/Chrome/Edge")
-    selftest.add_argument("--json", action="store_true", help="print a JSON summary last")
-    selftest.set_defaults(func=_selftest)
-    sandbox = sub.add_parser("sandbox", help="serve the sandbox marketplace on its own")
-    server.add_arguments(sandbox)
-    sandbox.set_defaults(func=server.run_from_args)
-    accounts = sub.add_parser("accounts", help="import, list and check marketplace accounts")
-    accounts_cli.add_arguments(accounts)
-    orders = sub.add_parser("orders", help="import Orders from CSV/XLSX, export their reports")
-    orders_cli.add_arguments(orders)
-    catalog = sub.add_parser("catalog", help="import and list articles and pickup points")
-    catalog_cli.add_arguments(catalog)
-    deliveries = sub.add_parser("deliveries", help="record delivery statuses from a list")
-    deliveries_cli.add_arguments(deliveries)
-    markets = sub.add_parser("marketplaces", help="add, list, edit, enable or disable marketplaces")
-    marketplaces_cli.add_arguments(markets)
-    console = sub.add_parser(
-        "console", help="open the console window (the default: `main.py --db FILE` opens it too)"
-    )
-    commands.add_engine_arguments(console)
-    commands.add_language_argument(console)
-    # None: not given, so the console takes it from Settings (see console_defaults).
-    console.set_defaults(func=_console, concurrency=None)
-    shots = sub.add_parser("screenshot", help="run the demo console offscreen and save PNGs")
-    commands.add_demo_arguments(shots)
-    shots.add_argument("--out", default="docs/screenshots", help="folder for the PNGs")
-    shots.add_argument("--timeout", type=float, default=240, help="give up after this many s")
-    shots.set_defaults(func=_screenshots)
+    for name, (help_text, add) in COMMANDS.items():
+        if command in (None, name):
+            add(sub.add_parser(name, help=help_text))
     return parser
+
+
+def _add_demo(p: argparse.ArgumentParser) -> None:
+    from app.cli import arguments
+
+    arguments.add_demo_arguments(p)
+    p.set_defaults(func=_demo)
+
+
+def _add_run(p: argparse.ArgumentParser) -> None:
+    from app.cli import arguments, commands
+
+    arguments.add_run_arguments(p)
+    p.set_defaults(func=commands.cmd_run)
+
+
+def _add_selftest(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--browser", help="path to Chromium/Chrome/Edge")
+    p.add_argument("--json", action="store_true", help="print a JSON summary last")
+    p.set_defaults(func=_selftest)
+
+
+def _add_sandbox(p: argparse.ArgumentParser) -> None:
+    from app.sandbox import server
+
+    server.add_arguments(p)
+    p.set_defaults(func=server.run_from_args)
+
+
+def _add_accounts(p: argparse.ArgumentParser) -> None:
+    from app.cli import accounts
+
+    accounts.add_arguments(p)
+
+
+def _add_orders(p: argparse.ArgumentParser) -> None:
+    from app.cli import orders
+
+    orders.add_arguments(p)
+
+
+def _add_catalog(p: argparse.ArgumentParser) -> None:
+    from app.cli import catalog
+
+    catalog.add_arguments(p)
+
+
+def _add_deliveries(p: argparse.ArgumentParser) -> None:
+    from app.cli import deliveries
+
+    deliveries.add_arguments(p)
+
+
+def _add_marketplaces(p: argparse.ArgumentParser) -> None:
+    from app.cli import marketplaces
+
+    marketplaces.add_arguments(p)
+
+
+def _add_console(p: argparse.ArgumentParser) -> None:
+    from app.cli import arguments
+
+    arguments.add_engine_arguments(p, from_settings=True)
+    arguments.add_language_argument(p)
+    p.set_defaults(func=_console)
+
+
+def _add_screenshot(p: argparse.ArgumentParser) -> None:
+    from app.cli import arguments
+
+    arguments.add_demo_arguments(p)
+    p.add_argument("--out", default="docs/screenshots", help="folder for the PNGs")
+    p.add_argument("--timeout", type=float, default=240, help="give up after this many s")
+    p.set_defaults(func=_screenshots)
+
+
+# name: (help, what adds its options and its function)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "demo": ("run a demo Order on the bundled sandbox marketplace", _add_demo),
+    "run": ("process the queued Orders in the database", _add_run),
+    "selftest": (
+        "make one real purchase on the bundled sandbox to check the install",
+        _add_selftest,
+    ),
+    "sandbox": ("serve the sandbox marketplace on its own", _add_sandbox),
+    "accounts": ("import, list and check marketplace accounts", _add_accounts),
+    "orders": ("import Orders from CSV/XLSX, export their reports", _add_orders),
+    "catalog": ("import and list articles and pickup points", _add_catalog),
+    "deliveries": ("record delivery statuses from a list", _add_deliveries),
+    "marketplaces": ("add, list, edit, enable or disable marketplaces", _add_marketplaces),
+    "console": (
+        "open the console window (the default: `main.py --db FILE` opens it too)",
+        _add_console,
+    ),
+    "screenshot": ("run the demo console offscreen and save PNGs", _add_screenshot),
+}
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """The command line, with the console as the default command: `main.py [-v] [console
     options]` is `main.py [-v] console [console options]`, so `main.py --db FILE` opens the
-    console on FILE as `main.py console --db FILE` does."""
+    console on FILE as `main.py console --db FILE` does. Only the command given is built
+    (every command for help, a version or a mistyped command)."""
     start = 0
     while start < len(argv) and argv[start] in ("-v", "--verbose"):
         start += 1
     rest = argv[start:]
     if not rest or (rest[0].startswith("-") and rest[0] not in ("-h", "--help", "--version")):
         argv = [*argv[:start], "console", *rest]
-    return build_parser().parse_args(argv)
+        rest = argv[start:]
+    command = rest[0] if rest[0] in COMMANDS else None
+    return build_parser(command).parse_args(argv)
 
 
 def _console(args: argparse.Namespace) -> int:

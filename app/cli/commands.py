@@ -23,15 +23,9 @@ from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
 from app.core.domain.states import QUEUED, TaskStatus
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.rollup import order_progress
-from app.core.engine.settings import (
-    BROWSER_MB_PER_PURCHASE,
-    DEFAULT_CONCURRENCY,
-    EngineSettings,
-    concurrency_limit,
-)
+from app.core.engine.settings import EngineSettings
 from app.core.storage.db import Database, display_url
 from app.core.supervisor import Supervisor
-from app.core.support.text import LANGUAGES
 from app.demo import (
     MAX_DEMO_ACCOUNTS,
     demo_accounts_for,
@@ -41,82 +35,6 @@ from app.demo import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def at_least_one(text: str) -> int:
-    """A count the operator gives (units, accounts): a whole number, 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
-def concurrency(text: str) -> int:
-    """Purchases at once: at least 1, at most what this computer can hold."""
-    value = at_least_one(text)
-    limit = concurrency_limit()
-    if value > limit:
-        raise argparse.ArgumentTypeError(
-            f"at most {limit} on this computer (got {value}): each purchase at once holds a "
-            f"browser page of about {BROWSER_MB_PER_PURCHASE} MB"
-        )
-    return value
-
-
-def add_engine_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="database URL or SQLite file (default: the user data folder)")
-    p.add_argument(
-        "--concurrency",
-        type=concurrency,
-        default=DEFAULT_CONCURRENCY,
-        help=f"purchases at once (default {DEFAULT_CONCURRENCY})",
-    )
-    p.add_argument("--browser", help="path to Chromium/Chrome/Edge (default: found on the system)")
-    p.add_argument("--show-browsers", action="store_true", help="show the browser windows")
-
-
-def add_language_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--language",
-        choices=("system", *LANGUAGES),
-        help="the console's language (default: as in Settings, else the system's)",
-    )
-
-
-def add_demo_arguments(p: argparse.ArgumentParser) -> None:
-    add_engine_arguments(p)
-    add_language_argument(p)
-    p.add_argument(
-        "--units", type=at_least_one, default=12, help="units in the demo Order (default 12)"
-    )
-    p.add_argument(
-        "--accounts",
-        type=at_least_one,
-        help=f"demo accounts to use (default: one per unit, at most {MAX_DEMO_ACCOUNTS})",
-    )
-    p.add_argument(
-        "--marketplace-url", help="use a sandbox already running there instead of starting one"
-    )
-    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
-    p.add_argument(
-        "--gui", action="store_true", help="open the console window instead of terminal progress"
-    )
-    p.add_argument(
-        "--practice",
-        action="store_true",
-        help="with --gui: the sample Order goes to the sandbox set up as a marketplace where "
-        "a person buys, to practise the To buy view (Ctrl+T)",
-    )
-
-
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    add_engine_arguments(p)
-    p.add_argument(
-        "--until-idle", action="store_true", help="exit once nothing queued can make progress"
-    )
 
 
 @dataclass

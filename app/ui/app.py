@@ -1,38 +1,40 @@
-"""Starting the console: the Qt application, the engine on its thread, the demo setup,
-and the screenshot tour used for the README."""
+"""Starting the console: the Qt application, the window on screen at once with the engine
+started behind it, the demo setup, and the screenshot tour used for the README.
+
+The window is shown before anything slow is imported or opened: the database (SQLAlchemy,
+Alembic), the engine (Playwright, the sandbox for the demo) and the views load on a worker
+thread once it is painted, while it says that it is opening the database."""
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import gc
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
-from sqlalchemy import select
 
-from app.core.accounts.keys import open_database
-from app.core.domain.models import MarketPlace
 from app.core.domain.states import ORDER_OPEN, TaskStatus
-from app.core.engine.market_drivers import DriverOptions, driver_factory
-from app.core.engine.settings import EngineSettings
-from app.core.service import EngineService
-from app.core.storage.errors import known
-from app.demo import (
-    PRACTICE_CODE,
-    demo_accounts_for,
-    demo_order,
-    fresh_demo_db,
-    prepare_demo,
-    seed_sandbox,
-)
+from app.ui.common import when_done
 from app.ui.window.main_window import MainWindow
 
+if TYPE_CHECKING:
+    from app.core.service import EngineService
+    from app.core.storage.db import Database
+
 ORGANIZATION = "BuybackConsole"
+# A file where the console notes when its window was first painted ("paint") and when it
+# showed its data ("ready"), one "moment unix-time" line each: bench.startup reads it.
+FIRST_PAINT_ENV = "BUYBACK_REPORT_FIRST_PAINT"
+UNPAINTED_MS = 1000  # a window not painted by then (minimized, hidden) starts opening anyway
 
 
 def qt_app() -> QApplication:
@@ -46,16 +48,59 @@ def qt_app() -> QApplication:
 def settle_heap() -> None:
     """Moves everything allocated at start-up (Qt, SQLAlchemy, Playwright modules) out of
     the garbage collector's sight: a full collection then scans only what the running
-    console allocates, which keeps its pauses far below a frame instead of tens of ms."""
+    console allocates, which keeps its pauses far below a frame instead of tens of ms.
+    Done once the window shows its data, never before its first paint."""
     gc.collect()
     gc.freeze()
 
 
-def open_console(
+def note_start(moment: str) -> None:
+    """Notes `moment` and the time in the file named by $BUYBACK_REPORT_FIRST_PAINT."""
+    path = os.environ.get(FIRST_PAINT_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{moment} {time.time():.6f}\n")
+
+
+class FirstPaint(QObject):
+    """Calls `then(True)` once, right after `window`'s first frame is drawn, or
+    `then(False)` if it is not drawn within UNPAINTED_MS of being shown."""
+
+    def __init__(self, window: QWidget, then: Callable[[bool], None]):
+        super().__init__(window)
+        self._window = window
+        self._then = then
+        self._done = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show:
+            QTimer.singleShot(UNPAINTED_MS, lambda: self._fire(False))
+        elif event.type() == QEvent.Type.Paint:
+            # The frame is flushed once the paint event's update is done: right after it.
+            QTimer.singleShot(0, lambda: self._fire(True))
+        return False
+
+    def _fire(self, painted: bool) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._window.removeEventFilter(self)
+        self._then(painted)
+
+
+def start_engine(
     stack: ExitStack, args: argparse.Namespace, *, demo: bool
-) -> tuple[MainWindow, EngineService]:
-    """Opens the database, starts the engine (and for the demo the sandbox with a sample
-    Order) and shows the main window; everything is undone by `stack`."""
+) -> tuple[Database, EngineService]:
+    """Opens the database and starts the engine (and for the demo the sandbox with a
+    sample Order); everything is undone by `stack`. Slow (imports, migrations, the demo's
+    purchases queued): the console runs it on a worker thread."""
+    from app.core.accounts.keys import open_database
+    from app.core.engine.market_drivers import DriverOptions, driver_factory
+    from app.core.engine.settings import EngineSettings
+    from app.core.service import EngineService
+    from app.demo import PRACTICE_CODE, demo_accounts_for, demo_order, fresh_demo_db, prepare_demo
+
     db_arg = args.db or (fresh_demo_db() if demo else None)
     db = open_database(db_arg)
     stack.callback(db.close)
@@ -79,6 +124,15 @@ def open_console(
         if getattr(args, "practice", False):
             spec = demo_order(args.units, PRACTICE_CODE)
         service.submit(spec).result(timeout=30)
+    return db, service
+
+
+def open_console(
+    stack: ExitStack, args: argparse.Namespace, *, demo: bool
+) -> tuple[MainWindow, EngineService]:
+    """start_engine(), then the main window with its data, shown; for the screenshots,
+    which want the window whole from the start."""
+    db, service = start_engine(stack, args, demo=demo)
     window = MainWindow(db, service, browser=args.browser)
     window.show()
     settle_heap()
@@ -86,30 +140,77 @@ def open_console(
 
 
 def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
-    """Opens the console and runs it until its window closes. What stops its start is said
-    in a box saying the console will close, then raised for main.py to log and say in one
-    line on the terminal (exit 2 for the environment's fault, 1 for a defect)."""
+    """Shows the console's window at once, opens the database and the engine behind it,
+    and runs until the window closes. What stops its start is said in a box saying the
+    console will close, then raised for main.py to log and say in one line on the
+    terminal (exit 2 for the environment's fault, 1 for a defect)."""
     from app.core.support.logs import log_file
-    from app.ui.dialogs.crash import install_excepthook
-    from app.ui.dialogs.settings import console_defaults
+    from app.ui.dialogs.settings import stored_language
     from app.ui.i18n import apply_language
 
     app = qt_app()
-    console_defaults(args)
-    apply_language(args.language)
-    with ExitStack() as stack:
+    if getattr(args, "language", None) is None:
+        args.language = stored_language()
+    apply_language(args.language)  # before the window's first word
+    window = MainWindow()
+    refused: list[BaseException] = []
+    ended = False
+
+    def opened(started: tuple[Database, EngineService]) -> None:
+        if ended:  # closed while opening: the stack stops what was started
+            return
+        db, service = started
         try:
-            open_console(stack, args, demo=demo)
+            window.attach(db, service, browser=args.browser)
         except Exception as exc:
-            refuse_start(exc, log_file())
-            raise
+            refuse(exc)
+            return
+        from app.ui.dialogs.crash import install_excepthook
+
         install_excepthook(log_file())  # from here on a defect leaves the console running
-        return app.exec()
+
+    def refuse(exc: BaseException) -> None:
+        refused.append(exc)
+        refuse_start(exc, log_file())
+        window.close()
+        app.exit(1)
+
+    def ready() -> None:
+        note_start("ready")
+        settle_heap()
+
+    window.loaded.connect(ready)
+    with (
+        ExitStack() as stack,
+        concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="console-start") as worker,
+    ):
+
+        def prepare() -> tuple[Database, EngineService]:
+            from app.ui.dialogs.settings import console_defaults
+
+            console_defaults(args)  # the browser and concurrency stored in Settings
+            started = start_engine(stack, args, demo=demo)
+            MainWindow.import_views()
+            return started
+
+        def start(painted: bool) -> None:
+            if painted:
+                note_start("paint")
+            when_done(worker.submit(prepare), opened, refuse)
+
+        FirstPaint(window, start)
+        window.show()
+        code = app.exec()
+        ended = True
+    if refused:
+        raise refused[0]
+    return code
 
 
-def refuse_start(exc: Exception, log_path: Path | None) -> None:
+def refuse_start(exc: BaseException, log_path: Path | None) -> None:
     """Tells the operator why the console cannot start and that it will close: the
     environment's fault (a database, a key) as it is, a defect with the log to send."""
+    from app.core.storage.errors import known
     from app.ui.dialogs.crash import show_defect
 
     refusal = known(exc)
@@ -201,6 +302,11 @@ def take_screenshots(args: argparse.Namespace) -> int:
             QTimer.singleShot(300, last)
 
         def marketplaces() -> None:
+            from sqlalchemy import select
+
+            from app.core.domain.models import MarketPlace
+            from app.demo import PRACTICE_CODE, demo_accounts_for, demo_order, seed_sandbox
+
             dialog = window.marketplaces_dialog
             dialog.choose_preset("wildberries")
             grab(dialog, "marketplaces")
@@ -234,6 +340,10 @@ def take_screenshots(args: argparse.Namespace) -> int:
 
         def first_launch() -> None:
             # The first launch: a console on a database of its own with nothing set up.
+            from app.core.accounts.keys import open_database
+            from app.core.engine.market_drivers import DriverOptions, driver_factory
+            from app.core.service import EngineService
+
             empty = open_database(str(tmp / "first-launch.sqlite3"))
             stack.callback(empty.close)
             idle = EngineService(empty, driver_factory(empty, DriverOptions()))

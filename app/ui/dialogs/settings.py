@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+# The engine's modules (SQLAlchemy, psutil) are imported where used: the console reads
+# its language here before its window's first paint.
 from app.core.domain.states import TaskStatus
-from app.core.drivers.browser import BrowserNotFound, find_browser
-from app.core.engine.settings import DEFAULT_CONCURRENCY, concurrency_limit
-from app.core.storage.db import display_url, sqlite_file
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui import folders
 from app.ui.common import fill, status_color
@@ -44,6 +43,8 @@ def stored_language(settings: QSettings | None = None) -> str:
 
 
 def stored_concurrency(settings: QSettings) -> int | None:
+    from app.core.engine.settings import concurrency_limit
+
     stored = settings.value(CONCURRENCY, 0)
     if not isinstance(stored, int | float | str):
         return None  # a hand-edited file: fall back to the default
@@ -57,6 +58,8 @@ def stored_concurrency(settings: QSettings) -> int | None:
 def console_defaults(args: argparse.Namespace, settings: QSettings | None = None) -> None:
     """Fills what the command line left out (None) from the stored settings, else the
     built-in defaults: the command line wins, then Settings, then the default."""
+    from app.core.engine.settings import DEFAULT_CONCURRENCY
+
     settings = settings or QSettings()
     if not args.browser:
         args.browser = str(settings.value(BROWSER, "") or "") or None
@@ -68,6 +71,8 @@ def console_defaults(args: argparse.Namespace, settings: QSettings | None = None
 
 def folder_of(db_url: str) -> Path | None:
     """The folder of a SQLite database file; None for a server database."""
+    from app.core.storage.db import sqlite_file
+
     file = sqlite_file(db_url)
     return file.parent if file is not None else None
 
@@ -91,6 +96,10 @@ class SettingsDialog(QDialog):
     language_changed = Signal(str)
 
     def __init__(self, db_url: str, parent: QWidget | None = None):
+        from app.core.drivers.browser import BrowserNotFound, find_browser
+        from app.core.engine.settings import DEFAULT_CONCURRENCY, concurrency_limit
+        from app.core.storage.db import display_url
+
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
         self.resize(560, 0)

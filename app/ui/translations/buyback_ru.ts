@@ -4,7 +4,7 @@
 <context>
     <name>AccountImportDialog</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="+97"/>
+        <location filename="../dialogs/accounts_import.py" line="+96"/>
         <source>A CSV/XLSX list, a storage-state .json, or a folder of sessions or profiles</source>
         <translation>Список CSV/XLSX, файл .json с сохранённой сессией (storage state) или папка сессий либо профилей браузера</translation>
     </message>
@@ -19,7 +19,7 @@
         <translation>Импорт аккаунтов</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+12"/>
         <source>%1 to add, %2 to update, %3 skipped, %4 rejected.</source>
         <translation>Будет добавлено: %1, обновлено: %2, пропущено: %3, отклонено: %4.</translation>
     </message>
@@ -80,7 +80,7 @@
         <translation>Войти в выбранные аккаунты</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+48"/>
         <source>Accounts</source>
         <translation>Аккаунты</translation>
     </message>
@@ -201,7 +201,7 @@
         <translation>Импорт каталога</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+12"/>
         <source>Articles: %1 new, %2 with a new title. Pickup points: %3 new, %4 with a new address.</source>
         <translation>Артикулы: новых %1, с новым названием %2. Пункты выдачи: новых %3, с новым адресом %4.</translation>
     </message>
@@ -218,7 +218,7 @@
 <context>
     <name>CatalogPlanModel</name>
     <message>
-        <location line="-110"/>
+        <location line="-106"/>
         <source>new article</source>
         <translation>новый артикул</translation>
     </message>
@@ -251,20 +251,20 @@
 <context>
     <name>Column</name>
     <message>
-        <location filename="../dialogs/accounts_import.py" line="-69"/>
+        <location filename="../dialogs/accounts_import.py" line="-65"/>
         <source>Row / file</source>
         <translation>Строка / файл</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../views/accounts_view.py" line="-250"/>
+        <location filename="../views/accounts_view.py" line="-253"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
     <message>
         <location line="+1"/>
         <location filename="../dialogs/catalog.py" line="+15"/>
-        <location filename="../dialogs/orders_import.py" line="+49"/>
+        <location filename="../dialogs/orders_import.py" line="+48"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+29"/>
         <location filename="../views/to_buy.py" line="+123"/>
@@ -313,7 +313,7 @@
         <location line="+1"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+6"/>
-        <location filename="../views/tasks_model.py" line="+59"/>
+        <location filename="../views/tasks_model.py" line="+68"/>
         <location filename="../views/to_buy.py" line="+4"/>
         <source>Status</source>
         <translation>Статус</translation>
@@ -399,7 +399,7 @@
     <message>
         <location filename="../dialogs/catalog.py" line="-183"/>
         <location line="+185"/>
-        <location filename="../dialogs/edit_lines.py" line="+46"/>
+        <location filename="../dialogs/edit_lines.py" line="+47"/>
         <location filename="../dialogs/orders_import.py" line="+2"/>
         <location filename="../views/tasks_model.py" line="-3"/>
         <location filename="../views/to_buy.py" line="-30"/>
@@ -607,7 +607,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Сохранить и снова поставить в очередь единицы заказа с ошибкой; попытки начнутся заново</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+43"/>
         <source>At least %1: bought or being bought</source>
         <translation>Не меньше %1: столько уже выкуплено или выкупается</translation>
     </message>
@@ -683,12 +683,12 @@ Send that file along when you report the problem. The console keeps running; if 
     <message>
         <location line="+171"/>
         <location line="+53"/>
-        <location line="+221"/>
+        <location line="+215"/>
         <source>longer than {limit} characters</source>
         <translation>длиннее {limit} символов</translation>
     </message>
     <message>
-        <location line="-212"/>
+        <location line="-206"/>
         <source>empty; a title needs its article number</source>
         <translation>пусто; для названия нужен артикул</translation>
     </message>
@@ -703,7 +703,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>пусто; укажите маркетплейс или выберите его для строк, где он не указан</translation>
     </message>
     <message>
-        <location line="+191"/>
+        <location line="+185"/>
         <source>the text {problem}</source>
         <translation>текст {problem}</translation>
     </message>
@@ -723,7 +723,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>размер партии</translation>
     </message>
     <message>
-        <location filename="../../core/orders/catalog.py" line="-451"/>
+        <location filename="../../core/orders/catalog.py" line="-445"/>
         <location filename="../../core/orders/spec.py" line="+1"/>
         <source>article</source>
         <translation>артикул</translation>
@@ -820,7 +820,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
     <message>
-        <location filename="../../core/engine/assisted.py" line="+260"/>
+        <location filename="../../core/engine/assisted.py" line="+263"/>
         <source>nothing to buy: no unit of a running Order on a marketplace where a person buys is waiting</source>
         <translation>покупать нечего: в запущенных заказах на маркетплейсах, где покупает человек, нет ожидающих единиц</translation>
     </message>
@@ -835,7 +835,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>сейчас ни один аккаунт не может купить ожидающие единицы ({units} шт.): аккаунты заняты, на паузе после ошибок, исчерпали дневной лимит или уже купили единицу из той же строки; импортируйте ещё аккаунты или подождите</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+29"/>
         <source>this unit is no longer in an operator&apos;s hands (recorded from another workstation?); nothing was changed</source>
         <translation>эта единица уже не в работе у оператора (записана с другого рабочего места?); ничего не изменено</translation>
     </message>
@@ -952,7 +952,7 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location filename="../../core/storage/markets.py" line="+64"/>
-        <location filename="../engine_texts.py" line="+304"/>
+        <location filename="../engine_texts.py" line="+305"/>
         <source>unknown marketplace &apos;{given}&apos;: no marketplace is set up yet; add one in Marketplaces (or: main.py marketplaces add CODE --preset NAME)</source>
         <translation>неизвестный маркетплейс «{given}»: маркетплейсы ещё не настроены; добавьте маркетплейс в окне «Маркетплейсы» (или: main.py marketplaces add CODE --preset NAME)</translation>
     </message>
@@ -1489,7 +1489,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+215"/>
+        <location filename="../common.py" line="+223"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -1512,7 +1512,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Папка с сохранёнными сессиями или профилями браузера</translation>
     </message>
     <message>
-        <location filename="../dialogs/import_dialog.py" line="+52"/>
+        <location filename="../dialogs/import_dialog.py" line="+53"/>
         <location line="+59"/>
         <source>Import</source>
         <translation>Импортировать</translation>
@@ -1543,7 +1543,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Маркетплейс:</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+95"/>
         <source>Reading %1…</source>
         <translation>Чтение %1…</translation>
     </message>
@@ -1571,8 +1571,8 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="+119"/>
-        <location filename="../window/main_window.py" line="+107"/>
+        <location filename="../app.py" line="+220"/>
+        <location filename="../window/main_window.py" line="+134"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
@@ -1582,7 +1582,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Консоль будет закрыта.</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+12"/>
+        <location filename="../window/main_window.py" line="+47"/>
         <source>Tasks</source>
         <translation>Задачи</translation>
     </message>
@@ -1832,7 +1832,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Основная</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+151"/>
+        <location filename="../window/main_window.py" line="+160"/>
         <source>All orders: running %1 · queued %2 · purchased %3 · failed %4</source>
         <translation>Все заказы: выполняется %1 · в очереди %2 · выкуплено %3 · ошибок %4</translation>
     </message>
@@ -1842,17 +1842,17 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Покупок/мин: %1</translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+78"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
     <message>
-        <location line="-227"/>
+        <location line="-242"/>
         <source>To buy</source>
         <translation>Купить</translation>
     </message>
     <message>
-        <location line="+229"/>
+        <location line="+244"/>
         <source>No marketplace is set up yet: add one in %1 first.</source>
         <translation>Маркетплейсы ещё не настроены. Сначала откройте %1 и добавьте маркетплейс.</translation>
     </message>
@@ -1863,32 +1863,37 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location line="+32"/>
-        <location line="+29"/>
+        <location line="+27"/>
         <source>Import deliveries</source>
         <translation>Импорт доставок</translation>
     </message>
     <message>
-        <location line="-28"/>
+        <location line="-26"/>
         <source>Lists (*.csv *.xlsx *.txt);;All files (*)</source>
         <translation>Списки (*.csv *.xlsx *.txt);;Все файлы (*)</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>Row %1: %2</source>
         <translation>Строка %1: %2</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Record</source>
         <translation>Записать</translation>
     </message>
     <message>
-        <location line="-16"/>
+        <location line="-14"/>
         <source>%1: %2, %3, %4, %5.</source>
         <translation>%1: %2, %3, %4, %5.</translation>
     </message>
+    <message>
+        <location line="-346"/>
+        <source>Opening the database…</source>
+        <translation>Открывается база данных…</translation>
+    </message>
     <message numerus="yes">
-        <location line="+2"/>
+        <location line="+348"/>
         <source>%Ln unit(s) at the pickup point</source>
         <translation>
             <numerusform>%Ln шт. в пункте выдачи</numerusform>
@@ -1924,7 +1929,7 @@ Send that file along when you report the problem. The console keeps running; if 
         </translation>
     </message>
     <message numerus="yes">
-        <location line="+20"/>
+        <location line="+18"/>
         <source>%Ln unit(s) marked at the pickup point</source>
         <translation>
             <numerusform>Прибытие в ПВЗ отмечено: %Ln единица</numerusform>
@@ -1959,7 +1964,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Отчёт по заказу №%1 (%2 шт.) сохранён в %3</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+66"/>
         <source>Select the bought units that arrived in the Tasks list first.</source>
         <translation>Сначала выберите в списке «Задачи» выкупленные единицы, которые прибыли.</translation>
     </message>
@@ -1973,7 +1978,7 @@ Send that file along when you report the problem. The console keeps running; if 
         </translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+79"/>
         <location line="+13"/>
         <source>Quit</source>
         <translation>Выйти</translation>
@@ -1993,7 +1998,7 @@ Quit when they finish?</source>
         <translation>Закрытие: ожидание записи выполняющихся покупок (%1), осталось %2 с…</translation>
     </message>
     <message>
-        <location line="-90"/>
+        <location line="-93"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
@@ -2616,7 +2621,7 @@ Database: %1</source>
         <translation>Импорт заказов</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+14"/>
         <source>%1, %2 to create.</source>
         <translation>Будет создано: %1, %2.</translation>
     </message>
@@ -2674,7 +2679,7 @@ Database: %1</source>
 <context>
     <name>OrderPlanModel</name>
     <message>
-        <location line="-94"/>
+        <location line="-90"/>
         <source>order %1, line %2</source>
         <translation>заказ %1, строка %2</translation>
     </message>
@@ -2763,7 +2768,7 @@ Database: %1</source>
 <context>
     <name>RecordPurchaseDialog</name>
     <message>
-        <location filename="../views/tasks_view.py" line="+219"/>
+        <location filename="../views/tasks_view.py" line="+230"/>
         <source>Record the purchase</source>
         <translation>Отметить покупку</translation>
     </message>
@@ -2894,12 +2899,12 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs/settings.py" line="+38"/>
+        <location filename="../dialogs/settings.py" line="+37"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+67"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -3219,7 +3224,7 @@ Database: %1</source>
 <context>
     <name>TasksModel</name>
     <message>
-        <location filename="../views/tasks_model.py" line="+54"/>
+        <location filename="../views/tasks_model.py" line="+55"/>
         <source>retry at %1</source>
         <translation>повтор в %1</translation>
     </message>
@@ -3227,13 +3232,13 @@ Database: %1</source>
 <context>
     <name>TasksView</name>
     <message>
-        <location filename="../views/tasks_view.py" line="-390"/>
-        <location line="+79"/>
+        <location filename="../views/tasks_view.py" line="-401"/>
+        <location line="+90"/>
         <source>All orders</source>
         <translation>Все заказы</translation>
     </message>
     <message>
-        <location line="-77"/>
+        <location line="-88"/>
         <source>All statuses</source>
         <translation>Все статусы</translation>
     </message>
@@ -3263,7 +3268,7 @@ Database: %1</source>
         <translation>Статус:</translation>
     </message>
     <message numerus="yes">
-        <location line="+73"/>
+        <location line="+84"/>
         <source>%n task(s)</source>
         <translation>
             <numerusform>%n задача</numerusform>

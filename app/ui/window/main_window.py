@@ -3,9 +3,11 @@ commands in menus and the toolbar, live counts in the status bar."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices
@@ -28,7 +30,6 @@ from app.core.domain.states import (
     QUEUED,
     TaskStatus,
 )
-from app.core.engine.deliveries import DeliveryPlan
 from app.core.engine.events import (
     EngineNotice,
     MarketBlocked,
@@ -36,33 +37,41 @@ from app.core.engine.events import (
     Subscription,
     TaskChanged,
 )
-from app.core.orders.catalog import load_catalogs
-from app.core.service import EngineService
-from app.core.storage.db import Database, display_url
-from app.core.storage.queries import (
-    account_rows,
-    client_names,
-    order_rows,
-    purchases_since,
-    status_counts,
-)
-from app.core.supervisor import Supervisor
 from app.core.support.paths import log_dir
 from app.ui import folders
 from app.ui.common import counted, error_text, fill, in_background, number, say, when_done
 from app.ui.i18n import apply_language
-from app.ui.views.accounts_view import AccountsView
-from app.ui.views.orders_view import OrdersView
-from app.ui.views.tasks_view import TaskDetailDialog, TasksView
-from app.ui.views.to_buy import ToBuyView
-from app.ui.views.welcome import WelcomePanel, first_launch
-from app.ui.window.context_menus import install_context_menus
-from app.ui.window.layout import restore_layout, save_layout
+from app.ui.window.layout import restore_views, restore_window, save_layout
 from app.ui.window.menus import build_menus, menu_path
-from app.ui.window.notices import Notices
-from app.ui.window.order_commands import OrderCommands
+
+if TYPE_CHECKING:  # the engine, the database and the views load after the first paint
+    from app.core.engine.deliveries import DeliveryPlan
+    from app.core.service import EngineService
+    from app.core.storage.db import Database
+    from app.core.supervisor import Supervisor
+    from app.ui.views.accounts_view import AccountsView
+    from app.ui.views.orders_view import OrdersView
+    from app.ui.views.tasks_view import TasksView
+    from app.ui.views.to_buy import ToBuyView
+    from app.ui.views.welcome import WelcomePanel
+    from app.ui.window.notices import Notices
+    from app.ui.window.order_commands import OrderCommands
 
 log = logging.getLogger(__name__)
+
+# What attach() builds the window from: a worker thread may import these first (only
+# import: the widgets are made on the GUI thread), which keeps that time off the GUI thread.
+VIEW_MODULES = (
+    "app.ui.views.accounts_view",
+    "app.ui.views.orders_view",
+    "app.ui.views.tasks_view",
+    "app.ui.views.to_buy",
+    "app.ui.views.welcome",
+    "app.ui.window.context_menus",
+    "app.ui.window.notices",
+    "app.ui.window.order_commands",
+    "app.core.storage.queries",
+)
 
 PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
 REFRESH_MS = 2000  # shared state (other workstations, accounts) is re-read this often
@@ -73,8 +82,14 @@ QUIT_WAIT_S = 60  # closing, the window waits this long for running purchases to
 class MainWindow(QMainWindow):
     """The operator console.
 
+    Built without a database and an engine, the window opens at once with its menus and
+    says it is opening the database; attach() fills it with the views once they are
+    ready (the console's start), and the first counts read replace that page.
+
     Attributes:
-        orders_view, tasks_view, accounts_view: the three views.
+        pages: the opening page, the views (splitter) and the first launch panel (welcome).
+        attached: attach() has built the views.
+        orders_view, tasks_view, accounts_view, to_buy_view: the views (from attach()).
         menu_actions: QAction by name (new_order, start, pause, cancel, retry, quit, ...).
         notices: the engine's messages and the notifications.
         commands: the commands on the selected Order.
@@ -84,33 +99,80 @@ class MainWindow(QMainWindow):
         notice(str): an engine notice was shown (for tests and logs).
         notified(str, str): a notification (title, message) was raised, tray or not.
         replaced(MainWindow): a language switch built this window's successor.
+        loaded(): the first read after attach() is on screen (the views, or the first
+            launch panel, instead of the opening page).
     """
 
     current: MainWindow | None = None
     notice = Signal(str)
     notified = Signal(str, str)
     replaced = Signal(object)
+    loaded = Signal()
+
+    db: Database
+    engine: EngineService
+    browser: str | None
+    events: Subscription
+    orders_view: OrdersView
+    tasks_view: TasksView
+    accounts_view: AccountsView
+    to_buy_view: ToBuyView
+    welcome: WelcomePanel
+    notices: Notices
+    commands: OrderCommands
 
     def __init__(
         self,
-        db: Database,
-        engine: EngineService,
+        db: Database | None = None,
+        engine: EngineService | None = None,
         parent: QWidget | None = None,
         *,
         events: Subscription | None = None,
         browser: str | None = None,
     ):
         super().__init__(parent)
+        self.setWindowTitle(self.tr("Buyback console"))
+        self.resize(1280, 800)
+        self.attached = False
+        self._handed_over = False
+        self._quitting = False  # the operator chose to quit once the purchases are recorded
+        self.opening = QLabel(self.tr("Opening the database…"))
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.opening)
+        self.setCentralWidget(self.pages)
+        self.menu_actions: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_status_bar()
+        restore_window(self)
+        if db is not None and engine is not None:
+            self.attach(db, engine, events=events, browser=browser)
+
+    def attach(
+        self,
+        db: Database,
+        engine: EngineService,
+        *,
+        events: Subscription | None = None,
+        browser: str | None = None,
+    ) -> None:
+        """Builds the views over `db` and `engine` and starts reading; the opening page
+        stays until the first read is shown."""
+        from app.ui.views.accounts_view import AccountsView
+        from app.ui.views.orders_view import OrdersView
+        from app.ui.views.tasks_view import TasksView
+        from app.ui.views.to_buy import ToBuyView
+        from app.ui.views.welcome import WelcomePanel
+        from app.ui.window.context_menus import install_context_menus
+        from app.ui.window.notices import Notices
+        from app.ui.window.order_commands import OrderCommands
+
         self.db = db
         self.engine = engine
         self.browser = browser  # the operator's browser (Settings, --browser), else found
-        self.setWindowTitle(self.tr("Buyback console"))
-        self.resize(1280, 800)
         # A successor (language switch) takes over its predecessor's subscription, and
         # with it the events not yet shown.
-        self.events: Subscription = events or engine.bus.subscribe()
-        self._handed_over = False
-        self._quitting = False  # the operator chose to quit once the purchases are recorded
+        self.events = events or engine.bus.subscribe()
 
         self.orders_view = OrdersView()
         self.tasks_view = TasksView(db)
@@ -129,10 +191,8 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePanel(menu_path("marketplaces"))
         self.welcome.add_marketplace.connect(lambda: self.open_marketplaces(adding=True))
         self.welcome.import_accounts.connect(self.import_accounts)
-        self.pages = QStackedWidget()
         self.pages.addWidget(self.splitter)
         self.pages.addWidget(self.welcome)
-        self.setCentralWidget(self.pages)
 
         self.notices = Notices(self, self.orders_view, engine.supervisor.drivers.blocked())
         self.notices.notice.connect(self.notice)
@@ -144,10 +204,6 @@ class MainWindow(QMainWindow):
             done=self._command_done,
             failed=self.notices.error,
         )
-        self.menu_actions: dict[str, QAction] = {}
-        self._build_actions()
-        self._build_status_bar()
-
         self.orders_view.selectionModel().selectionChanged.connect(self._order_selected)
         self.tasks_view.detail_requested.connect(self.open_task)
         self.context_menus = install_context_menus(self)
@@ -161,24 +217,34 @@ class MainWindow(QMainWindow):
         self._refresh = QTimer(self, interval=REFRESH_MS)
         self._refresh.timeout.connect(self.refresh)
         self._refresh.start()
-        restore_layout(self, self.splitter, self._headers())
+        restore_views(self.splitter, self._headers())
+        self.attached = True
+        for action in self.menu_actions.values():
+            action.setEnabled(True)
+        self._update_actions()
         self.refresh()
         self.tasks_view.apply_filter()
         MainWindow.current = self
 
+    @staticmethod
+    def import_views() -> None:
+        """Imports VIEW_MODULES (from a worker thread: the console's start)."""
+        for name in VIEW_MODULES:
+            importlib.import_module(name)
+
     # -- building ----------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        c = self.commands
+        """The menus and the toolbar; until attach() only Quit works."""
         self.menu_actions = build_menus(
             self,
             {
                 "new_order": self.new_order,
-                "start": c.start,
-                "pause": c.pause,
-                "cancel": c.cancel,
-                "retry": c.retry_failed,
-                "edit_lines": c.edit_lines,
+                "start": lambda: self.commands.start(),
+                "pause": lambda: self.commands.pause(),
+                "cancel": lambda: self.commands.cancel(),
+                "retry": lambda: self.commands.retry_failed(),
+                "edit_lines": lambda: self.commands.edit_lines(),
                 "quit": self.close,
                 "find": self._focus_search,
                 "show_tasks": lambda: self.tabs.setCurrentIndex(0),
@@ -197,7 +263,8 @@ class MainWindow(QMainWindow):
                 "about": self._about,
             },
         )
-        self._update_actions()
+        for name, action in self.menu_actions.items():
+            action.setEnabled(name == "quit")
 
     def _build_status_bar(self) -> None:
         self.counts_label = QLabel()
@@ -241,6 +308,9 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         """Re-reads Orders, counts and accounts (what the engine rolled up, and what other
         workstations changed), off the GUI thread."""
+        from app.core.storage.queries import account_rows, purchases_since, status_counts
+        from app.ui.views.welcome import first_launch
+
         self._last_refresh = time.monotonic()
         self._reload_orders()
         self.to_buy_view.reload()  # other workstations take and record units too
@@ -263,6 +333,7 @@ class MainWindow(QMainWindow):
 
     def _show_refresh(self, result: tuple[dict[str, int], int, list, bool]) -> None:
         counts, per_minute, accounts, first = result
+        opened = self.pages.currentWidget() is self.opening
         self.pages.setCurrentWidget(self.welcome if first else self.splitter)
         running = sum(counts.get(s, 0) for s in ACTIVE)
         waiting = sum(counts.get(s, 0) for s in QUEUED)
@@ -277,8 +348,12 @@ class MainWindow(QMainWindow):
         )
         self.rate_label.setText(fill(self.tr("%1 purchases/min"), number(per_minute)))
         self.accounts_view.accounts.set_rows(accounts)
+        if opened:
+            self.loaded.emit()
 
     def _reload_orders(self) -> None:
+        from app.core.storage.queries import order_rows
+
         db = self.db
 
         def read() -> list:
@@ -316,6 +391,8 @@ class MainWindow(QMainWindow):
         self.tasks_view.model.reload()
 
     def new_order(self) -> None:
+        from app.core.orders.catalog import load_catalogs
+        from app.core.storage.queries import client_names
         from app.ui.dialogs.new_order import NewOrderDialog
 
         db = self.db
@@ -540,6 +617,7 @@ class MainWindow(QMainWindow):
     def take_over(self, old: MainWindow) -> None:
         """What the operator had in front of them in `old`: tab, selected Order, the
         Tasks filter and sort, what was already notified, an engine error being shown."""
+        self.pages.setCurrentIndex(old.pages.currentIndex())  # not "opening" again
         self.tabs.setCurrentIndex(old.tabs.currentIndex())
         self._select_pending = old.orders_view.current_order()
         self.notices.take_over(old.notices)
@@ -581,6 +659,8 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def open_task(self, task_id: int) -> None:
+        from app.ui.views.tasks_view import TaskDetailDialog
+
         dialog = TaskDetailDialog(
             self.db,
             task_id,
@@ -598,6 +678,8 @@ class MainWindow(QMainWindow):
         self.tasks_view.search.selectAll()
 
     def _about(self) -> None:
+        from app.core.storage.db import display_url
+
         QMessageBox.about(
             self,
             self.tr("About"),
@@ -622,6 +704,9 @@ class MainWindow(QMainWindow):
         save_layout(self, self.splitter, self._headers())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.attached:  # closed while opening: no layout to keep, nothing running
+            super().closeEvent(event)
+            return
         running = 0 if self._handed_over or self._quitting else self.running_purchases()
         if running:  # asked first; the window closes once they are recorded
             event.ignore()
