@@ -282,8 +282,9 @@ class MainWindow(QMainWindow):
         changed = [e for e in events if isinstance(e, TaskChanged)]
         if changed:
             self.tasks_view.model.apply(changed)
-            self.to_buy_view.reload()
-        if any(isinstance(e, OrderProgress) for e in events):
+        if changed or any(isinstance(e, OrderProgress) for e in events):
+            # Orders and To buy are re-read together, at most every MIN_REFRESH_S: a
+            # read per pump kept the database busy at thousands of events a second.
             self._orders_dirty = True
         for e in events:
             if isinstance(e, EngineNotice):
