@@ -107,14 +107,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from app.ui.app import settle_heap
+    from app.ui.app import qt_app, settle_heap
     from app.ui.views.tasks_model import COLUMNS
     from app.ui.window.main_window import MainWindow
 
     sort_column = [key for key, _ in COLUMNS].index(args.sort)
-    app = QApplication.instance() or QApplication([])
+    app = qt_app()  # as the console makes it
     with tempfile.TemporaryDirectory() as tmp:
         # A fresh layout and sort order each run, and none saved over the console's.
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)

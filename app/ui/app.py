@@ -37,7 +37,14 @@ FIRST_PAINT_ENV = "BUYBACK_REPORT_FIRST_PAINT"
 UNPAINTED_MS = 1000  # a window not painted by then (minimized, hidden) starts opening anyway
 
 
+# How long another Python thread (the engine, a database read) may keep the interpreter
+# before the GUI thread gets it back: Python's default, 5 ms, is paid again at each of the
+# thousands of calls from Qt into the Tasks model during one repaint.
+GUI_SWITCH_INTERVAL_S = 0.0005
+
+
 def qt_app() -> QApplication:
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setOrganizationName(ORGANIZATION)
