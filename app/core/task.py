@@ -160,7 +160,7 @@ class TaskRunner:
                 reason,
                 code=exc.code,
                 shot=exc.screenshot,
-                account_failed=True,
+                account_failed=exc.code not in OUR_SIDE,
                 temporary_failures=failures,
             )
         due = utcnow() + timedelta(seconds=policy.delay(failures, self.ctx.rng))

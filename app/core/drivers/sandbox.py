@@ -326,7 +326,7 @@ class SandboxDriver:
             try:
                 return context, await asyncio.wait_for(context.new_page(), self.timeout_ms / 1000)
             except BaseException:
-                with suppress(PlaywrightError):
+                with suppress(PlaywrightError, TimeoutError):
                     await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT_S)
                 raise
         except TimeoutError:

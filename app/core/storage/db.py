@@ -266,6 +266,8 @@ def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]])
     (meaningful where `sane_rowcount`)."""
     if not rows:
         return 0
+    # The plan goes to the cursor itself, past the listener that sends held writes first.
+    _send_before_execute(conn)
     plan = _plan(stmt, conn.dialect, tuple(rows[0])) if conn.dialect.positional else None
     if plan is None:
         return int(conn.execute(stmt, rows).rowcount)
@@ -391,8 +393,9 @@ def _send(
         return
     for p, lost in rows:
         if conn.execute(stmt, p).rowcount != 1:
-            if held.grouped or lost is None:
+            if held.grouped:
                 raise _Redo("a guarded write changed no row")
+            assert lost is not None  # every row is guarded (above)
             raise lost()
 
 
