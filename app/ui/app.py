@@ -45,6 +45,11 @@ GUI_SWITCH_INTERVAL_S = 0.0005
 
 def qt_app() -> QApplication:
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+    # Qt's raster engine hands every fill taller than about 96 lines (the table's
+    # background, a scroll bar's groove) to a pool of helper threads and waits for them: on
+    # a busy machine (the engine's browsers) the GUI thread then waits for threads that are
+    # not scheduled, where filling alone takes a fraction of a millisecond.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setOrganizationName(ORGANIZATION)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
-import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -29,13 +28,6 @@ from app.core.support.text import CONTEXT, QT_TRANSLATE_NOOP, Message, Refused
 from app.ui.i18n import local_time, money, number  # noqa: F401  (the views' formats)
 
 log = logging.getLogger(__name__)
-
-# Qt's raster engine hands every fill taller than about 96 lines (the table's background,
-# a scroll bar's groove) to a pool of helper threads and waits for them: on a busy machine
-# (the engine's browsers) the GUI thread then waits for threads that are not scheduled,
-# where filling alone takes a fraction of a millisecond. Read when the pool is first
-# wanted, at the first paint, so setting it on import is early enough.
-os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 _pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="ui-read")
 

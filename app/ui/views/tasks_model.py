@@ -87,7 +87,6 @@ _NUMERIC = frozenset(
 # Rows fetched around a missing one: a screenful and a bit, in one query.
 FETCH_BLOCK = 120
 CACHE_ROWS = 5000
-TIME_TEXTS = 4096  # the Updated texts kept (one per distinct second)
 # Past this many separate runs of changed rows, one covering range is cheaper to emit.
 MAX_RANGES = 32
 # A row the engine changed may belong elsewhere in the sort order: the order is asked for
@@ -107,7 +106,7 @@ _LIVE_SORT: dict[str, Callable[[TaskRow], object]] = {
 }
 
 
-def _display(row: TaskRow, key: str, when: Callable[[datetime], str] = local_time) -> str:
+def _display(row: TaskRow, key: str) -> str:
     match key:
         case "id":
             return str(row.id)
@@ -131,7 +130,7 @@ def _display(row: TaskRow, key: str, when: Callable[[datetime], str] = local_tim
         case "attempts":
             return str(row.attempts)
         case "updated":
-            return when(row.updated_at)
+            return local_time(row.updated_at)
         case "order_number":
             return row.order_number
         case "error":
@@ -163,10 +162,10 @@ class _Look:
     status_color: QColor
 
     @classmethod
-    def of(cls, row: TaskRow, when: Callable[[datetime], str]) -> _Look:
+    def of(cls, row: TaskRow) -> _Look:
         return cls(
             row,
-            tuple(_display(row, key, when) for key, _ in COLUMNS),
+            tuple(_display(row, key) for key, _ in COLUMNS),
             status_background(row.status),
             status_color(row.status),
         )
@@ -249,7 +248,6 @@ class TasksModel(QAbstractTableModel):
         self._fetching: set[int] = set()
         self._stale: set[int] = set()
         self._looks: dict[int, _Look] = {}  # how cached rows are shown, made when painted
-        self._times: dict[datetime, str] = {}  # Updated texts by the second
         self._dated: set[int] = set()  # cached rows shown until read again (a refresh)
         self._painted = 0  # the row last asked for: the table's screenful is around it
         self._touched: set[int] = set()  # Tasks changed while an id list is on its way
@@ -280,7 +278,7 @@ class TasksModel(QAbstractTableModel):
         return QModelIndex()
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else _COLUMN_COUNT
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -301,7 +299,7 @@ class TasksModel(QAbstractTableModel):
             return None
         look = self._looks.get(row.id)
         if look is None:
-            look = self._looks[row.id] = _Look.of(row, self._time_text)
+            look = self._looks[row.id] = _Look.of(row)
         return answer(look, index.column())
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -363,18 +361,6 @@ class TasksModel(QAbstractTableModel):
 
         in_background(query, done, lambda _exc: self._fetching.difference_update(wanted))
 
-    def _time_text(self, at: datetime) -> str:
-        """local_time(at), kept: formatting one costs some 100 µs (Qt's local time zone),
-        and the Tasks changed in one second all show the same text. A language switch
-        builds a new model, so the texts are in the locale of this one."""
-        second = at.replace(microsecond=0)
-        text = self._times.get(second)
-        if text is None:
-            if len(self._times) >= TIME_TEXTS:
-                self._times.clear()
-            text = self._times[second] = local_time(second)
-        return text
-
     def _store(self, rows: dict[int, TaskRow]) -> None:
         self._dated.difference_update(rows)
         self._cache.update(rows)
@@ -435,7 +421,7 @@ class TasksModel(QAbstractTableModel):
         spans = ranges(rows if shown is None else (n for n in rows if n in shown))
         if len(spans) > MAX_RANGES:
             spans = [(spans[0][0], spans[-1][1])]
-        last = len(COLUMNS) - 1
+        last = _COLUMN_COUNT - 1
         for a, b in spans:
             self.dataChanged.emit(self.createIndex(a, 0), self.createIndex(b, last))
 

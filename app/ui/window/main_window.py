@@ -277,6 +277,9 @@ class MainWindow(QMainWindow):
     def pump(self) -> None:
         """Takes every event waiting and repaints only what changed."""
         events = self.events.drain()
+        if self._orders_dirty and self._refresh_due():  # changes held back by the limit
+            self._orders_dirty = False
+            self.refresh()
         if not events:
             return
         changed = [e for e in events if isinstance(e, TaskChanged)]
