@@ -114,7 +114,7 @@ class TasksView(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, width in enumerate((70, 60, 70, 80, 110, 90, 165, 70, 80, 170, 200)):
+        for col, width in enumerate((70, 60, 70, 80, 110, 90, 165, 70, 95, 170, 200)):
             header.resizeSection(col, width)
         self.model.on_screen = self._rows_on_screen
         self.table.doubleClicked.connect(self._open_detail)
