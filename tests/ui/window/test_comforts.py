@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import row_counts, seed_market
@@ -168,3 +169,25 @@ def test_without_settings_the_console_keeps_its_defaults(qtbot) -> None:
     args = main.build_parser().parse_args(["console"])
     console_defaults(args)
     assert (args.browser, args.concurrency) == (None, 4)
+
+
+def test_a_change_held_back_by_the_refresh_limit_is_shown_without_another_event(
+    window, monkeypatch
+) -> None:
+    """Orders (and To buy) are re-read at most every MIN_REFRESH_S; a change that came
+    sooner is re-read at the next pump once the time is up, not at the next event."""
+    from app.core.domain.states import OrderStatus
+    from app.ui.window import main_window
+
+    window._pump.stop()  # the test pumps by hand
+    refreshed: list[float] = []
+    monkeypatch.setattr(window, "refresh", lambda: refreshed.append(1.0))
+    clock = [1000.0]
+    monkeypatch.setattr(main_window, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    window._last_refresh = clock[0]  # a refresh just now
+    window.engine.bus.publish(OrderProgress(1, OrderStatus.RUNNING, 1))
+    window.pump()
+    assert refreshed == []  # too soon: held back
+    clock[0] += main_window.MIN_REFRESH_S
+    window.pump()  # no event waiting
+    assert refreshed == [1.0]
