@@ -27,14 +27,14 @@ def test_backoff_grows_exponentially_within_jitter_and_cap() -> None:
     assert not policy.gives_up(5) and policy.gives_up(6)
 
 
-def flaky(times: int, phase: str = "before"):
+def flaky(times: int, phase: str = "before", code: str = "http_5xx"):
     """A fault plan: each Task fails with a TransientError its first `times` attempts."""
     seen: Counter[int] = Counter()
 
     def plan(request: PurchaseRequest, at: str) -> None:
         if at == phase and seen[request.task_id] < times:
             seen[request.task_id] += 1
-            raise TransientError("HTTP 503 from the marketplace", code="http_5xx")
+            raise TransientError("HTTP 503 from the marketplace", code=code)
 
     return plan
 
@@ -59,6 +59,23 @@ async def test_transient_error_gives_up_after_the_bounded_attempts(db, market) -
     assert row.status == "failed" and row.attempts == 3
     assert row.last_error == "gave up after 3 attempts: HTTP 503 from the marketplace"
     assert driver.ledger == []
+
+
+@pytest.mark.parametrize(("code", "rested"), [("http_5xx", True), ("browser_crash", False)])
+async def test_only_the_marketplaces_temporary_errors_rest_the_account(
+    db, market, code: str, rested: bool
+) -> None:
+    """A crash of this computer's browser is not the account's doing: up to the last
+    attempt, the accounts it hit go back to the pool without resting."""
+    sup = make_supervisor(db, MemoryDriver(faults=flaky(99, code=code)))
+    order_id = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    assert [t.status for t in tasks(db, order_id)] == ["failed"]
+    with db.session() as s:
+        resting = s.scalars(
+            select(MarketPlaceAccount.login).where(MarketPlaceAccount.cooldown_until.is_not(None))
+        ).all()
+    assert bool(resting) is rested
 
 
 async def test_attempts_moved_to_another_account_do_not_use_up_the_retries(db, market) -> None:
