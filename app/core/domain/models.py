@@ -16,13 +16,30 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.core.domain.clock import utcnow
 from app.core.domain.codes import AccountStatus, DeliveryStatus, Health
-from app.core.domain.states import JobStatus, OrderIntent, OrderStatus, TaskStatus, UnitRule
+from app.core.domain.states import (
+    ACTIVE,
+    BOUGHT_OR_MAYBE,
+    JobStatus,
+    OrderIntent,
+    OrderStatus,
+    TaskStatus,
+    UnitRule,
+)
+
+
+def _in(statuses: frozenset[TaskStatus]) -> str:
+    return "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(statuses)) + ")"
+
+
+ACTIVE_SQL = _in(ACTIVE)
+SCOPED_SQL = f"unit_scope IS NOT NULL AND {_in(ACTIVE | BOUGHT_OR_MAYBE)}"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -125,18 +142,21 @@ class MarketPlaceAccount(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.ACTIVE)
     session_state: Mapped[str | None] = mapped_column(Text)  # Playwright storage state, encrypted
-    # A Chrome/Chromium user-data-dir used as this account's persistent browser profile.
+    # A Chrome/Chromium user-data-dir used as this account's persistent browser profile,
+    # and the computer it lives on (a folder on one workstation is not on another).
     profile_dir: Mapped[str | None] = mapped_column(String(1000))
+    profile_host: Mapped[str | None] = mapped_column(String(200))
     daily_limit: Mapped[int | None]  # purchases per day; None = no limit
     # After failures the account rests until this time before it is leased again.
     cooldown_until: Mapped[datetime | None]
     failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
     health: Mapped[Health] = mapped_column(String(30), default=Health.UNKNOWN)  # last check
     checked_at: Mapped[datetime | None]
-    # A lease marks the account as used by one running Task; it expires so that a
-    # crashed worker never strands the account.
+    # A lease marks the account as used by one Task of one worker (Worker.id), or by an
+    # operator ("operator:NAME@HOST"). A worker's leases end with it: when it stops, or
+    # when another worker rescues it after its heartbeat went stale (storage.workers).
     lease_owner: Mapped[str | None] = mapped_column(String(200))
-    lease_expires_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]  # no longer used (before heartbeats)
     last_used_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -154,10 +174,44 @@ class SecretCheck(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Worker(Base):
+    """A running engine: a console's, a headless `main.py worker` or a `main.py run`.
+    Its heartbeat is written on the database's clock every few seconds; a worker whose
+    heartbeat is stale is rescued by any other (storage.workers), whatever host it is on.
+    Every Task and account lease it holds names it."""
+
+    __tablename__ = "worker"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))  # storage.workers.WorkerKind
+    version: Mapped[str] = mapped_column(String(50), default="")
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]  # it stopped cleanly
+    rescued_by: Mapped[str | None] = mapped_column(String(200))  # it was taken for dead
+    rescued_at: Mapped[datetime | None]
+
+
+class CommitToken(Base):
+    """Written in every group commit on a database server: after a COMMIT whose answer
+    was lost, its token says whether it happened (storage.db), so nothing is done twice."""
+
+    __tablename__ = "commit_token"
+
+    token: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[datetime]
+
+
 class Order(Base):
     __tablename__ = "order"
+    __table_args__ = (Index("ux_order_request_id", "request_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The dialog's or the import's id of the request that created it: a request sent
+    # again (after a lost COMMIT) finds the Order instead of creating a second one.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
     marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplace.id"))
     # Progress, from the roll-up of the Tasks; never PAUSED (see OrderStatus).
@@ -227,6 +281,24 @@ class Task(Base):
         # "Has this account bought a unit of this Job / Order?" is asked per lease.
         Index("ix_task_account_job", "account_id", "job_id"),
         Index("ix_task_account_order", "account_id", "order_id"),
+        # The rules, held by the database whatever the code does (several workers share
+        # it): an account is in one active Task at a time, and buys (or may have bought,
+        # or is buying) at most one unit of its rule's scope (a Job or an Order).
+        Index(
+            "ux_task_account_active",
+            "account_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
+        Index(
+            "ux_task_account_scope",
+            "unit_scope",
+            "account_id",
+            unique=True,
+            sqlite_where=text(SCOPED_SQL),
+            postgresql_where=text(SCOPED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,6 +309,11 @@ class Task(Base):
     status: Mapped[TaskStatus] = mapped_column(String(20), default=TaskStatus.PENDING)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("marketplace_account.id"))
     worker: Mapped[str | None] = mapped_column(String(200))
+    # Raised each time a worker claims the Task (or rescues it): every later write of the
+    # claim is fenced by it, so a worker that lost its claim can never move the Task.
+    claim: Mapped[int] = mapped_column(Integer, default=0)
+    # The one-unit-per-account rule's scope: "j<job id>", "o<order id>", or None (off).
+    unit_scope: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs, whatever ended them
     # Transient failures (timeouts, 5xx, browser crashes) since the operator last queued the
     # unit again: what the retry policy bounds.
@@ -246,6 +323,7 @@ class Task(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(50))
     screenshot: Mapped[str | None] = mapped_column(String(1000))
+    screenshot_host: Mapped[str | None] = mapped_column(String(200))  # where the file is
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

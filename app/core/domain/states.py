@@ -129,6 +129,15 @@ class UnitRule(enum.StrEnum):
     PER_ORDER = "per_order"  # at most one unit of the whole Order
     OFF = "off"
 
+    def scope(self, order_id: int, job_id: int) -> str | None:
+        """Task.unit_scope of a unit of this Job: what the database's constraint keys the
+        rule on (None: the rule is off)."""
+        if self is UnitRule.PER_JOB:
+            return f"j{job_id}"
+        if self is UnitRule.PER_ORDER:
+            return f"o{order_id}"
+        return None
+
 
 def rollup(counts: dict[TaskStatus, int]) -> JobStatus:
     """The status of a Job (or the purchase side of an Order) from its Tasks' counts."""

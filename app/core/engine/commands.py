@@ -22,6 +22,7 @@ from app.core.domain.states import (
     QUEUED,
     OrderIntent,
     TaskStatus,
+    UnitRule,
     check_transition,
 )
 from app.core.drivers.base import Receipt
@@ -370,8 +371,9 @@ def _add_units(conn: Connection, order_id: int, job_id: int, n: int) -> None:
         .values(job_id=job_id, seq=(last_seq or 0) + 1, size=n, not_before=None)
         .returning(JobBatch.id)
     ).scalar_one()
+    rule = UnitRule(conn.scalar(select(Order.unit_rule).where(Order.id == order_id)))
     ids = create_tasks(
-        conn, order_id=order_id, job_id=job_id, batches=[(batch_id, n)], now=utcnow()
+        conn, order_id=order_id, job_id=job_id, batches=[(batch_id, n)], now=utcnow(), rule=rule
     )
     # create_tasks numbers a Job's units from 1: these follow the Job's last one.
     conn.execute(

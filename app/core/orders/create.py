@@ -22,7 +22,7 @@ from app.core.domain.models import (
     PickupPoint,
     Task,
 )
-from app.core.domain.states import OrderIntent, TaskStatus
+from app.core.domain.states import OrderIntent, TaskStatus, UnitRule
 from app.core.orders.spec import OrderSpec, ValidOrder
 from app.core.orders.validation import validate
 from app.core.storage.db import execute_many
@@ -99,7 +99,9 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
                 .returning(JobBatch.id)
             ).scalar_one()
             batches.append((batch_id, size))
-        create_tasks(conn, order_id=order_id, job_id=job_id, batches=batches, now=now)
+        create_tasks(
+            conn, order_id=order_id, job_id=job_id, batches=batches, now=now, rule=spec.unit_rule
+        )
     return order_id
 
 
@@ -121,10 +123,17 @@ def _catalog_id(conn: Connection, table: Any, marketplace_id: int, **values: str
 
 
 def create_tasks(
-    conn: Connection, *, order_id: int, job_id: int, batches: list[tuple[int, int]], now: datetime
+    conn: Connection,
+    *,
+    order_id: int,
+    job_id: int,
+    batches: list[tuple[int, int]],
+    now: datetime,
+    rule: UnitRule,
 ) -> list[int]:
-    """One pending Task per unit of the Job, in its batches [(batch id, size)]; returns
-    their ids in unit order."""
+    """One pending Task per unit of the Job, in its batches [(batch id, size)], under the
+    Order's one-unit-per-account `rule`; returns their ids in unit order."""
+    scope = rule.scope(order_id, job_id)
     rows = []
     unit_no = 0
     for batch_id, size in batches:
@@ -139,6 +148,8 @@ def create_tasks(
                     "status": TaskStatus.PENDING,
                     "attempts": 0,
                     "temporary_failures": 0,
+                    "claim": 0,
+                    "unit_scope": scope,
                     "created_at": now,
                     "updated_at": now,
                 }
