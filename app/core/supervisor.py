@@ -15,12 +15,13 @@ from app.core.domain.states import OrderIntent
 from app.core.drivers.base import DriverFactory
 from app.core.engine import commands
 from app.core.engine.assisted import operator_name
-from app.core.engine.context import EngineContext, Signal
+from app.core.engine.context import EngineContext, Signal, new_worker_id
 from app.core.engine.events import EngineNotice, EventBus, OrderProgress
+from app.core.engine.heartbeat import Heartbeat, clock_note
 from app.core.engine.market_drivers import DriverPool
 from app.core.engine.plans import JobPlan, holds, open_jobs
 from app.core.engine.purchases import check_reported_order
-from app.core.engine.recovery import LIVE_WORKERS, RecoveryReport, recover
+from app.core.engine.recovery import RecoveryReport, others_at_work, recover
 from app.core.engine.rollup import roll_up
 from app.core.engine.settings import EngineSettings
 from app.core.engine.tracking import track_due
@@ -28,6 +29,7 @@ from app.core.manager import TaskManager
 from app.core.orders.create import create_order
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
+from app.core.storage.workers import WorkerKind
 from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,12 @@ class Supervisor:
         *,
         bus: EventBus | None = None,
         settings: EngineSettings | None = None,
+        kind: WorkerKind = WorkerKind.CONSOLE,
     ):
         self.ctx = EngineContext(db, bus or EventBus(), settings or EngineSettings())
         self.db = db
+        self.kind = kind
+        self.heartbeat: Heartbeat | None = None  # while run() runs
         self.drivers = DriverPool(db, drivers, self.ctx.bus)
         self.managers: dict[int, asyncio.Task[None]] = {}
         self.parked: dict[int, str] = {}
@@ -159,9 +164,9 @@ class Supervisor:
         ctx.until_idle = until_idle
         ctx.stopping = False
         self._stuck.clear()
+        await self._start_heartbeat()
         last_rollup = datetime.min.replace(tzinfo=utcnow().tzinfo)
         tracker = None if until_idle else asyncio.create_task(self._track_forever())
-        LIVE_WORKERS.add(ctx.worker_id)
         try:
             await self.recover()
             last_recovery = utcnow()
@@ -171,7 +176,9 @@ class Supervisor:
                 if utcnow() - last_rollup >= timedelta(seconds=ctx.settings.rollup_s):
                     await self.rollup()
                     last_rollup = utcnow()
-                if until_idle and not self.managers:
+                # Idle: nothing of ours runs and no other worker holds units that could
+                # come back to the queue (a retry, or a rescue should that worker die).
+                if until_idle and not self.managers and not await self._others_at_work():
                     break
                 if utcnow() - last_recovery >= timedelta(seconds=ctx.settings.recover_s):
                     await self.recover()
@@ -180,6 +187,10 @@ class Supervisor:
                 await Signal.wait(token, ctx.settings.rollup_s)
         finally:
             await self._wind_down(tracker)
+
+    async def _others_at_work(self) -> bool:
+        me = self.ctx.worker_id
+        return await self.db.read(lambda s: others_at_work(s, me))
 
     async def _start_managers(self) -> None:
         await self._fail_parked()
@@ -217,12 +228,44 @@ class Supervisor:
             self.ctx.storage_only(exc)
         finally:
             await self.drivers.close()
-            LIVE_WORKERS.discard(ctx.worker_id)
+            await self._stop_heartbeat()
+
+    async def _start_heartbeat(self) -> None:
+        """Registers this run as a worker (a new id for each run) with its heartbeat."""
+        ctx = self.ctx
+        if self.heartbeat is not None:
+            ctx.worker_id = new_worker_id()
+        self.heartbeat = Heartbeat(self.db, ctx.worker_id, self.kind, on_lost=self._lost)
+        note = clock_note(await self.heartbeat.start())
+        if note is not None:
+            log.warning("%s", note)
+            self.bus.publish(EngineNotice("warning", note))
+
+    async def _stop_heartbeat(self) -> None:
+        if self.heartbeat is None:
+            return
+        try:
+            await self.heartbeat.stop()
+        except Exception as exc:  # the database may be what failed: said once already
+            self.ctx.storage_only(exc)
+
+    def _lost(self) -> None:
+        """Another worker took this one for dead (no heartbeat for a while: the computer
+        slept, or the database was out of reach) and handed its units on."""
+        message = (
+            "This worker was taken for stopped (no heartbeat for a while: the computer slept "
+            "or the database was out of reach), and its purchases were handed to other "
+            "workers. No new purchase starts here: restart the engine to go on."
+        )
+        log.error("%s", message)
+        self.bus.publish(EngineNotice("error", message))
+        self.stop()
 
     async def recover(self) -> RecoveryReport:
         """Settles Tasks that dead workers left mid-purchase (see app.core.engine.recovery)."""
         report = await recover(self.db, self.drivers.by_id, self.ctx.worker_id)
         if report:
+            self._stuck.clear()  # units may be back in the queue of Jobs that had ended
             self.ctx.dirty.update(report.orders)
             self.bus.publish(EngineNotice("info", f"Recovered after a stop: {report}."))
             self.ctx.changed.fire()

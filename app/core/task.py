@@ -25,7 +25,7 @@ from app.core.drivers.base import (
 )
 from app.core.engine.context import EngineContext
 from app.core.engine.purchases import look_for_purchase, record_purchase
-from app.core.storage.journal import transition
+from app.core.storage.journal import Claim, LostTask, transition
 
 log = logging.getLogger(__name__)
 T = TaskStatus
@@ -49,6 +49,7 @@ class Unit:
     article: str
     pickup_point: str
     max_price_minor: int | None
+    claim: Claim  # this worker's claim on the Task: every write is fenced by it
 
 
 @dataclass
@@ -61,6 +62,11 @@ class Outcome:
 
 class _Cancelled(Exception):
     pass
+
+
+class _NotFresh(Exception):
+    """This worker's heartbeat is late (the database slow or out of reach): it may be
+    taken for dead any moment, so it must not place the order."""
 
 
 @dataclass
@@ -94,6 +100,15 @@ class TaskRunner:
             receipt = await self.driver.purchase(request, self._before_submit)
         except _Cancelled:
             return await self._finish(T.CANCELLED, "cancelled by the operator before submitting")
+        except _NotFresh:
+            return await self._finish(
+                T.RETRY_WAIT,
+                "not placed: this worker had not reached the database for a while (its "
+                "heartbeat was late), so another worker might have taken the unit over; "
+                "queued again",
+                code=ErrorCode.TIMEOUT,
+                due=utcnow(),
+            )
         except BusinessError as exc:
             return await self._business_error(exc)
         except TransientError as exc:
@@ -110,9 +125,25 @@ class TaskRunner:
         if self.ctx.cancel_requested(self.unit.order_id):
             raise _Cancelled
         # Committed before the money-spending click: a crash after this point is
-        # reconciled with the marketplace, never retried blindly.
-        await self._record(T.RUNNING, T.SUBMITTING)
+        # reconciled with the marketplace, never retried blindly. Fenced by the claim and
+        # by a fresh heartbeat: a worker about to be taken for dead does not click.
+        try:
+            await self._record(T.RUNNING, T.SUBMITTING, fresh=True)
+        except LostTask:
+            if await self._still_mine():
+                raise _NotFresh from None
+            raise
         self.submitted = True
+
+    async def _still_mine(self) -> bool:
+        """Whether the Task is still running under this worker's claim."""
+        u = self.unit
+        row = await self.ctx.db.read(
+            lambda s: s.execute(
+                select(Task.status, Task.claim, Task.worker).where(Task.id == u.task_id)
+            ).first()
+        )
+        return row is not None and tuple(row) == (T.RUNNING, u.claim.number, u.claim.worker)
 
     @property
     def _current(self) -> TaskStatus:
@@ -213,6 +244,7 @@ class TaskRunner:
                 marketplace_id=u.marketplace_id,
                 owner=owner,
                 detail=detail,
+                claim=u.claim,
             )
         )
         self._publish(T.PURCHASED, order_number=receipt.order_number)
@@ -257,6 +289,7 @@ class TaskRunner:
                 detail=reason,
                 values=values,
                 deferred=True,
+                claim=u.claim,
             )
             if account_failed:
                 accounts.release_after_failure(
@@ -274,7 +307,9 @@ class TaskRunner:
         self._publish(to, error=reason)
         return Outcome(to, due=due, error=reason)
 
-    async def _record(self, frm: TaskStatus, to: TaskStatus, **values: int | datetime) -> None:
+    async def _record(
+        self, frm: TaskStatus, to: TaskStatus, *, fresh: bool = False, **values: int | datetime
+    ) -> None:
         u = self.unit
         now = utcnow()
         await self.ctx.db.write(
@@ -288,6 +323,8 @@ class TaskRunner:
                 account_id=u.account.id,
                 values=values,
                 deferred=True,
+                claim=u.claim,
+                fresh=fresh,
             )
         )
         self._publish(to)

@@ -13,7 +13,7 @@ from app.core.domain.models import BuyBack, Job, JobBatch, Order, Task
 from app.core.domain.states import JobStatus, OrderIntent, OrderStatus, shown_status
 from app.core.drivers.base import BusinessError, PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
-from app.core.manager import TaskManager
+from app.core.engine.context import EngineContext
 from app.core.orders.create import split
 from app.core.orders.spec import LineSpec, OrderSpec
 
@@ -63,15 +63,14 @@ async def test_run_buys_every_unit_and_rolls_status_up(db, market) -> None:
 
 
 async def test_concurrency_is_bounded_across_all_orders(db, market, monkeypatch) -> None:
-    looked: Counter[int] = Counter()  # Job id -> times its TaskManager looked for work
-    dispatch = TaskManager._dispatch
+    looked: Counter[int] = Counter()  # Order id -> times its TaskManagers looked for work
+    may_dispatch = EngineContext.may_dispatch
 
-    async def counted(self: TaskManager) -> bool:
-        starved = await dispatch(self)
-        looked[self.plan.job_id] += 1
-        return starved
+    def counted(self: EngineContext, order_id: int) -> bool:
+        looked[order_id] += 1
+        return may_dispatch(self, order_id)
 
-    monkeypatch.setattr(TaskManager, "_dispatch", counted)
+    monkeypatch.setattr(EngineContext, "may_dispatch", counted)
     driver = GatedDriver()
     sup = make_supervisor(db, driver, concurrency=3)
     for _ in range(2):
@@ -80,10 +79,10 @@ async def test_concurrency_is_bounded_across_all_orders(db, market, monkeypatch)
         )
     runner = asyncio.create_task(sup.run(until_idle=True))
     await wait_for(lambda: driver.started == 3)
-    # Every chance to over-start: each of the four Jobs' TaskManagers has looked for work
-    # twice since the three purchases started (they look again every poll).
+    # Every chance to over-start: the two Jobs' TaskManagers of each Order have looked for
+    # work twice each since the three purchases started (they look again every poll).
     looked.clear()
-    await wait_for(lambda: len(looked) == 4 and min(looked.values()) >= 2)
+    await wait_for(lambda: len(looked) == 2 and min(looked.values()) >= 4)
     assert driver.now == 3
     # A unit started by those looks is leased before they end, though it reaches the
     # driver only later: none is.

@@ -3,27 +3,27 @@ browser session."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Select,
     bindparam,
+    case,
     exists,
     func,
     or_,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.domain.clock import day_start
 from app.core.domain.codes import AccountStatus
-from app.core.domain.models import BuyBack, MarketPlace, MarketPlaceAccount, Task
-from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, TaskStatus, UnitRule
+from app.core.domain.models import BuyBack, JobBatch, MarketPlace, MarketPlaceAccount, Task
+from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, QUEUED, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
 from app.core.storage.db import defer, execute_many, sane_rowcount
 from app.core.storage.journal import LostTask, Move, transition, transition_all
@@ -43,19 +43,15 @@ class LeaseRequest:
     tasks: list[tuple[int, TaskStatus, int]]  # (task id, status, attempts)
 
 
-def _free(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
-    return or_(A.lease_owner.is_(None), A.lease_expires_at < now)
-
+# An account is free when nobody holds it: a worker's leases end with the worker (released
+# when it stops, or by whoever rescues it: engine.recovery), an operator's when they record.
+_FREE = A.lease_owner.is_(None)
 
 # Built once: these run for every purchase.
 _TAKE = (
     update(A)
-    .where(A.id == bindparam("_id"), _free(bindparam("_now")))
-    .values(
-        lease_owner=bindparam("owner"),
-        lease_expires_at=bindparam("expires"),
-        last_used_at=bindparam("_now"),
-    )
+    .where(A.id == bindparam("_id"), _FREE)
+    .values(lease_owner=bindparam("owner"), last_used_at=bindparam("_now"))
 )
 _RELEASE = (
     update(A)
@@ -84,11 +80,10 @@ class PoolRules:
         return min(self.cooldown_max_s, self.cooldown_s * 2 ** max(0, failures_in_row - 1))
 
 
-def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Select[int]:
+def _eligible(req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False) -> Select[int]:
     stmt = select(A.id).where(
-        A.marketplace_id == req.marketplace_id, A.status == AccountStatus.ACTIVE
+        A.marketplace_id == req.marketplace_id, A.status == AccountStatus.ACTIVE, _FREE
     )
-    stmt = stmt.where(_free(now))
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
     bought_today = (
         select(func.count())
@@ -99,7 +94,7 @@ def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Select[int]:
     stmt = stmt.where(or_(A.daily_limit.is_(None), bought_today < A.daily_limit))
     if req.unit_rule is not UnitRule.OFF:
         # An account that bought (or may have bought, or is buying) a unit of this
-        # Job/Order is not used for another one: the seed's rule.
+        # Job/Order is not used for another one: the seed's rule (and a unique index).
         scope = Task.job_id == req.job_id
         if req.unit_rule is UnitRule.PER_ORDER:
             scope = Task.order_id == req.order_id
@@ -110,7 +105,12 @@ def _eligible(req: LeaseRequest, now: datetime, limit: int) -> Select[int]:
         )
         stmt = stmt.where(~exists(used))
     # Least recently used first spreads purchases over the pool.
-    return stmt.order_by(A.last_used_at.asc().nulls_first(), A.id).limit(limit)
+    stmt = stmt.order_by(A.last_used_at.asc().nulls_first(), A.id).limit(limit)
+    if lock:
+        # On a server, workers claiming at once each get other accounts, without waiting
+        # (a SQLite writer holds the whole database: no clause there).
+        stmt = stmt.with_for_update(skip_locked=True, of=A)
+    return stmt
 
 
 def pool_may_free_up(
@@ -124,27 +124,160 @@ def pool_may_free_up(
     soon = select(A.id).where(
         A.marketplace_id == req.marketplace_id,
         A.status == AccountStatus.ACTIVE,
-        or_(
-            A.cooldown_until > now,
-            (A.lease_owner.is_not(None)) & (A.lease_owner != owner) & (A.lease_expires_at > now),
-        ),
+        or_(A.cooldown_until > now, (A.lease_owner.is_not(None)) & (A.lease_owner != owner)),
     )
     return conn.execute(soon.limit(1)).first() is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A Task claimed with its account: the claim fences every later write of it."""
+
+    task_id: int
+    account_id: int
+    attempts: int
+    claim: int
+
+
+@dataclass
+class ClaimResult:
+    """What `claim_units` did for one Job.
+
+    Attributes:
+        claimed: the Tasks now `assigned` to the caller, with their accounts.
+        starved: due Tasks were left without an account (now `waiting_account`).
+        waiting: those of them that were not waiting before: (task id, attempts).
+        more: queued Tasks of the Job are left (due or not); None: not counted (the
+            caller got all it asked for).
+        next_due: the earliest time a queued Task that is not due yet becomes due.
+        contended: another claim got in the way (a rule's index refused it): nothing was
+            claimed; try again.
+    """
+
+    claimed: list[Claimed] = field(default_factory=list)
+    starved: bool = False
+    waiting: list[tuple[int, int]] = field(default_factory=list)
+    more: bool | None = None
+    next_due: datetime | None = None
+    contended: bool = False
+
+
+def _due(job_id: int, now: datetime, limit: int) -> Select[int, TaskStatus, int, int]:
+    return (
+        select(Task.id, Task.status, Task.attempts, Task.claim)
+        .join(JobBatch, JobBatch.id == Task.batch_id)
+        .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+        .where(or_(Task.next_attempt_at.is_(None), Task.next_attempt_at <= now))
+        .where(or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now))
+        .order_by(Task.unit_no)
+        .limit(limit)
+        # Workers claiming the same Job at once take different units, without waiting.
+        .with_for_update(skip_locked=True, of=Task)
+    )
+
+
+def claim_units(
+    conn: Connection, req: LeaseRequest, *, owner: str, now: datetime, limit: int
+) -> ClaimResult:
+    """Claims up to `limit` due Tasks of the Job (`req.tasks` is not used) with one free,
+    eligible account each, in the caller's transaction: the Tasks become `assigned` to
+    `owner` under a new claim number, the accounts leased to it. Due Tasks left without
+    an account become `waiting_account`. Workers on a shared database never take the same
+    Task or account: both are locked as they are read (SKIP LOCKED) and every write is
+    guarded."""
+    result = ClaimResult()
+    due = conn.execute(_due(req.job_id, now, limit)).all()
+    if due:
+        found = conn.execute(_eligible(req, now, len(due), lock=True)).scalars().all()
+        pairs = list(zip(due, found, strict=False))
+        savepoint = conn.begin_nested()
+        try:
+            took = execute_many(
+                conn, _TAKE, [{"_id": a, "_now": now, "owner": owner} for _, a in pairs]
+            )
+            moves = [
+                Move(
+                    tid, TaskStatus(st), att, a, {"account_id": a, "worker": owner, "claim": c + 1}
+                )
+                for (tid, st, att, c), a in pairs
+            ]
+            moved = transition_all(conn, moves, TaskStatus.ASSIGNED, now=now)
+        except IntegrityError:  # a rule's unique index: another claim was quicker
+            savepoint.rollback()
+            result.contended = True
+            return result
+        if sane_rowcount(conn) and (took != len(pairs) or not moved):
+            savepoint.rollback()  # cannot happen with the rows locked; never half-done
+            result.contended = True
+            return result
+        savepoint.commit()
+        result.claimed = [Claimed(tid, a, att, c + 1) for (tid, _st, att, c), a in pairs]
+        left = due[len(pairs) :]
+        if left:
+            result.starved = True
+            waiting = [r for r in left if r[1] != TaskStatus.WAITING_ACCOUNT]
+            transition_all(
+                conn,
+                [Move(tid, TaskStatus(st), att, None, {}) for tid, st, att, _c in waiting],
+                TaskStatus.WAITING_ACCOUNT,
+                now=now,
+                detail="no free account",
+            )
+            result.waiting = [(r[0], r[2]) for r in waiting]
+    if len(result.claimed) < limit:
+        result.more, result.next_due = _left(conn, req.job_id, now)
+    return result
+
+
+def wait_for_accounts(conn: Connection, job_id: int, now: datetime) -> list[tuple[int, int]]:
+    """Every queued Task of the Job not yet waiting for an account becomes
+    `waiting_account` (a worker leaves a Job no account can serve); returns their (task
+    id, attempts)."""
+    rows = conn.execute(
+        select(Task.id, Task.status, Task.attempts)
+        .where(
+            Task.job_id == job_id,
+            Task.status.in_(QUEUED - {TaskStatus.WAITING_ACCOUNT}),
+        )
+        .with_for_update(skip_locked=True, of=Task)
+    ).all()
+    moves = [
+        Move(tid, TaskStatus(st), att, None, {"next_attempt_at": None}) for tid, st, att in rows
+    ]
+    transition_all(conn, moves, TaskStatus.WAITING_ACCOUNT, now=now, detail="no free account")
+    return [(m.task_id, m.attempt) for m in moves]
+
+
+def _left(conn: Connection, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether queued Tasks of the Job are left, and the earliest time one that is not due
+    yet becomes due (approximate: never later than the truth)."""
+    count, retry_at, batch_at = conn.execute(
+        select(
+            func.count(),
+            func.min(case((Task.next_attempt_at > now, Task.next_attempt_at))),
+            func.min(case((JobBatch.not_before > now, JobBatch.not_before))),
+        )
+        .select_from(Task)
+        .join(JobBatch, JobBatch.id == Task.batch_id)
+        .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+    ).one()
+    times = [t for t in (retry_at, batch_at) if t is not None]
+    return bool(count), min(times) if times else None
+
+
 def lease_accounts(
-    conn: Connection, req: LeaseRequest, *, owner: str, now: datetime, lease_seconds: float
+    conn: Connection, req: LeaseRequest, *, owner: str, now: datetime
 ) -> tuple[list[tuple[int, int]], bool, set[int]]:
     """Leases one free, eligible account to each of `req.tasks` it can and moves those
-    Tasks to `assigned`. Returns the (task id, account id) pairs, whether eligible
-    accounts ran out, and the Tasks found no longer in the state the caller believed.
-    Every step is a guarded update, so concurrent workers on a shared database never take
-    the same account or the same Task."""
-    found = conn.execute(_eligible(req, now, len(req.tasks))).scalars().all()
-    expires = now + timedelta(seconds=lease_seconds)
-    at_once = _lease_at_once(conn, req, found, owner=owner, now=now, expires=expires)
-    if at_once is not None:
-        return at_once, len(found) < len(req.tasks), set()
+    Tasks to `assigned` (a new claim). Returns the (task id, account id) pairs, whether
+    eligible accounts ran out, and the Tasks found no longer in the state the caller
+    believed. Every step is a guarded update, so concurrent workers on a shared database
+    never take the same account or the same Task."""
+    found = conn.execute(_eligible(req, now, len(req.tasks), lock=True)).scalars().all()
+    claims = dict(
+        conn.execute(select(Task.id, Task.claim).where(Task.id.in_([t for t, _, _ in req.tasks])))
+        .all()
+    )
     candidates = iter(found)
     leased: list[tuple[int, int]] = []
     spare: int | None = None  # taken, but its Task was gone: kept for the next Task
@@ -157,25 +290,28 @@ def lease_accounts(
             if candidate is None:
                 ran_out = True
                 break
-            took = conn.execute(
-                _TAKE, {"_id": candidate, "_now": now, "owner": owner, "expires": expires}
-            )
+            took = conn.execute(_TAKE, {"_id": candidate, "_now": now, "owner": owner})
             if took.rowcount == 1:  # else another worker took it after our select
                 account_id = candidate
         if account_id is None:
             break
         try:
-            transition(
-                conn,
-                task_id,
-                status,
-                TaskStatus.ASSIGNED,
-                now=now,
-                attempt=attempts,
-                account_id=account_id,
-                values={"account_id": account_id, "worker": owner},
-            )
-        except LostTask:  # another worker or the operator moved the Task
+            with conn.begin_nested():
+                transition(
+                    conn,
+                    task_id,
+                    status,
+                    TaskStatus.ASSIGNED,
+                    now=now,
+                    attempt=attempts,
+                    account_id=account_id,
+                    values={
+                        "account_id": account_id,
+                        "worker": owner,
+                        "claim": claims.get(task_id, 0) + 1,
+                    },
+                )
+        except (LostTask, IntegrityError):  # another worker or the operator moved the Task
             spare = account_id
             moved.add(task_id)
             continue
@@ -183,39 +319,6 @@ def lease_accounts(
     if spare is not None:
         release(conn, spare, owner)
     return leased, ran_out, moved
-
-
-def _lease_at_once(
-    conn: Connection,
-    req: LeaseRequest,
-    found: Sequence[int],
-    *,
-    owner: str,
-    now: datetime,
-    expires: datetime,
-) -> list[tuple[int, int]] | None:
-    """The usual case of `lease_accounts` in one executemany per statement: every account
-    found is still free and every Task still where the caller believed. None, with
-    nothing changed, when one is not (another worker was quicker): then the Tasks are
-    taken one at a time."""
-    pairs = list(zip(req.tasks, found, strict=False))
-    if not pairs or not sane_rowcount(conn):
-        return None
-    savepoint = conn.begin_nested()
-    took = execute_many(
-        conn,
-        _TAKE,
-        [{"_id": a, "_now": now, "owner": owner, "expires": expires} for _, a in pairs],
-    )
-    moves = [
-        Move(task_id, status, attempts, a, {"account_id": a, "worker": owner})
-        for (task_id, status, attempts), a in pairs
-    ]
-    if took == len(pairs) and transition_all(conn, moves, TaskStatus.ASSIGNED, now=now):
-        savepoint.commit()
-        return [(m.task_id, a) for m, (_, a) in zip(moves, pairs, strict=True)]
-    savepoint.rollback()
-    return None
 
 
 def release(conn: Connection, account_id: int, owner: str, *, error: str | None = None) -> None:

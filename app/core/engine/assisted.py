@@ -55,8 +55,8 @@ from app.core.support.text import QT_TRANSLATE_NOOP, Refused, rub
 T = TaskStatus
 A = MarketPlaceAccount
 # An account stays leased while the unit is in a person's hands, however long that is:
-# only the operator's record (or skip) releases it; recovery never takes it back.
-HAND_LEASE_S = 366 * 24 * 3600.0
+# only the operator's record (or skip) releases it; recovery never takes it back (an
+# operator's worker id is never taken for a gone engine worker: engine.recovery).
 # How many queued units a "take next" looks through for one whose account rules allow it.
 _LOOK_AHEAD = 200
 
@@ -283,7 +283,7 @@ def take_next(conn: Connection, worker: str, now: datetime) -> HandUnit:
             r[1], job_id, mp_id, UnitRule(rule), [(task_id, T(status), attempts)]
         )
         pairs, _ran_out, _moved = accounts.lease_accounts(
-            conn, req, owner=worker, now=now, lease_seconds=HAND_LEASE_S
+            conn, req, owner=worker, now=now
         )
         if not pairs:
             continue

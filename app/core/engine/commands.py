@@ -371,7 +371,7 @@ def _add_units(conn: Connection, order_id: int, job_id: int, n: int) -> None:
         .values(job_id=job_id, seq=(last_seq or 0) + 1, size=n, not_before=None)
         .returning(JobBatch.id)
     ).scalar_one()
-    rule = UnitRule(conn.scalar(select(Order.unit_rule).where(Order.id == order_id)))
+    rule = UnitRule(conn.execute(select(Order.unit_rule).where(Order.id == order_id)).scalar_one())
     ids = create_tasks(
         conn, order_id=order_id, job_id=job_id, batches=[(batch_id, n)], now=utcnow(), rule=rule
     )

@@ -35,7 +35,7 @@ from app.core.drivers.base import (
     TransientError,
 )
 from app.core.storage.db import Database, defer
-from app.core.storage.journal import transition
+from app.core.storage.journal import Claim, transition
 from app.core.support.errors import KnownError
 from app.core.support.text import rub
 
@@ -56,10 +56,12 @@ def record_purchase(
     marketplace_id: int,
     owner: str,
     detail: str = "",
+    claim: Claim | None = None,
 ) -> None:
     """The unit is bought: the Task becomes `purchased`, its BuyBack is stored and the
     account's lease ends, in one transaction. The writes may go with other units' in the
-    writer's group commit (db.defer): a lost Task fails the caller's unit of work."""
+    writer's group commit (db.defer): a lost Task fails the caller's unit of work.
+    `claim`: the worker's claim that fences the write (None: the operator's record)."""
     transition(
         conn,
         task_id,
@@ -71,6 +73,7 @@ def record_purchase(
         detail=detail or f"order {receipt.order_number}",
         values={"last_error": None, "error_code": None},
         deferred=True,
+        claim=claim,
     )
     defer(
         conn,

@@ -1,62 +1,37 @@
 """Recovery after a crash: Tasks left `assigned`, `running` or `submitting` by a worker
 that is gone are reconciled with the marketplace before anything is retried, and the dead
-worker's account leases are released."""
+worker's account leases are released.
+
+A worker is gone when it stopped, or when its heartbeat went stale (storage.workers): any
+worker on any host rescues it, once. Every move of a rescued Task is fenced by the dead
+worker's claim and raises the claim number, so the worker, should it come back, can no
+longer write anything about it."""
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-import psutil
-from sqlalchemy import Connection, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.accounts import pool as accounts
+from app.core.domain.clock import utcnow
 from app.core.domain.codes import ErrorCode
 from app.core.domain.markets import OPERATOR_PREFIX
-from app.core.domain.models import (
-    Article,
-    MarketPlaceAccount,
-    Order,
-    Task,
-    utcnow,
-    with_line,
-)
+from app.core.domain.models import Article, MarketPlaceAccount, Order, Task, with_line
 from app.core.domain.states import ACTIVE, TaskStatus
 from app.core.drivers.base import AccountRef, DriverFor, Receipt
 from app.core.engine.purchases import look_for_purchase, record_purchase
+from app.core.storage import workers
 from app.core.storage.db import Database
-from app.core.storage.journal import LostTask, transition
+from app.core.storage.journal import Claim, LostTask, transition
 
 log = logging.getLogger(__name__)
 T = TaskStatus
 A = MarketPlaceAccount
-
-
-# Workers (Supervisor runs) alive in this process: a process may hold several, and one
-# that ended here is dead even though the process lives on.
-LIVE_WORKERS: set[str] = set()
-
-
-def worker_alive(worker: str | None, now: datetime, lease_expires_at: datetime | None) -> bool:
-    """Whether the worker that holds a Task may still be working on it. In this process and
-    on this machine the answer is known at once; for another machine only the expiry of
-    its lease can tell."""
-    if not worker:
-        return False
-    if worker.startswith(OPERATOR_PREFIX):  # a person holds it: only their record settles it
-        return True
-    host, _, rest = worker.partition(":")
-    pid = rest.partition(":")[0]
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
-            return worker in LIVE_WORKERS
-        return psutil.pid_exists(int(pid))
-    return lease_expires_at is not None and lease_expires_at > now
 
 
 @dataclass(frozen=True)
@@ -67,15 +42,26 @@ class StaleTask:
     status: TaskStatus
     attempts: int
     worker: str
+    claim: int
     marketplace_id: int
     account: AccountRef | None
     article: str
     started_at: datetime | None
 
 
+def _gone(column: InstrumentedAttribute[str | None], me: str, now: datetime) -> ColumnElement[bool]:
+    """SQL: the worker named by `column` is gone: not this one, not an operator (a person
+    holds it: only their record settles it), and not alive by its heartbeat."""
+    return and_(
+        or_(column.is_(None), column != me),
+        or_(column.is_(None), ~column.startswith(OPERATOR_PREFIX, autoescape=True)),
+        or_(column.is_(None), column.not_in(workers.live_ids(now))),
+    )
+
+
 def stale_tasks(s: Session, me: str, now: datetime) -> list[StaleTask]:
     """Tasks some other worker left in the middle of a purchase and is not working on."""
-    rows = s.execute(
+    dead = s.execute(
         with_line(
             select(
                 Task.id,
@@ -84,27 +70,16 @@ def stale_tasks(s: Session, me: str, now: datetime) -> list[StaleTask]:
                 Task.status,
                 Task.attempts,
                 Task.worker,
+                Task.claim,
                 Task.account_id,
                 Task.started_at,
                 Order.marketplace_id,
                 Article.sku,
-                A.lease_owner,
-                A.lease_expires_at,
             )
         )
         .join(Order, Order.id == Task.order_id)
-        .outerjoin(A, A.id == Task.account_id)
-        .where(Task.status.in_(ACTIVE), or_(Task.worker.is_(None), Task.worker != me))
+        .where(Task.status.in_(ACTIVE), _gone(Task.worker, me, now))
     ).all()
-    # The account lease is the worker's claim on the Task; once it is gone or expired the
-    # worker is not working on it any more, whoever it was.
-    dead = [
-        r
-        for r in rows
-        if not worker_alive(
-            r.worker, now, r.lease_expires_at if r.lease_owner == r.worker else None
-        )
-    ]
     refs = accounts.account_refs(s, [r.account_id for r in dead if r.account_id is not None])
     return [
         StaleTask(
@@ -114,6 +89,7 @@ def stale_tasks(s: Session, me: str, now: datetime) -> list[StaleTask]:
             T(r.status),
             r.attempts,
             r.worker or "",
+            r.claim,
             r.marketplace_id,
             refs.get(r.account_id) if r.account_id else None,
             r.sku,
@@ -126,15 +102,26 @@ def stale_tasks(s: Session, me: str, now: datetime) -> list[StaleTask]:
 def dead_leases(s: Session, me: str, now: datetime) -> list[tuple[int, str]]:
     """(account id, owner) of leases held by workers that are gone."""
     rows = s.execute(
-        select(A.id, A.lease_owner, A.lease_expires_at).where(
-            A.lease_owner.is_not(None), A.lease_owner != me
-        )
+        select(A.id, A.lease_owner).where(A.lease_owner.is_not(None), _gone(A.lease_owner, me, now))
     ).all()
-    return [
-        (i, owner)
-        for i, owner, expires in rows
-        if owner is not None and not worker_alive(owner, now, expires)
-    ]
+    return [(i, owner) for i, owner in rows if owner is not None]
+
+
+def others_at_work(s: Session, me: str) -> bool:
+    """Whether another engine worker holds Tasks mid-purchase: they may yet come back to
+    the queue (a retry, or a rescue if that worker dies)."""
+    return (
+        s.execute(
+            select(Task.id)
+            .where(
+                Task.status.in_(ACTIVE),
+                Task.worker != me,
+                ~Task.worker.startswith(OPERATOR_PREFIX, autoescape=True),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 class DriverUnavailable(Exception):
@@ -148,6 +135,7 @@ class RecoveryReport:
     review: int = 0  # could not tell: for the operator
     leases: int = 0  # account leases of dead workers released
     orders: set[int] = field(default_factory=set)  # Orders whose Tasks were settled
+    rescued: list[str] = field(default_factory=list)  # workers taken for dead now
 
     def __str__(self) -> str:
         return (
@@ -159,11 +147,21 @@ class RecoveryReport:
         return bool(self.requeued or self.found or self.review or self.leases)
 
 
+def _rescue(conn: Connection, me: str, now: datetime) -> list[str]:
+    rescued = workers.rescue_dead_here(conn, me, now)
+    rescued += workers.rescue_stale(conn, me, now)
+    workers.forget_old(conn, now)
+    return rescued
+
+
 async def recover(db: Database, drivers: DriverFor, me: str) -> RecoveryReport:
     """Settles what dead workers left: each unit ends bought exactly once or back in the
     queue, and what cannot be told goes to `needs_review`."""
     now = utcnow()
     report = RecoveryReport()
+    report.rescued = await db.write(lambda c: _rescue(c, me, now))
+    if report.rescued:
+        log.warning("workers taken for dead (no heartbeat): %s", ", ".join(report.rescued))
     for t in await db.read(lambda s: stale_tasks(s, me, now)):
         try:
             await _settle(db, drivers, me, t, report)
@@ -236,6 +234,7 @@ async def _found(db: Database, t: StaleTask, receipt: Receipt, me: str, now: dat
             marketplace_id=t.marketplace_id,
             owner=worker,
             detail=f"order {receipt.order_number} found in the order history after a restart",
+            claim=Claim(worker, t.claim) if worker else None,
         )
 
     await db.write(op)
@@ -251,7 +250,12 @@ async def _move(
     next_attempt_at: datetime | None = None,
 ) -> None:
     now = utcnow()
-    values = {"next_attempt_at": next_attempt_at, "last_error": detail, "error_code": code}
+    values = {
+        "next_attempt_at": next_attempt_at,
+        "last_error": detail,
+        "error_code": code,
+        "claim": t.claim + 1,  # the dead worker's claim ends here
+    }
     account_id = t.account.id if t.account else None
 
     def op(conn: Connection) -> None:
@@ -265,6 +269,7 @@ async def _move(
             account_id=account_id,
             detail=detail,
             values=values,
+            claim=Claim(t.worker, t.claim) if t.worker else None,
         )
         if account_id is not None:
             accounts.release(conn, account_id, t.worker)

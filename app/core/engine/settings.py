@@ -50,12 +50,11 @@ class RetryPolicy:
 @dataclass
 class EngineSettings:
     concurrency: int = DEFAULT_CONCURRENCY  # purchases running at once, over all Orders
-    lease_seconds: float = 600.0  # an account lease outlives any purchase; a crash frees it
     max_units_per_line: int = 1000
     poll_s: float = 1.0  # how often shared state (other workstations) is looked at
     rollup_s: float = 0.5  # how often Order/Job progress is recomputed
     track_s: float = 30.0  # how often a purchased unit's delivery is looked at
-    recover_s: float = 60.0  # how often Tasks of dead workers are looked for
+    recover_s: float = 10.0  # how often workers gone silent and their Tasks are looked for
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pool: PoolRules = field(default_factory=PoolRules)
 

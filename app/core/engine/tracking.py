@@ -39,8 +39,28 @@ class Parcel:
     attempts: int
 
 
-def due_parcels(s: Session, now: datetime, limit: int) -> list[Parcel]:
-    rows = s.execute(
+# A parcel a worker took to look at is not due for the others for this long: each parcel
+# is looked at by one worker at a time (the claim is its next check time, moved on).
+_CLAIM_S = 120.0
+
+
+def claim_parcels(conn: Connection, now: datetime, limit: int) -> list[Parcel]:
+    """The parcels due for a look, claimed by this worker: locked as they are read (SKIP
+    LOCKED: other workers take others) and not due again for anyone for _CLAIM_S."""
+    parcels = due_parcels(conn, now, limit, lock=True)
+    if parcels:
+        conn.execute(
+            update(BuyBack)
+            .where(BuyBack.id.in_([p.buyback_id for p in parcels]))
+            .values(next_check_at=now + timedelta(seconds=_CLAIM_S))
+        )
+    return parcels
+
+
+def due_parcels(
+    s: Session | Connection, now: datetime, limit: int, *, lock: bool = False
+) -> list[Parcel]:
+    stmt = (
         select(
             BuyBack.id,
             Task.id,
@@ -59,7 +79,10 @@ def due_parcels(s: Session, now: datetime, limit: int) -> list[Parcel]:
         .where(or_(BuyBack.next_check_at.is_(None), BuyBack.next_check_at <= now))
         .order_by(BuyBack.next_check_at.asc().nulls_first(), BuyBack.id)
         .limit(limit)
-    ).all()
+    )
+    if lock:
+        stmt = stmt.with_for_update(skip_locked=True, of=BuyBack)
+    rows = s.execute(stmt).all()
     refs = accounts.account_refs(s, [r[5] for r in rows])
     return [Parcel(b, t, o, j, m, refs[a], n, att) for b, t, o, j, m, a, n, att in rows]
 
@@ -69,7 +92,7 @@ async def track_due(
 ) -> set[int]:
     """Checks the parcels that are due; returns the Orders whose units arrived."""
     arrived: set[int] = set()
-    for parcel in await db.read(lambda s: due_parcels(s, utcnow(), limit)):
+    for parcel in await db.write(lambda c: claim_parcels(c, utcnow(), limit)):
         now = utcnow()
         try:
             driver = await drivers(parcel.marketplace_id)

@@ -41,7 +41,12 @@ def split(quantity: int, batch_size: int | None) -> list[int]:
 
 def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) -> int:
     """Validates the Order and writes it with its Jobs, batches and Tasks, all in the
-    caller's transaction: an invalid Order raises InvalidOrder and writes nothing."""
+    caller's transaction: an invalid Order raises InvalidOrder and writes nothing. A
+    request sent again (the same `spec.request_id`) returns the Order it created."""
+    if spec.request_id is not None:
+        found = conn.scalar(select(Order.id).where(Order.request_id == spec.request_id))
+        if found is not None:
+            return int(found)
     valid: ValidOrder = validate(Session(bind=conn), spec, max_units_per_line=max_units_per_line)
     mp_id = valid.marketplace_id
     article_ids = {
@@ -65,6 +70,7 @@ def create_order(conn: Connection, spec: OrderSpec, *, max_units_per_line: int) 
             marketplace_id=valid.marketplace_id,
             intent=OrderIntent.PAUSED if spec.hold else OrderIntent.RUN,
             unit_rule=spec.unit_rule,
+            request_id=spec.request_id,
             priority=spec.priority,
             note=spec.note,
             created_at=now,

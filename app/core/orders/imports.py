@@ -3,6 +3,7 @@ that creates every Order of the file or none."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,11 +233,13 @@ def plan_orders(
     if not rows:
         raise KnownError(f"{path}: the list has no order rows; nothing was imported.")
     orders: list[OrderSpec] = []
+    request = uuid.uuid4().hex  # this import's: importing the plan again creates nothing twice
     for (client, code), members in groups.items():
         spec = OrderSpec(
             client,
             code,
             [LineSpec(r.article, r.quantity, r.pickup_point, r.max_unit_price) for r in members],
+            request_id=f"import-{request}-{len(orders) + 1}",
         )
         cat = catalogs[code]
         for r in members:

@@ -36,6 +36,9 @@ class OrderSpec:
     batch_size: int | None = None  # units released together; None = the whole Job at once
     batch_interval_s: float = 0.0  # delay between batches
     hold: bool = False  # saved paused: the operator starts it later
+    # The id of the request (one per New Order dialog, per Order of an import): the same
+    # request sent again finds its Order instead of creating another (Order.request_id).
+    request_id: str | None = None
 
 
 # The fields a FieldError names, as the console translates them.

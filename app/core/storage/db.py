@@ -9,11 +9,12 @@ import itertools
 import logging
 import os
 import re
+import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -21,12 +22,26 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, create_engine, event
+from sqlalchemy import (
+    ClauseElement,
+    Connection,
+    Dialect,
+    Engine,
+    Executable,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from app.core.domain.clock import utcnow
+from app.core.domain.models import CommitToken
 from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
 from app.core.support.paths import data_dir
@@ -163,8 +178,29 @@ def _alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# Held while a server's schema is checked and migrated: consoles and workers that start
+# together migrate it once, one after the other (a constant of ours: "buyback" in ASCII).
+_MIGRATION_LOCK = 0x6275796261636B
+
+
 def upgrade(engine: Engine) -> None:
-    """Brings the schema to this code's version; refuses a database made by newer code."""
+    """Brings the schema to this code's version; refuses a database made by newer code.
+    On a server, under an advisory lock: of several processes starting at once, one
+    migrates and the others find the schema up to date."""
+    if engine.dialect.name != "postgresql":
+        _upgrade(engine)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        conn.commit()
+        try:
+            _upgrade(engine)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+            conn.commit()
+
+
+def _upgrade(engine: Engine) -> None:
     cfg = _alembic_config(engine)
     scripts = ScriptDirectory.from_config(cfg)
     with engine.connect() as conn:
@@ -451,6 +487,7 @@ class Database:
         self._reader: ThreadPoolExecutor | None = None
         self._pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._tokens = 0  # commit tokens written
 
     def session(self) -> Session:
         """A session for a short unit of work that writes (commit it)."""
@@ -503,8 +540,8 @@ class Database:
 
     def _commit_batch(self, batch: list[tuple[Callable[[Connection], Any], Any]]) -> list[Any]:
         try:
-            with self.engine.begin() as conn, _holding(conn, grouped=len(batch) > 1):
-                return [(True, fn(conn)) for fn, _ in batch]
+            results = self._transaction([fn for fn, _ in batch], grouped=len(batch) > 1)
+            return [(True, r) for r in results]
         except Exception:
             if len(batch) == 1:
                 return [self._commit_one(batch[0][0])]
@@ -514,10 +551,44 @@ class Database:
 
     def _commit_one(self, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:
         try:
-            with self.engine.begin() as conn, _holding(conn, grouped=False):
-                return True, fn(conn)
+            return True, self._transaction([fn], grouped=False)[0]
         except Exception as exc:  # handed to the awaiting coroutine
             return False, exc
+
+    def _transaction(self, fns: list[Callable[[Connection], Any]], *, grouped: bool) -> list[Any]:
+        """Runs `fns` in one transaction and commits it. On a server the transaction also
+        writes a token of its own: when the COMMIT's answer is lost (the connection broke
+        as it was sent), the token tells whether it happened, so that what it did is never
+        done a second time (or lost)."""
+        token = None if self.engine.dialect.name == "sqlite" else uuid.uuid4().hex
+        committing = False
+        try:
+            with self.engine.begin() as conn:
+                with _holding(conn, grouped=grouped):
+                    results = [fn(conn) for fn in fns]
+                if token is not None:
+                    self._write_token(conn, token)
+                committing = True
+            return results
+        except OperationalError:
+            if committing and token is not None and self._committed(token):
+                log.warning("a COMMIT's answer was lost; it had happened")
+                return results
+            raise
+
+    def _write_token(self, conn: Connection, token: str) -> None:
+        now = utcnow()
+        conn.execute(insert(CommitToken).values(token=token, at=now))
+        self._tokens += 1
+        if self._tokens % 1000 == 0:  # an answer lost an hour ago is long settled
+            conn.execute(delete(CommitToken).where(CommitToken.at < now - timedelta(hours=1)))
+
+    def _committed(self, token: str) -> bool:
+        """Whether the transaction that wrote `token` was committed (asked on a new
+        connection). Raises when the server cannot be asked: nothing is guessed."""
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(CommitToken.token).where(CommitToken.token == token))
+        return found is not None
 
     def close(self) -> None:
         for pool in (self._writer, self._reader):

@@ -5,27 +5,53 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, update
+from sqlalchemy import Connection, Update, bindparam, exists, insert, select, update
 
-from app.core.domain.models import Task, TaskEvent
+from app.core.domain.models import Task, TaskEvent, Worker
 from app.core.domain.states import TaskStatus, check_transition
 from app.core.storage.db import defer, defer_insert, execute_many
+from app.core.storage.workers import FENCE_S
 
 _INSERT_EVENT = insert(TaskEvent)
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A worker's claim on a Task: every write it makes of the Task is fenced by it, so a
+    worker whose claim was rescued (its heartbeat went stale) can never move the Task,
+    even if the Task is back in the same status under a new claim."""
+
+    worker: str
+    number: int  # Task.claim when it was claimed
+
+
+# The worker was heard from within FENCE_S, on the database's clock: it may place an
+# order. A worker that is about to be rescued must not click.
+_FRESH = exists(
+    select(Worker.id).where(
+        Worker.id == bindparam("_me"),
+        Worker.stopped_at.is_(None),
+        Worker.rescued_by.is_(None),
+        Worker.heartbeat_at >= bindparam("_fresh_since"),
+    )
+)
+
+
 @functools.cache
-def _update_statement(columns: tuple[str, ...]) -> Update:
+def _update_statement(
+    columns: tuple[str, ...], fenced: bool = False, fresh: bool = False
+) -> Update:
     # Built once per set of columns: statement construction and cache-key generation
     # cost more than the SQL itself at thousands of transitions a second.
-    return (
-        update(Task)
-        .where(Task.id == bindparam("_tid"), Task.status == bindparam("_frm"))
-        .values({c: bindparam(c) for c in ("status", "updated_at", *columns)})
-    )
+    stmt = update(Task).where(Task.id == bindparam("_tid"), Task.status == bindparam("_frm"))
+    if fenced:
+        stmt = stmt.where(Task.claim == bindparam("_claim"), Task.worker == bindparam("_me"))
+    if fresh:
+        stmt = stmt.where(_FRESH)
+    return stmt.values({c: bindparam(c) for c in ("status", "updated_at", *columns)})
 
 
 class LostTask(Exception):
@@ -45,6 +71,8 @@ def transition(
     detail: str = "",
     values: dict[str, Any] | None = None,
     deferred: bool = False,
+    claim: Claim | None = None,
+    fresh: bool = False,
 ) -> None:
     """Moves one Task from `frm` to `to` and appends the event, in the caller's transaction.
 
@@ -52,12 +80,21 @@ def transition(
     an operator's cancel) can never both move the same Task. `account_id` is the account
     named in the event; `values` are further Task columns to set. `deferred`: the update
     may go with other units' in the writer's group commit (db.defer), and a lost Task then
-    fails the caller's unit of work later instead of raising LostTask here.
+    fails the caller's unit of work later instead of raising LostTask here. `claim`: the
+    update is fenced by the worker's claim too; `fresh` (with a claim): and by the
+    worker's heartbeat being fresh (the write before the place-order click).
     """
     check_transition(frm, to)
     values = values or {}
     params = {**values, "_tid": task_id, "_frm": frm, "status": to, "updated_at": now}
-    stmt = _update_statement(tuple(sorted(values)))
+    if claim is not None:
+        params["_claim"] = claim.number
+        params["_me"] = claim.worker
+        if fresh:
+            params["_fresh_since"] = now - timedelta(seconds=FENCE_S)
+    elif fresh:
+        raise ValueError("a fresh-heartbeat fence needs a claim")
+    stmt = _update_statement(tuple(sorted(values)), claim is not None, fresh)
     if deferred:
         defer(conn, stmt, params, lost=lambda: _lost(task_id, frm), key=(Task, task_id))
     elif conn.execute(stmt, params).rowcount != 1:

@@ -6,6 +6,7 @@ import concurrent.futures
 import itertools
 import logging
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -201,6 +202,9 @@ class NewOrderDialog(QDialog):
         self._valid = False
         self._saving = False
         self._focused_row = -1  # the row whose cell had the focus last (for Remove line)
+        # This dialog's Order: saving again after an error (say, the answer to the first
+        # save was lost) finds the Order the first save created instead of adding another.
+        self._request_id = f"dialog-{uuid.uuid4().hex}"
         # Problems are listed only after the first edit: a fresh form is not a mistake.
         self._touched = False
         self.setWindowTitle(self.tr("New order"))
@@ -498,6 +502,7 @@ class NewOrderDialog(QDialog):
             lines=lines,
             unit_rule=UnitRule(self.rule_box.currentData()),  # Qt stores the enum as str
             hold=not self.start_check.isChecked(),
+            request_id=self._request_id,
         )
 
     def _line(self, row: int) -> LineSpec:

@@ -151,7 +151,7 @@ async def test_a_lease_for_tasks_one_of_which_moved_takes_the_others_only(db) ->
         order_id, job_id, mp_id, UnitRule.PER_JOB, [(i, TaskStatus.PENDING, 0) for i in ids]
     )
     leased, ran_out, moved = await db.write(
-        lambda c: lease_accounts(c, req, owner="w1", now=utcnow(), lease_seconds=60)
+        lambda c: lease_accounts(c, req, owner="w1", now=utcnow())
     )
     assert [t for t, _ in leased] == [ids[0], ids[2]] and moved == {ids[1]} and not ran_out
     with db.reading() as s:

@@ -21,15 +21,15 @@ from app.core.support.logs import log_file
 
 
 def break_job(monkeypatch, job_id: int) -> None:
-    """Injects a defect into one Job's code path: its TaskManager fails as it loads."""
-    load = TaskManager._load
+    """Injects a defect into one Job's code path: its TaskManager fails as it claims."""
+    dispatch = TaskManager._dispatch
 
-    async def broken(self: TaskManager) -> None:
+    async def broken(self: TaskManager):  # type: ignore[no-untyped-def]
         if self.plan.job_id == job_id:
             raise AttributeError("'NoneType' object has no attribute 'not_before'")
-        await load(self)
+        return await dispatch(self)
 
-    monkeypatch.setattr(TaskManager, "_load", broken)
+    monkeypatch.setattr(TaskManager, "_dispatch", broken)
 
 
 def job_ids(db, order_id: int) -> list[int]:

@@ -21,6 +21,7 @@ from app.core.drivers.sandbox import SandboxDriver
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
+from app.core.storage import workers
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 from app.demo import seed_sandbox
@@ -156,10 +157,9 @@ async def test_a_worker_that_is_alive_is_left_alone(db, shop, console) -> None:
     order_id = await one_unit(console)
     (task,) = tasks(db, order_id)
     leave_mid_purchase(db, task.id, "submitting")
-    import os
-    import socket
-
-    alive = f"{socket.gethostname()}:{os.getppid()}:other-console"  # our parent process lives
+    alive = "another-host:4242:other-console"  # its heartbeat is fresh: it is at work
+    with db.engine.begin() as conn:
+        workers.register(conn, alive, workers.WorkerKind.CONSOLE)
     with db.session() as s:
         s.execute(update(Task).values(worker=alive))
         s.execute(

@@ -19,6 +19,7 @@ from app.core.accounts.pool import account_refs
 from app.core.domain.clock import utcnow
 from app.core.domain.codes import DeliveryStatus, Health
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task, TaskEvent
+from app.core.domain.states import UnitRule
 from app.core.drivers.base import AccountRef, BusinessError, PurchaseRequest, Receipt
 from app.core.drivers.memory import MemoryDriver
 from app.core.drivers.sandbox import SandboxDriver
@@ -77,9 +78,12 @@ def in_review(
     units: int = 1,
 ) -> list[int]:
     """A new Order's units, held (the engine buys nothing itself) and in review on the
-    account `login`, as a lost answer from the shop leaves them."""
+    account `login`, as a lost answer from the shop leaves them (several units on one
+    account: the Order's one-unit-per-account rule is off)."""
     pickup_point = "PVZ-001" if market == "sandbox" else "P1"
-    spec = OrderSpec("C", market, [LineSpec(article, units, pickup_point)], hold=True)
+    spec = OrderSpec(
+        "C", market, [LineSpec(article, units, pickup_point)], hold=True, unit_rule=UnitRule.OFF
+    )
     order_id = service.submit(spec).result(10)
     with db.session() as s:
         account = s.scalar(select(MarketPlaceAccount.id).where(MarketPlaceAccount.login == login))
