@@ -235,7 +235,13 @@ class Supervisor:
         ctx = self.ctx
         if self.heartbeat is not None:
             ctx.worker_id = new_worker_id()
-        self.heartbeat = Heartbeat(self.db, ctx.worker_id, self.kind, on_lost=self._lost)
+        self.heartbeat = Heartbeat(
+            self.db,
+            ctx.worker_id,
+            self.kind,
+            on_lost=self._lost,
+            interval_s=ctx.settings.heartbeat_s,
+        )
         note = clock_note(await self.heartbeat.start())
         if note is not None:
             log.warning("%s", note)

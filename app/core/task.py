@@ -113,6 +113,8 @@ class TaskRunner:
             return await self._business_error(exc)
         except TransientError as exc:
             return await self._transient_error(exc)
+        except LostTask:  # another worker took the Task over: nothing more is ours to write
+            raise
         except Exception as exc:  # a bug in a driver or in the engine: fail loudly, safely
             log.exception("task %s: unexpected error", u.task_id)
             reason = f"internal error: {type(exc).__name__}: {exc}"

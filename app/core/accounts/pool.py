@@ -25,6 +25,7 @@ from app.core.domain.codes import AccountStatus
 from app.core.domain.models import BuyBack, JobBatch, MarketPlace, MarketPlaceAccount, Task
 from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, QUEUED, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
+from app.core.storage import workers
 from app.core.storage.db import defer, execute_many, sane_rowcount
 from app.core.storage.journal import LostTask, Move, transition, transition_all
 from app.core.support.secrets import get_vault
@@ -162,11 +163,16 @@ class ClaimResult:
     contended: bool = False
 
 
-def _due(job_id: int, now: datetime, limit: int) -> Select[int, TaskStatus, int, int]:
+def _due(
+    job_id: int, owner: str, now: datetime, limit: int
+) -> Select[int, TaskStatus, int, int]:
     return (
         select(Task.id, Task.status, Task.attempts, Task.claim)
         .join(JobBatch, JobBatch.id == Task.batch_id)
         .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+        # Only a worker heard from lately claims: one that was taken for dead, or is
+        # about to be, takes nothing new.
+        .where(workers.fresh(owner, now))
         .where(or_(Task.next_attempt_at.is_(None), Task.next_attempt_at <= now))
         .where(or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now))
         .order_by(Task.unit_no)
@@ -186,7 +192,7 @@ def claim_units(
     Task or account: both are locked as they are read (SKIP LOCKED) and every write is
     guarded."""
     result = ClaimResult()
-    due = conn.execute(_due(req.job_id, now, limit)).all()
+    due = conn.execute(_due(req.job_id, owner, now, limit)).all()
     if due:
         found = conn.execute(_eligible(req, now, len(due), lock=True)).scalars().all()
         pairs = list(zip(due, found, strict=False))

@@ -55,6 +55,7 @@ class EngineSettings:
     rollup_s: float = 0.5  # how often Order/Job progress is recomputed
     track_s: float = 30.0  # how often a purchased unit's delivery is looked at
     recover_s: float = 10.0  # how often workers gone silent and their Tasks are looked for
+    heartbeat_s: float = 5.0  # how often this worker writes its heartbeat (storage.workers)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pool: PoolRules = field(default_factory=PoolRules)
 
