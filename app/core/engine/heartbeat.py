@@ -87,10 +87,17 @@ class Heartbeat:
         return offset
 
     def _register(self) -> timedelta:
-        with self.db.engine.begin() as conn:
-            offset = self._measure(conn)
-            workers.register(conn, self.worker_id, self.kind, version=__version__)
-        return offset
+        try:
+            with self.db.engine.begin() as conn:
+                offset = self._measure(conn)
+                workers.register(conn, self.worker_id, self.kind, version=__version__)
+            return offset
+        except Exception:
+            # The COMMIT's answer may have been lost: the row tells whether it happened.
+            with self.db.engine.connect() as conn:
+                if not workers.registered(conn, self.worker_id):
+                    raise
+                return self._measure(conn)
 
     def _beat(self) -> bool:
         with self.db.engine.begin() as conn:

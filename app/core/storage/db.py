@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -570,7 +570,7 @@ class Database:
                     self._write_token(conn, token)
                 committing = True
             return results
-        except OperationalError:
+        except Exception:
             if committing and token is not None and self._committed(token):
                 log.warning("a COMMIT's answer was lost; it had happened")
                 return results

@@ -91,6 +91,10 @@ def register(conn: Connection, worker_id: str, kind: WorkerKind, *, version: str
     )
 
 
+def registered(conn: Connection, worker_id: str) -> bool:
+    return conn.scalar(select(W.id).where(W.id == worker_id)) is not None
+
+
 def _now_sql(conn: Connection, now: datetime) -> ColumnElement[datetime] | datetime:
     # On a server, its own clock (naive UTC, as UTCDateTime stores every time).
     if conn.dialect.name == "postgresql":
