@@ -2,6 +2,13 @@
 with an instant in-memory driver, so that only the engine's own cost is measured.
 
     python -m bench.engine --units 50000 --json
+    python -m bench.engine --db postgresql+psycopg://user:pw@host/db --workers 3 --json
+
+With --workers N, N worker processes (each a Supervisor, as `main.py run --until-idle`)
+share the Order on one database, started together once each is ready; the figure is the
+Order's units over the time from the start to the last worker's exit. With --db naming a
+server, the bench works in a new database of its own on that server, dropped at the end.
+Targets on PostgreSQL: 1 worker >= 1500 units/s, 3 workers together at least as fast.
 
 Target: units_per_s >= 5000 on SQLite with synchronous=FULL (the engine must never be the
 bottleneck next to browsers). Reported next to it, raw_sqlite3_units_per_s: the same
@@ -14,15 +21,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import ClauseElement, bindparam, func, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import make_url
 
 from app.core.accounts.pool import _RELEASE_OK, _TAKE, LeaseRequest, _eligible
 from app.core.domain.models import BuyBack, Job, MarketPlaceAccount, OrderLine, TaskEvent
@@ -32,8 +47,9 @@ from app.core.engine.purchases import _INSERT_BUYBACK
 from app.core.engine.rollup import order_progress
 from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
-from app.core.storage.db import Database
+from app.core.storage.db import Database, url_for
 from app.core.storage.journal import _INSERT_EVENT, _update_statement
+from app.core.storage.workers import WorkerKind
 from app.core.supervisor import Supervisor
 from bench.common import report, rss_mb, seed_memory_market
 
@@ -105,7 +121,7 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
     assert marketplace_id is not None
     owner = "bench:raw"
     moves = {  # (from, to): the Task update with the columns the engine sets
-        ("pending", "assigned"): _Raw(_update_statement(("account_id", "worker"))),
+        ("pending", "assigned"): _Raw(_update_statement(("account_id", "claim", "worker"))),
         ("assigned", "running"): _Raw(_update_statement(("attempts", "started_at"))),
         ("running", "submitting"): _Raw(_update_statement(())),
         ("submitting", "purchased"): _Raw(_update_statement(("error_code", "last_error"))),
@@ -163,7 +179,7 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
                     [{"_id": a, "_now": now, "owner": owner, "expires": expires} for _, a in pairs]
                 ),
             )
-            step("pending", "assigned", pairs, now, account_id=None, worker=owner)
+            step("pending", "assigned", pairs, now, account_id=None, claim=1, worker=owner)
             conn.execute(refs.format(",".join("?" * len(found))), found).fetchall()
             conn.execute(cap.sql, (job_id,)).fetchall()
             conn.execute("COMMIT")
@@ -228,6 +244,84 @@ def _spec(units: int, line_size: int) -> OrderSpec:
     )
 
 
+async def _work(url: str, concurrency: int, line_size: int) -> None:
+    """One worker process of --workers: ready, then (at "go" on stdin) buys until idle."""
+    db = Database(url)
+    driver = MemoryDriver()
+    settings = EngineSettings(concurrency=concurrency, max_units_per_line=line_size)
+    sup = Supervisor(db, lambda _m: driver, settings=settings, kind=WorkerKind.RUN)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    await sup.run(until_idle=True)
+    db.close()
+    print(json.dumps({"worker": sup.ctx.worker_id, "bought": len(driver.ledger)}), flush=True)
+
+
+def measure_workers(url: str, units: int, workers: int, concurrency: int, line_size: int) -> dict:
+    """`workers` worker processes on the database at `url`, holding one Order of `units`."""
+    db = Database(url)
+    seed_memory_market(db, min(units, line_size))
+    sup = Supervisor(
+        db, lambda _m: MemoryDriver(), settings=EngineSettings(max_units_per_line=line_size)
+    )
+    order_id = asyncio.run(sup.submit(_spec(units, line_size)))
+    cmd = [sys.executable, "-m", "bench.engine", "--worker", "--db", url]
+    cmd += ["--concurrency", str(concurrency), "--line-size", str(line_size)]
+    procs = [
+        subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(workers)
+    ]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outputs = [p.communicate(timeout=3600)[0] for p in procs]
+    seconds = time.perf_counter() - started
+    if any(p.returncode for p in procs):
+        raise RuntimeError(f"a worker failed: exit codes {[p.returncode for p in procs]}")
+    bought = [json.loads(out.strip().splitlines()[-1])["bought"] for out in outputs]
+    progress = asyncio.run(order_progress(db, order_id))
+    with db.reading() as s:
+        recorded = s.scalar(select(func.count()).select_from(BuyBack))
+        per_task = s.scalar(select(func.count(func.distinct(BuyBack.task_id))))
+    db.close()
+    return {
+        "units": units,
+        "workers": workers,
+        "concurrency": concurrency,
+        "database": db.engine.dialect.name,
+        "purchased": progress.purchased,
+        "buybacks_recorded": recorded,
+        "units_bought_twice": (recorded or 0) - (per_task or 0),
+        "driver_purchases": sum(bought),
+        "driver_purchases_per_worker": bought,
+        "seconds": round(seconds, 3),
+        "units_per_s": round(units / seconds, 1),
+    }
+
+
+@contextmanager
+def _bench_database(given: str | None, tmp: Path) -> Iterator[str]:
+    """The URL of an empty database for the bench: a SQLite file in `tmp`, or a new
+    database on the server `given` names (dropped at the end)."""
+    if not given or make_url(url_for(given)).get_backend_name() == "sqlite":
+        yield url_for(given) if given else f"sqlite:///{tmp / 'bench.sqlite3'}"
+        return
+    url = make_url(url_for(given))
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -241,7 +335,20 @@ def main() -> None:
         action="store_true",
         help="skip the raw sqlite3 ceiling (raw_sqlite3_units_per_s)",
     )
+    parser.add_argument("--db", help="a database URL (a server: a new database on it)")
+    parser.add_argument("--workers", type=int, help="worker processes sharing the Order")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        asyncio.run(_work(args.db, args.concurrency, args.line_size))
+        return
+    if args.workers or args.db:
+        with tempfile.TemporaryDirectory() as tmp, _bench_database(args.db, Path(tmp)) as url:
+            result = measure_workers(
+                url, args.units, args.workers or 1, args.concurrency, args.line_size
+            )
+        report(result, args.json)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(str(Path(tmp) / "bench.sqlite3"))
         # One unit of a Job per account (the default rule): a Job needs as many

@@ -131,6 +131,8 @@ def upgrade() -> None:
             sqlite_where=sa.text(SCOPED),
             postgresql_where=sa.text(SCOPED),
         )
+    with op.batch_alter_table("buyback", schema=None) as batch_op:
+        batch_op.create_index("ix_buyback_purchased_at", ["purchased_at"], unique=False)
     if op.get_context().dialect.name == "postgresql":
         op.execute(NOTIFY_FUNCTIONS)
         for table, event, function in TRIGGERS:
@@ -147,6 +149,8 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(table, event)} ON {table}")
         for function in ("buyback_notify_task", "buyback_notify_order", "buyback_notify_account"):
             op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    with op.batch_alter_table("buyback", schema=None) as batch_op:
+        batch_op.drop_index("ix_buyback_purchased_at")
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_index("ux_task_account_scope")
         batch_op.drop_index("ux_task_account_active")

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
-    exists,
     func,
     or_,
     select,
@@ -82,29 +81,34 @@ class PoolRules:
 
 
 def _eligible(req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False) -> Select[int]:
+    # Written so that any planner reads each side once: the day's purchases counted per
+    # account in one pass, the accounts of the rule's scope as one set (a fresh Order of
+    # thousands of units, not yet analyzed, made a per-account plan take 0.5 s a lease).
     stmt = select(A.id).where(
         A.marketplace_id == req.marketplace_id, A.status == AccountStatus.ACTIVE, _FREE
     )
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
-    bought_today = (
-        select(func.count())
-        .select_from(BuyBack)
-        .where(BuyBack.account_id == A.id, BuyBack.purchased_at >= day_start(now))
-        .scalar_subquery()
+    today = (
+        select(BuyBack.account_id, func.count().label("n"))
+        .where(BuyBack.purchased_at >= day_start(now))
+        .group_by(BuyBack.account_id)
+        .subquery()
     )
-    stmt = stmt.where(or_(A.daily_limit.is_(None), bought_today < A.daily_limit))
+    stmt = stmt.outerjoin(today, today.c.account_id == A.id).where(
+        or_(A.daily_limit.is_(None), func.coalesce(today.c.n, 0) < A.daily_limit)
+    )
     if req.unit_rule is not UnitRule.OFF:
         # An account that bought (or may have bought, or is buying) a unit of this
         # Job/Order is not used for another one: the seed's rule (and a unique index).
         scope = Task.job_id == req.job_id
         if req.unit_rule is UnitRule.PER_ORDER:
             scope = Task.order_id == req.order_id
-        used = (
-            select(Task.id)
-            .where(Task.account_id == A.id, scope)
-            .where(Task.status.in_(BOUGHT_OR_MAYBE | ACTIVE))
+        used = select(Task.account_id).where(
+            scope,
+            Task.account_id.is_not(None),
+            Task.status.in_(BOUGHT_OR_MAYBE | ACTIVE),
         )
-        stmt = stmt.where(~exists(used))
+        stmt = stmt.where(A.id.not_in(used))
     # Least recently used first spreads purchases over the pool.
     stmt = stmt.order_by(A.last_used_at.asc().nulls_first(), A.id).limit(limit)
     if lock:

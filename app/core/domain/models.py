@@ -332,7 +332,11 @@ class BuyBack(Base):
     """One purchased unit, as the marketplace confirmed it."""
 
     __tablename__ = "buyback"
-    __table_args__ = (UniqueConstraint("marketplace_id", "order_number"),)
+    __table_args__ = (
+        UniqueConstraint("marketplace_id", "order_number"),
+        # Daily limits count each account's purchases of the day at every lease.
+        Index("ix_buyback_purchased_at", "purchased_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), unique=True)
