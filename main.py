@@ -40,6 +40,13 @@ def _add_run(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=commands.cmd_run)
 
 
+def _add_worker(p: argparse.ArgumentParser) -> None:
+    from app.cli import arguments
+
+    arguments.add_engine_arguments(p)
+    p.set_defaults(func=_worker)
+
+
 def _add_selftest(p: argparse.ArgumentParser) -> None:
     p.add_argument("--browser", help="path to Chromium/Chrome/Edge")
     p.add_argument("--json", action="store_true", help="print a JSON summary last")
@@ -83,6 +90,12 @@ def _add_marketplaces(p: argparse.ArgumentParser) -> None:
     marketplaces.add_arguments(p)
 
 
+def _add_key(p: argparse.ArgumentParser) -> None:
+    from app.cli import key
+
+    key.add_arguments(p)
+
+
 def _add_console(p: argparse.ArgumentParser) -> None:
     from app.cli import arguments
 
@@ -104,6 +117,10 @@ def _add_screenshot(p: argparse.ArgumentParser) -> None:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "demo": ("run a demo Order on the bundled sandbox marketplace", _add_demo),
     "run": ("process the queued Orders in the database", _add_run),
+    "worker": (
+        "work on the database's Orders without a window until stopped (Ctrl+C, SIGTERM)",
+        _add_worker,
+    ),
     "selftest": (
         "make one real purchase on the bundled sandbox to check the install",
         _add_selftest,
@@ -114,6 +131,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "catalog": ("import and list articles and pickup points", _add_catalog),
     "deliveries": ("record delivery statuses from a list", _add_deliveries),
     "marketplaces": ("add, list, edit, enable or disable marketplaces", _add_marketplaces),
+    "key": ("export or import the secrets key a team's workstations share", _add_key),
     "console": (
         "open the console window (the default: `main.py --db FILE` opens it too)",
         _add_console,
@@ -157,6 +175,12 @@ def _demo(args: argparse.Namespace) -> int:
 
         return run_console(args, demo=True)
     return commands.cmd_demo(args)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from app.cli.worker import cmd_worker
+
+    return cmd_worker(args)
 
 
 def _selftest(args: argparse.Namespace) -> int:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up (Debian packages, .venv) and runs the whole test suite: engine,
-# sandbox, real-browser and end-to-end tests. Extra arguments go to pytest.
+# sandbox, real-browser and end-to-end tests. The storage, engine and console tests run on
+# SQLite and on a throwaway PostgreSQL cluster the tests start themselves (or the server
+# $BUYBACK_TEST_PG names); PostgreSQL not starting fails them. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

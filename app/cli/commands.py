@@ -10,6 +10,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,17 +79,24 @@ async def _run_engine(
     return sup
 
 
-def stop_gently_on_signals(sup: Supervisor) -> None:
+def stop_gently_on_signals(
+    sup: Supervisor, *, announce: Callable[[signal.Signals], None] | None = None
+) -> None:
     """Ctrl+C or SIGTERM: start no new purchase, let the running ones finish and be
     recorded, then exit. A second Ctrl+C quits at once (what was in flight is settled
-    with the marketplace at the next start)."""
+    with the marketplace at the next start). `announce(signal)` says that it stops (by
+    default a line on stderr)."""
     loop = asyncio.get_running_loop()
 
     def first(signum: int) -> None:
-        print(
-            "Stopping: the running purchases finish and are recorded (Ctrl+C again to quit now).",
-            file=sys.stderr,
-        )
+        if announce is not None:
+            announce(signal.Signals(signum))
+        else:
+            print(
+                "Stopping: the running purchases finish and are recorded "
+                "(Ctrl+C again to quit now).",
+                file=sys.stderr,
+            )
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         sup.stop()

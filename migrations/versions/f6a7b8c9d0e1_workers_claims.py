@@ -86,6 +86,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token"),
     )
     op.create_table(
+        "team_setting",
+        sa.Column("key", sa.String(length=50), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
         "worker",
         sa.Column("id", sa.String(length=200), nullable=False),
         sa.Column("host", sa.String(length=200), nullable=False),
@@ -163,4 +169,5 @@ def downgrade() -> None:
     with op.batch_alter_table("marketplace_account", schema=None) as batch_op:
         batch_op.drop_column("profile_host")
     op.drop_table("worker")
+    op.drop_table("team_setting")
     op.drop_table("commit_token")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.domain.models import MarketPlaceAccount
 from app.core.storage.markets import MarketIndex
+from app.core.storage.workers import this_host
 from app.core.support.errors import KnownError
 from app.core.support.secrets import get_vault
 from app.core.support.tables import (
@@ -70,8 +71,14 @@ HEADERS: dict[str, str] = {
     }.items()
     for name in names.split(", ")
 }
-# How the fields are called in messages (the operator's header may differ).
-FIELD_NAMES = {"daily_limit": "daily limit", "session_state": "session", "profile_dir": "profile"}
+# How the fields are called in messages (the operator's header may differ). A profile
+# folder's host is part of the profile: the same path on another computer is another one.
+FIELD_NAMES = {
+    "daily_limit": "daily limit",
+    "session_state": "session",
+    "profile_dir": "profile",
+    "profile_host": "profile",
+}
 
 
 @dataclass
@@ -165,7 +172,16 @@ def is_profile(folder: Path) -> bool:
 
 
 # What a row may change, read back to tell an update from a repeat.
-_COMPARED = (A.id, A.password, A.phone, A.label, A.daily_limit, A.session_state, A.profile_dir)
+_COMPARED = (
+    A.id,
+    A.password,
+    A.phone,
+    A.label,
+    A.daily_limit,
+    A.session_state,
+    A.profile_dir,
+    A.profile_host,
+)
 
 
 class _Planner:
@@ -251,7 +267,8 @@ class _Planner:
         if not changes:
             row.outcome, row.reason = Outcome.SKIP, "already stored with the same values"
         else:
-            row.outcome, row.changes = Outcome.UPDATE, tuple(FIELD_NAMES.get(c, c) for c in changes)
+            named = dict.fromkeys(FIELD_NAMES.get(c, c) for c in changes)  # each name once
+            row.outcome, row.changes = Outcome.UPDATE, tuple(named)
             row.values = {k: values[k] for k in changes}
             current.update(row.values)
         self.rows.append(row)
@@ -330,7 +347,10 @@ def _storage_state_row(planner: _Planner, path: Path, content: bytes) -> None:
 
 
 def _profile_row(planner: _Planner, folder: Path) -> None:
-    planner.add(folder, "", "profile", folder.name, "", {"profile_dir": str(folder.resolve())})
+    # A folder is a path on this computer: the host is kept with it, so that another
+    # workstation sharing the database does not take the path for one of its own.
+    profile = {"profile_dir": str(folder.resolve()), "profile_host": this_host()}
+    planner.add(folder, "", "profile", folder.name, "", profile)
 
 
 def _plan_folder(planner: _Planner, folder: Path, notes: list[str]) -> str:

@@ -8,9 +8,10 @@ SQLite file the database has no clock of its own and the offset stays 0."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 _offset = timedelta(0)
+_zone: tzinfo | None = None  # the team's time zone (storage.team); None: this host's
 
 
 def utcnow() -> datetime:
@@ -28,7 +29,14 @@ def offset() -> timedelta:
     return _offset
 
 
+def set_zone(zone: tzinfo | None) -> None:
+    """The time zone whose days daily limits count: stored once in the database, so that
+    every workstation and worker counts the same day whatever its own zone."""
+    global _zone
+    _zone = zone
+
+
 def day_start(now: datetime) -> datetime:
-    """Midnight of the operator's local day, in UTC: daily limits follow the wall clock."""
-    local = now.astimezone()
+    """Midnight of the operators' day, in UTC: daily limits follow the wall clock."""
+    local = now.astimezone(_zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)

@@ -194,6 +194,16 @@ class Worker(Base):
     rescued_at: Mapped[datetime | None]
 
 
+class TeamSetting(Base):
+    """What every workstation and worker of one database shares (storage.team): one row
+    per key, e.g. the time zone daily limits count days in."""
+
+    __tablename__ = "team_setting"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class CommitToken(Base):
     """Written in every group commit on a database server: after a COMMIT whose answer
     was lost, its token says whether it happened (storage.db), so nothing is done twice."""

@@ -9,6 +9,8 @@ browser presents itself to a site (DEVELOPERS.md, "The boundary").
 
 from __future__ import annotations
 
+import logging
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -18,15 +20,53 @@ from app.core.drivers.browser import BrowserNotFound, find_browser
 from app.core.support.errors import KnownError
 from app.core.support.paths import data_dir
 
+log = logging.getLogger(__name__)
+
 # Only what makes an ordinary window of that profile: no first-run wizard over the page.
 _ARGS = ("--no-first-run", "--new-window")
 
 
-def profile_folder(marketplace_code: str, account_id: int, profile_dir: str | None) -> Path:
+def on_another_host(profile_host: str | None) -> bool:
+    """Whether a folder recorded on `profile_host` lives on another computer than this
+    one. A folder recorded before hosts were (None) is taken for this computer's."""
+    if not profile_host:
+        return False
+    # The host as storage.workers.this_host() names it (drivers sit below storage).
+    return profile_host.casefold() != socket.gethostname().casefold()
+
+
+def local_profile_dir(
+    account: str, profile_dir: str | None, profile_host: str | None
+) -> str | None:
+    """The account's imported profile folder if it is on this computer; None (the
+    console's own folder for it here) if it was imported on another, which is logged
+    naming `account`."""
+    if not profile_dir or not on_another_host(profile_host):
+        return profile_dir
+    log.warning(
+        "account %s: profile folder %s is on host %s, not on this one (%s); its browser "
+        "opens the console's own profile folder for it on this host (sign in there once)",
+        account,
+        profile_dir,
+        profile_host,
+        socket.gethostname(),
+    )
+    return None
+
+
+def profile_folder(
+    marketplace_code: str,
+    account_id: int,
+    profile_dir: str | None,
+    profile_host: str | None = None,
+) -> Path:
     """The account's browser profile: the Chrome profile imported with it, else a folder
-    the console keeps for it (the operator signs in once; the profile keeps the session)."""
-    if profile_dir:
-        return Path(profile_dir).expanduser()
+    the console keeps for it (the operator signs in once; the profile keeps the session).
+    A profile imported on another computer (`profile_host`) is not opened here as if it
+    were this one's: the console's own folder for the account is, and the log says so."""
+    here = local_profile_dir(f"#{account_id}", profile_dir, profile_host)
+    if here:
+        return Path(here).expanduser()
     return data_dir() / "profiles" / f"{marketplace_code}-{account_id}"
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.domain.clock import utcnow
 from app.core.domain.models import CommitToken
+from app.core.storage import team
 from app.core.storage.errors import classify
 from app.core.support.errors import KnownError
 from app.core.support.paths import data_dir
@@ -471,6 +472,8 @@ class Database:
         try:
             if migrate:
                 upgrade(self.engine)
+                with self.engine.begin() as conn:
+                    team.load(conn)  # what the team shares (its time zone), for the clock
         except DBAPIError as exc:
             self.engine.dispose()
             fault = classify(exc)

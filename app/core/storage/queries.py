@@ -34,6 +34,7 @@ from app.core.domain.states import (
     TaskStatus,
     shown_status,
 )
+from app.core.drivers.assisted import local_profile_dir, on_another_host
 
 T = TaskStatus
 
@@ -287,7 +288,10 @@ class AccountRow:
     daily_limit: int | None
     cooldown_until: datetime | None  # only while it lasts
     has_session: bool
+    # The imported browser profile folder, and the host it is on when that is not this
+    # computer (it cannot be opened here): "X (on host H)".
     profile_dir: str
+    profile_host: str  # where the folder was imported ("" if not recorded)
     last_used_at: datetime | None
     last_error: str
 
@@ -315,7 +319,6 @@ def account_rows(s: Session) -> list[AccountRow]:
             A.phone,
             A.status,
             A.lease_owner,
-            A.lease_expires_at,
             A.health,
             A.checked_at,
             today.c.n,
@@ -323,6 +326,7 @@ def account_rows(s: Session) -> list[AccountRow]:
             A.cooldown_until,
             A.session_state.is_not(None).label("has_session"),
             A.profile_dir,
+            A.profile_host,
             A.last_used_at,
             A.last_error,
         )
@@ -338,19 +342,26 @@ def account_rows(s: Session) -> list[AccountRow]:
             label=r.label or "",
             phone=r.phone or "",
             status=AccountStatus(r.status),
-            busy=bool(r.lease_owner and r.lease_expires_at and r.lease_expires_at > now),
+            busy=r.lease_owner is not None,
             health=r.health or "unknown",
             checked_at=r.checked_at,
             purchases_today=r.n or 0,
             daily_limit=r.daily_limit,
             cooldown_until=_until(r.cooldown_until, now),
             has_session=bool(r.has_session),
-            profile_dir=r.profile_dir or "",
+            profile_dir=_profile_text(r.profile_dir, r.profile_host),
+            profile_host=r.profile_host or "",
             last_used_at=r.last_used_at,
             last_error=r.last_error or "",
         )
         for r in rows
     ]
+
+
+def _profile_text(profile_dir: str | None, profile_host: str | None) -> str:
+    if profile_dir and on_another_host(profile_host):
+        return f"{profile_dir} (on host {profile_host})"
+    return profile_dir or ""
 
 
 @dataclass
@@ -361,7 +372,8 @@ class TaskDetail:
     screenshot: str | None
     marketplace: str
     # Where the operator looks at the account's orders: (marketplace code, account id,
-    # its profile folder, the page), when the Task has an account.
+    # its profile folder on this computer or None for the console's own, the page), when
+    # the Task has an account.
     account_page: tuple[str, int, str | None, str] | None = None
 
 
@@ -387,7 +399,8 @@ def task_detail(s: Session, task_id: int) -> TaskDetail | None:
     if mp is not None and account is not None:
         # The sandbox shows an account's orders on its own page; elsewhere the site's start.
         url = f"{mp.base_url}/account/orders" if mp.driver == "sandbox" else mp.base_url
-        page = (mp.code, account.id, account.profile_dir, url)
+        profile = local_profile_dir(account.login, account.profile_dir, account.profile_host)
+        page = (mp.code, account.id, profile, url)
     return TaskDetail(
         rows[task_id],
         history,

@@ -42,9 +42,8 @@ class WatchingDriver(MemoryDriver):
             self.active[login] -= 1
 
 
-async def test_two_workers_never_share_an_account_or_pass_a_daily_limit(tmp_path) -> None:
-    path = str(tmp_path / "shared.sqlite3")
-    first, second = Database(path), Database(path)  # two workstations, one database
+async def test_two_workers_never_share_an_account_or_pass_a_daily_limit(db_url) -> None:
+    first, second = Database(db_url), Database(db_url)  # two workstations, one database
     seed_market(first, accounts=20)
     with first.session() as s:
         s.execute(update(MarketPlaceAccount).values(daily_limit=7))

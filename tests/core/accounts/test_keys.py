@@ -10,17 +10,21 @@ from helpers import seed_market
 from sqlalchemy import select, text, update
 
 from app.core.accounts.keys import KeyMismatch, check_key
-from app.core.domain.models import MarketPlaceAccount, SecretCheck
+from app.core.domain.models import Base, MarketPlaceAccount, SecretCheck
 from app.core.storage.db import Database
 from app.core.support.secrets import KEY_FILE_ENV, PREFIX, get_vault
 
 A = MarketPlaceAccount
 
 
-def dump(db: Database) -> list[str]:
-    """The whole database as SQL: to show that a refused key changed nothing."""
-    with db.engine.connect() as conn:
-        return list(conn.connection.driver_connection.iterdump())
+def dump(db: Database) -> dict[str, list[tuple]]:
+    """Every row of every table, SQLite or PostgreSQL: to show that a refused key changed
+    nothing."""
+    with db.reading() as s:
+        return {
+            t.name: [tuple(r) for r in s.execute(select(t).order_by(*t.primary_key.columns))]
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def check_rows(db: Database) -> list[tuple[int, str]]:
@@ -138,7 +142,8 @@ def test_plain_passwords_from_before_encryption_are_no_secrets_to_check(
     assert len(check_rows(db)) == 1
 
 
-def test_a_changed_key_takes_over_while_no_secret_was_ever_stored(
+@pytest.mark.sqlite_only
+def test_a_changed_key_takes_over_one_pcs_file_while_no_secret_was_ever_stored(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     check_key(db)
@@ -148,6 +153,26 @@ def test_a_changed_key_takes_over_while_no_secret_was_ever_stored(
     check_key(db)  # nothing to lose: no account password or session is stored
     [(_, second)] = check_rows(db)
     assert second != first and get_vault().can_decrypt(second)
+
+
+def test_on_a_shared_server_another_key_never_takes_over_even_before_any_secret(
+    pg_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first workstation set the team's database up with its key and may be importing
+    accounts with it this minute: a second workstation with a key of its own is told to
+    import the team's key, and writes nothing (the pool's secrets never split in two)."""
+    db = Database(pg_db_url)
+    try:
+        check_key(db)  # the first workstation
+        before = check_rows(db)
+        monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "second.key"))
+        get_vault.cache_clear()
+        with pytest.raises(KeyMismatch) as refused:
+            check_key(db)
+        assert "import the team's key with main.py key import FILE" in str(refused.value)
+        assert check_rows(db) == before
+    finally:
+        db.close()
 
 
 def test_the_keyring_mismatch_says_where_to_put_the_key_back() -> None:

@@ -14,6 +14,7 @@ from app.core.storage.db import Database, defer, execute_many
 from app.core.support.errors import KnownError
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_file_uses_wal_and_foreign_keys(db: Database) -> None:
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -304,6 +305,7 @@ async def test_a_guard_failing_inside_a_unit_that_catches_errors_still_fails_its
     assert _clients(db) == ["e"]
 
 
+@pytest.mark.sqlite_only  # the fast path is for positional dialects: SQLite's, not psycopg's
 def test_execute_many_stores_what_connection_execute_stores(db: Database) -> None:
     """The executemany fast path binds values as SQLAlchemy does (times as UTC text)."""
     at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=3)))
