@@ -95,6 +95,7 @@ class HandUnit:
     login: str
     label: str
     profile_dir: str | None
+    profile_host: str | None  # the computer the profile folder was imported on
     article: str
     title: str
     product_url: str
@@ -122,6 +123,7 @@ _HAND_COLUMNS = (
     A.login,
     A.label,
     A.profile_dir,
+    A.profile_host,
     Article.sku,
     Article.title,
     MarketPlace.product_url,
@@ -147,8 +149,8 @@ def _hand_query() -> Select[*tuple[Any, ...]]:
 
 
 def _hand_unit(row: tuple[Any, ...]) -> HandUnit:
-    (tid, oid, jid, unit, client, mp_id, mp, code, acc, login, label, prof) = row[:12]
-    (sku, title, template, base, point, address, cap, attempts, worker, started) = row[12:]
+    (tid, oid, jid, unit, client, mp_id, mp, code, acc, login, label, prof, host) = row[:13]
+    (sku, title, template, base, point, address, cap, attempts, worker, started) = row[13:]
     return HandUnit(
         tid,
         oid,
@@ -162,6 +164,7 @@ def _hand_unit(row: tuple[Any, ...]) -> HandUnit:
         login,
         label,
         prof,
+        host,
         sku,
         title,
         product_address(template, base, sku),

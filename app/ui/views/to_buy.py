@@ -372,7 +372,9 @@ class ToBuyView(QWidget):
 
     def open_browser(self, unit: HandUnit) -> None:
         """Starts the account's own browser profile on the product page."""
-        profile = profile_folder(unit.marketplace_code, unit.account_id, unit.profile_dir)
+        profile = profile_folder(
+            unit.marketplace_code, unit.account_id, unit.profile_dir, unit.profile_host
+        )
         self.launch(profile, unit.product_url)
 
     def launch(self, profile: Path, url: str) -> None:
