@@ -154,7 +154,13 @@ def make_engine(url: str) -> Engine:
         if path is not None:
             # The file holds logins and phone numbers: only its user may read it. SQLite
             # gives the -wal and -shm files the database file's mode.
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:  # a file where a folder should be, no permission
+                raise KnownError(
+                    f"Cannot open the database {path}: its folder cannot be made "
+                    f"({exc.strerror or exc}). Open another database with --db."
+                ) from None
             try:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             except OSError:

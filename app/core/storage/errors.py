@@ -19,6 +19,8 @@ class Fault(enum.StrEnum):
     LOCKED = "locked"
     DAMAGED = "damaged"
     UNREACHABLE = "unreachable"
+    LOGIN = "login"
+    MISSING = "missing"
 
 
 # What the operator reads, and what to do about it.
@@ -29,6 +31,8 @@ ADVICE = {
     Fault.LOCKED: "another program holds the database locked; close it",
     Fault.DAMAGED: "the database file is damaged; restore it from a backup",
     Fault.UNREACHABLE: "the database server cannot be reached; check the server and the network",
+    Fault.LOGIN: "the database server refused the login; check the user and the password",
+    Fault.MISSING: "the server has no such database; create it first (README, PostgreSQL)",
 }
 
 # SQLite's messages (sqlite3 gives no error codes before Python 3.11's sqlite_errorname,
@@ -54,6 +58,9 @@ _SQLSTATE = {
     "57P03": Fault.UNREACHABLE,  # cannot_connect_now
     "XX001": Fault.DAMAGED,  # data_corrupted
     "XX002": Fault.DAMAGED,  # index_corrupted
+    "28P01": Fault.LOGIN,  # invalid_password
+    "28000": Fault.LOGIN,  # invalid_authorization_specification
+    "3D000": Fault.MISSING,  # invalid_catalog_name
 }
 
 
@@ -122,6 +129,23 @@ def classify(exc: BaseException) -> StorageFault | None:
         return StorageFault(Fault.UNREACHABLE, text)
     if isinstance(sqlstate, str) and sqlstate.startswith("08"):  # connection_exception
         return StorageFault(Fault.UNREACHABLE, text)
+    if sqlstate is None and _is_psycopg_operational(orig):  # refused before any answer
+        lowered = text.casefold()
+        if "password authentication failed" in lowered or "role" in lowered and (
+            "does not exist" in lowered
+        ):
+            return StorageFault(Fault.LOGIN, text)
+        if "database" in lowered and "does not exist" in lowered:
+            return StorageFault(Fault.MISSING, text)
+        return StorageFault(Fault.UNREACHABLE, text)
     if isinstance(orig, OSError) and orig.errno in _ERRNO:
         return StorageFault(_ERRNO[orig.errno], text)
     return None
+
+
+def _is_psycopg_operational(exc: BaseException) -> bool:
+    # By name: importing psycopg here would load it for every SQLite console at start.
+    return any(
+        c.__name__ == "OperationalError" and c.__module__.startswith("psycopg")
+        for c in type(exc).__mro__
+    )

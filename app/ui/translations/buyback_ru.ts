@@ -313,7 +313,7 @@
         <location line="+1"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+6"/>
-        <location filename="../views/tasks_model.py" line="+68"/>
+        <location filename="../views/tasks_model.py" line="+73"/>
         <location filename="../views/to_buy.py" line="+4"/>
         <source>Status</source>
         <translation>Статус</translation>
@@ -529,6 +529,46 @@
         <source>Taken by</source>
         <translation>Кто взял</translation>
     </message>
+    <message>
+        <location filename="../dialogs/workers.py" line="+54"/>
+        <source>Host</source>
+        <translation>Компьютер</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Process</source>
+        <translation>Процесс</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Kind</source>
+        <translation>Тип</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last heartbeat</source>
+        <translation>Последний сигнал</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Started</source>
+        <translation>Запущен</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ended</source>
+        <translation>Завершён</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Version</source>
+        <translation>Версия</translation>
+    </message>
 </context>
 <context>
     <name>ContextMenus</name>
@@ -630,12 +670,12 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>Engine</name>
     <message>
-        <location filename="../../core/orders/imports.py" line="+223"/>
+        <location filename="../../core/orders/imports.py" line="+224"/>
         <source>empty; fill in the client&apos;s name</source>
         <translation>пусто; укажите имя клиента</translation>
     </message>
     <message>
-        <location filename="../../core/orders/spec.py" line="+43"/>
+        <location filename="../../core/orders/spec.py" line="+46"/>
         <source>client</source>
         <translation>клиент</translation>
     </message>
@@ -815,7 +855,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>должно быть не меньше 1 шт.</translation>
     </message>
     <message>
-        <location filename="../../core/support/secrets.py" line="+165"/>
+        <location filename="../../core/support/secrets.py" line="+418"/>
         <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
@@ -980,7 +1020,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>маркетплейс {name} отключён; чтобы использовать его, включите его в окне «Маркетплейсы»</translation>
     </message>
     <message>
-        <location filename="../../core/engine/commands.py" line="+283"/>
+        <location filename="../../core/engine/commands.py" line="+284"/>
         <source>Order #{order} is cancelled: its lines cannot be changed any more.</source>
         <translation>Заказ №{order} отменён: его строки больше нельзя изменить.</translation>
     </message>
@@ -1489,7 +1529,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+223"/>
+        <location filename="../common.py" line="+215"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -1571,8 +1611,8 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="+220"/>
-        <location filename="../window/main_window.py" line="+134"/>
+        <location filename="../app.py" line="+232"/>
+        <location filename="../window/main_window.py" line="+140"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
@@ -1582,7 +1622,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Консоль будет закрыта.</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+47"/>
+        <location filename="../window/main_window.py" line="+48"/>
         <source>Tasks</source>
         <translation>Задачи</translation>
     </message>
@@ -1733,6 +1773,16 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location line="+3"/>
+        <source>&amp;Workers…</source>
+        <translation>&amp;Обработчики…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Every console and headless worker on this database, and its state</source>
+        <translation>Все консоли и фоновые обработчики этой базы данных и их состояние</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>&amp;Import orders…</source>
         <translation>&amp;Импорт заказов…</translation>
     </message>
@@ -1832,7 +1882,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Основная</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+160"/>
+        <location filename="../window/main_window.py" line="+200"/>
         <source>All orders: running %1 · queued %2 · purchased %3 · failed %4</source>
         <translation>Все заказы: выполняется %1 · в очереди %2 · выкуплено %3 · ошибок %4</translation>
     </message>
@@ -1847,12 +1897,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Новый заказ</translation>
     </message>
     <message>
-        <location line="-242"/>
+        <location line="-282"/>
         <source>To buy</source>
         <translation>Купить</translation>
     </message>
     <message>
-        <location line="+244"/>
+        <location line="+284"/>
         <source>No marketplace is set up yet: add one in %1 first.</source>
         <translation>Маркетплейсы ещё не настроены. Сначала откройте %1 и добавьте маркетплейс.</translation>
     </message>
@@ -1862,7 +1912,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Открыть «Маркетплейсы»…</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+43"/>
         <location line="+27"/>
         <source>Import deliveries</source>
         <translation>Импорт доставок</translation>
@@ -1888,12 +1938,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>%1: %2, %3, %4, %5.</translation>
     </message>
     <message>
-        <location line="-346"/>
+        <location line="-398"/>
         <source>Opening the database…</source>
         <translation>Открывается база данных…</translation>
     </message>
     <message numerus="yes">
-        <location line="+348"/>
+        <location line="+400"/>
         <source>%Ln unit(s) at the pickup point</source>
         <translation>
             <numerusform>%Ln шт. в пункте выдачи</numerusform>
@@ -1978,7 +2028,7 @@ Send that file along when you report the problem. The console keeps running; if 
         </translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+81"/>
         <location line="+13"/>
         <source>Quit</source>
         <translation>Выйти</translation>
@@ -1998,7 +2048,7 @@ Quit when they finish?</source>
         <translation>Закрытие: ожидание записи выполняющихся покупок (%1), осталось %2 с…</translation>
     </message>
     <message>
-        <location line="-93"/>
+        <location line="-95"/>
         <source>About</source>
         <translation>О программе</translation>
     </message>
@@ -2224,7 +2274,7 @@ Database: %1</source>
 <context>
     <name>NewOrderDialog</name>
     <message>
-        <location filename="../dialogs/new_order.py" line="+206"/>
+        <location filename="../dialogs/new_order.py" line="+210"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
@@ -2384,7 +2434,7 @@ Database: %1</source>
         <translation>новый пункт выдачи</translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+140"/>
         <source>New: not in %1&apos;s catalog yet; the order adds it</source>
         <translation>Новый: пока нет в каталоге %1; заказ добавит его</translation>
     </message>
@@ -3224,7 +3274,7 @@ Database: %1</source>
 <context>
     <name>TasksModel</name>
     <message>
-        <location filename="../views/tasks_model.py" line="+55"/>
+        <location filename="../views/tasks_model.py" line="+54"/>
         <source>retry at %1</source>
         <translation>повтор в %1</translation>
     </message>
@@ -3451,6 +3501,127 @@ Database: %1</source>
         <location line="+5"/>
         <source>The demo could not start: %1 was not found or cannot run.</source>
         <translation>Не удалось запустить демо: %1 не найден или не запускается.</translation>
+    </message>
+</context>
+<context>
+    <name>Workers</name>
+    <message>
+        <location filename="../dialogs/workers.py" line="+3"/>
+        <source>console</source>
+        <translation>консоль</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>worker (no window)</source>
+        <translation>обработчик (без окна)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>run command</source>
+        <translation>команда run</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>alive</source>
+        <translation>на связи</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>silent</source>
+        <translation>не отвечает</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stopped</source>
+        <translation>остановлен</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rescued</source>
+        <translation>признан упавшим</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>%1 d ago</source>
+        <translation>%1 дн. назад</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 h ago</source>
+        <translation>%1 ч назад</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 min ago</source>
+        <translation>%1 мин назад</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 s ago</source>
+        <translation>%1 с назад</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Writes its heartbeat every %1 s</source>
+        <translation>Подаёт сигнал каждые %1 с</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No heartbeat for a while: busy, cut off or gone. After %1 s of silence another worker takes it for dead and hands its work on.</source>
+        <translation>Давно не подаёт сигнал: занят, потерял связь или завершился. После %1 с молчания другой обработчик признаёт его упавшим и забирает его работу.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Stopped cleanly: its purchases under way were finished and recorded</source>
+        <translation>Остановлен штатно: начатые покупки завершены и записаны</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Taken for dead; %1 handed its work on</source>
+        <translation>Признан упавшим; его работу забрал %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>another worker</source>
+        <translation>другой обработчик</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>this console</source>
+        <translation>эта консоль</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Worker %1</source>
+        <translation>Обработчик %1</translation>
+    </message>
+</context>
+<context>
+    <name>WorkersDialog</name>
+    <message>
+        <location line="+44"/>
+        <source>Workers</source>
+        <translation>Обработчики</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Every console and headless worker on this database. A worker writes its heartbeat every few seconds; one silent too long is taken for dead and its work is handed on to the others.</source>
+        <translation>Все консоли и фоновые обработчики этой базы данных. Обработчик подаёт сигнал каждые несколько секунд; тот, кто молчит слишком долго, признаётся упавшим, и его работа передаётся остальным.</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>Read at %1</source>
+        <translation>Прочитано в %1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Cannot read the workers (the list is as read at %1): %2</source>
+        <translation>Не удаётся прочитать список обработчиков (показан список на %1): %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Cannot read the workers: %1</source>
+        <translation>Не удаётся прочитать список обработчиков: %1</translation>
     </message>
 </context>
 </TS>

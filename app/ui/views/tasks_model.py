@@ -5,6 +5,11 @@ After Anki's browser table: 100,000 Tasks cost what the visible rows cost. Unlik
 rows are fetched on a worker thread and painted when they arrive, so the GUI thread never
 waits for the database.
 
+Changes come two ways: the local engine's events carry the new values (`apply`), and
+another worker's or console's changes on a shared database are named by PostgreSQL's
+notices (`refresh_rows`): those rows are read again, and repainted only if they differ
+(the local engine's own changes come back as notices too, and then read the same).
+
 A repaint asks `data()` for seven roles of every cell in view, each a call from Qt into
 Python, so the GUI thread answers from strings and colours made once per row change; and
 any other Python thread running meanwhile takes the interpreter between those calls and
@@ -251,6 +256,7 @@ class TasksModel(QAbstractTableModel):
         self._dated: set[int] = set()  # cached rows shown until read again (a refresh)
         self._painted = 0  # the row last asked for: the table's screenful is around it
         self._touched: set[int] = set()  # Tasks changed while an id list is on its way
+        self._newest = 0  # the highest Task id known: a higher one is a new Task
         self._wanted: list[int] = []  # rows a repaint found missing, read once it is done
         self._read_wanted = QTimer(self, singleShot=True, interval=0)
         self._read_wanted.timeout.connect(self._fetch_wanted)
@@ -355,19 +361,31 @@ class TasksModel(QAbstractTableModel):
             for task_id in self._stale.intersection(rows):
                 del rows[task_id]  # changed while on its way: fetched again when painted
             self._stale.difference_update(wanted)
-            self._store(rows)
-            shown = [self._row_of[i] for i in wanted if i in self._row_of]
-            self._emit_rows(shown)  # repaints the dropped ones too, which fetches them
+            value = _LIVE_SORT.get(self._sort[0])
+            moved = value is not None and any(
+                (before := self._cache.get(task_id)) is not None and value(before) != value(row)
+                for task_id, row in rows.items()
+            )
+            changed = self._store(rows)
+            dropped = [i for i in wanted if i not in rows]
+            # The dropped ones are repainted too, which fetches them.
+            self._emit_rows(self._row_of[i] for i in (*changed, *dropped) if i in self._row_of)
+            if moved:
+                self._ask_order_again()  # a row read again has another place now
 
         in_background(query, done, lambda _exc: self._fetching.difference_update(wanted))
 
-    def _store(self, rows: dict[int, TaskRow]) -> None:
+    def _store(self, rows: dict[int, TaskRow]) -> list[int]:
+        """Caches `rows`; returns the ids of those that were not cached as they are (only
+        those need repainting)."""
         self._dated.difference_update(rows)
+        changed = [task_id for task_id, row in rows.items() if self._cache.get(task_id) != row]
         self._cache.update(rows)
-        for task_id in rows:
+        for task_id in changed:
             self._looks.pop(task_id, None)
         while len(self._cache) > CACHE_ROWS:
             self._looks.pop(self._cache.popitem(last=False)[0], None)
+        return changed
 
     def task_id(self, n: int) -> int | None:
         return self.ids[n] if 0 <= n < len(self.ids) else None
@@ -409,10 +427,45 @@ class TasksModel(QAbstractTableModel):
             changed.append(n)
         self._emit_rows(changed)
         if moved:
-            self._unsorted = True
-            if not self._loading and not self._resort.isActive():
-                self._resort.start()  # not restarted by later events: they wait no longer
+            self._ask_order_again()
         return len(changed)
+
+    def refresh_rows(self, task_ids: Iterable[int]) -> None:
+        """These Tasks changed in the database (another worker's or console's changes,
+        named by PostgreSQL's notices): the cached ones are read again, at once where on
+        screen, else when next painted, and repainted if they differ; a Task newer than
+        any listed (created elsewhere) has the list asked for again soon. A row not cached
+        shows nothing that could change: it is read when painted."""
+        ids = set(task_ids)
+        if self._loading:
+            self._touched.update(ids)  # rows read with the ids may predate this
+        self._stale.update(ids.intersection(self._fetching))  # as may rows on their way
+        cached = ids.intersection(self._cache)
+        self._dated.update(cached)
+        shown = self.on_screen() if self.on_screen is not None else None
+        now = [
+            i
+            for i in cached
+            if i not in self._fetching
+            and (n := self._row_of.get(i)) is not None
+            and (shown is None or n in shown)
+        ]
+        if now:
+            self._fetching.update(now)
+            self._wanted.extend(now)
+            if not self._read_wanted.isActive():
+                self._read_wanted.start()
+        newest = max(ids, default=0)
+        if newest > self._newest:
+            if any(i > self._newest and i not in self._row_of for i in ids):
+                self._ask_order_again()
+            self._newest = newest
+
+    def _ask_order_again(self) -> None:
+        """The id list is asked for again soon (RESORT_MS), once for many changes."""
+        self._unsorted = True
+        if not self._loading and not self._resort.isActive():
+            self._resort.start()  # not restarted by later changes: they wait no longer
 
     def _emit_rows(self, rows: Iterable[int]) -> None:
         """dataChanged for those of these rows on screen, as few signals as their runs
@@ -456,24 +509,25 @@ class TasksModel(QAbstractTableModel):
         # around the rows painted last: the swap leaves nothing blank to fetch.
         reset, near = flt != self._listed, self._painted
 
-        def query() -> tuple[Swap, dict[int, TaskRow]]:
+        def query() -> tuple[Swap, dict[int, TaskRow], int]:
             with db.reading() as s:
                 ids = task_ids(s, flt, sort, desc)
                 shown = [] if reset else ids[max(0, near - FETCH_BLOCK) : near + FETCH_BLOCK]
                 rows = task_rows(s, shown) if shown else {}
-            return plan_swap(old, old_row_of, ids), rows
+            return plan_swap(old, old_row_of, ids), rows, max(ids, default=0)
 
-        def done(answer: tuple[Swap, dict[int, TaskRow]]) -> None:
+        def done(answer: tuple[Swap, dict[int, TaskRow], int]) -> None:
             if generation != self._generation or not shiboken6.isValid(self):
                 return  # a newer filter, sort or refresh won, or the table is gone
-            swap, rows = answer
+            swap, rows, newest = answer
             self._loading = False
+            self._newest = max(self._newest, newest)
             for task_id in self._touched.intersection(rows):
                 del rows[task_id]  # changed while on its way: fetched again when painted
-            self._store(rows)
+            changed = self._store(rows)
             self._swap(swap, reset=reset)
             self._listed = flt
-            self._emit_rows([self._row_of[i] for i in rows if i in self._row_of])  # read anew
+            self._emit_rows([self._row_of[i] for i in changed if i in self._row_of])  # read anew
             if self._unsorted:
                 self._resort.start()  # rows moved while this answer was on its way
             if then is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import queue
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # the engine, the database and the views load after the first
     from app.core.engine.deliveries import DeliveryPlan
     from app.core.service import EngineService
     from app.core.storage.db import Database
+    from app.core.storage.notices import Change, ChangeListener
     from app.core.supervisor import Supervisor
     from app.ui.views.accounts_view import AccountsView
     from app.ui.views.orders_view import OrdersView
@@ -71,12 +73,14 @@ VIEW_MODULES = (
     "app.ui.window.notices",
     "app.ui.window.order_commands",
     "app.core.storage.queries",
+    "app.core.storage.notices",
 )
 
 PUMP_MS = 100  # the engine's events reach the views at most 10 times a second
 REFRESH_MS = 2000  # shared state (other workstations, accounts) is re-read this often
 MIN_REFRESH_S = 0.5  # progress events re-read the Orders at most this often
 QUIT_WAIT_S = 60  # closing, the window waits this long for running purchases to finish
+LISTENER_STOP_S = 1.0  # closing, the window waits this long for the notices' connection
 
 
 class MainWindow(QMainWindow):
@@ -94,6 +98,8 @@ class MainWindow(QMainWindow):
         notices: the engine's messages and the notifications.
         commands: the commands on the selected Order.
         context_menus: the tables' context menus (app.ui.window.context_menus).
+        listener: on PostgreSQL, the ChangeListener that hears what other workers and
+            consoles commit (from attach() until the window closes); None on SQLite.
         current: the window on screen (class attribute): a language switch replaces it.
     Signals:
         notice(str): an engine notice was shown (for tests and logs).
@@ -158,6 +164,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         """Builds the views over `db` and `engine` and starts reading; the opening page
         stays until the first read is shown."""
+        from app.core.storage.notices import listener_for
         from app.ui.views.accounts_view import AccountsView
         from app.ui.views.orders_view import OrdersView
         from app.ui.views.tasks_view import TasksView
@@ -217,6 +224,10 @@ class MainWindow(QMainWindow):
         self._refresh = QTimer(self, interval=REFRESH_MS)
         self._refresh.timeout.connect(self.refresh)
         self._refresh.start()
+        # On PostgreSQL, what other workers and consoles commit is announced at once: the
+        # listener's thread queues it for the pump (None on SQLite: nobody else writes).
+        self._changes: queue.SimpleQueue[Change | None] = queue.SimpleQueue()
+        self.listener: ChangeListener | None = listener_for(db.url, self._changes.put)
         restore_views(self.splitter, self._headers())
         self.attached = True
         for action in self.menu_actions.values():
@@ -253,6 +264,7 @@ class MainWindow(QMainWindow):
                 "take_next": self.take_next,
                 "mark_arrived": self.mark_arrived,
                 "refresh": self.refresh_all,
+                "workers": self.open_workers,
                 "import_orders": self.import_orders,
                 "export_report": self.export_report,
                 "marketplaces": lambda: self.open_marketplaces(),
@@ -275,8 +287,9 @@ class MainWindow(QMainWindow):
     # -- the engine's events -----------------------------------------------------------
 
     def pump(self) -> None:
-        """Takes every event waiting and repaints only what changed."""
+        """Takes every event and change notice waiting and repaints only what changed."""
         events = self.events.drain()
+        self._take_changes()
         if self._orders_dirty and self._refresh_due():  # changes held back by the limit
             self._orders_dirty = False
             self.refresh()
@@ -301,6 +314,36 @@ class MainWindow(QMainWindow):
         if self._orders_dirty and self._refresh_due():
             self._orders_dirty = False
             self.refresh()
+
+    def _take_changes(self) -> None:
+        """What other workers and consoles committed (PostgreSQL's notices; the local
+        engine's own changes come back this way too): the Tasks named are read again, and
+        Orders, counts, accounts and To buy with the next refresh; after notices may have
+        been missed, everything, as F5 does."""
+        from app.core.storage.notices import ChangeKind
+
+        changes = []
+        while not self._changes.empty():
+            changes.append(self._changes.get_nowait())
+        if not changes:
+            return
+        if None in changes:
+            log.info("change notices may have been missed: reading everything again")
+            self.refresh_all()
+            return
+        tasks: set[int] = set()
+        every = False  # a statement changed too many Tasks to name them
+        for change in changes:
+            if change is not None and change.kind is ChangeKind.TASK:
+                if change.tasks is None:
+                    every = True
+                else:
+                    tasks |= change.tasks
+        if every:
+            self.tasks_view.model.reload()
+        elif tasks:
+            self.tasks_view.model.refresh_rows(tasks)
+        self._orders_dirty = True
 
     @property
     def error_box(self) -> QMessageBox | None:
@@ -451,6 +494,17 @@ class MainWindow(QMainWindow):
         dialog.changed.connect(self.accounts_view.reload)
         self.marketplaces_dialog = dialog
         dialog.open()
+
+    def open_workers(self) -> None:
+        """The Workers dialog: non-modal, one per window, raised when already open."""
+        from app.ui.dialogs.workers import WorkersDialog
+
+        if getattr(self, "workers_dialog", None) is None:
+            me = self.engine.supervisor.ctx.worker_id
+            self.workers_dialog = WorkersDialog(self.db, me, self)
+        self.workers_dialog.show()
+        self.workers_dialog.raise_()
+        self.workers_dialog.activateWindow()
 
     def open_catalog(self) -> None:
         from app.ui.dialogs.catalog import CatalogDialog
@@ -719,6 +773,8 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self._pump.stop()
         self._refresh.stop()
+        if self.listener is not None:
+            self.listener.stop(timeout=LISTENER_STOP_S)
         if not self._handed_over:
             self.events.close()
         super().closeEvent(event)

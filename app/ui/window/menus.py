@@ -96,6 +96,13 @@ ACTIONS: dict[str, tuple[str, Shortcut, str]] = {
         "F5",
         QT_TRANSLATE_NOOP("MainWindow", "Read everything again"),
     ),
+    "workers": (
+        QT_TRANSLATE_NOOP("MainWindow", "&Workers…"),
+        None,
+        QT_TRANSLATE_NOOP(
+            "MainWindow", "Every console and headless worker on this database, and its state"
+        ),
+    ),
     "import_orders": (
         QT_TRANSLATE_NOOP("MainWindow", "&Import orders…"),
         "Ctrl+I",
@@ -169,7 +176,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ),
     (
         QT_TRANSLATE_NOOP("MainWindow", "&View"),
-        ("show_tasks", "show_accounts", "show_to_buy", "find", "refresh"),
+        ("show_tasks", "show_accounts", "show_to_buy", "find", "refresh", None, "workers"),
     ),
     (QT_TRANSLATE_NOOP("MainWindow", "&Help"), ("open_logs", "about")),
 )
