@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +30,14 @@ from app.core.manager import TaskManager
 from app.core.orders.create import create_order
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
+from app.core.storage.notices import Change, ChangeKind, ChangeListener, listener_for
 from app.core.storage.workers import WorkerKind
 from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
+
+# Other workers' notices wake this one at most this often (thousands arrive a second).
+_WAKE_S = 0.05
 
 
 class Supervisor:
@@ -165,6 +170,7 @@ class Supervisor:
         ctx.stopping = False
         self._stuck.clear()
         await self._start_heartbeat()
+        listener = self._listen()
         last_rollup = datetime.min.replace(tzinfo=utcnow().tzinfo)
         tracker = None if until_idle else asyncio.create_task(self._track_forever())
         try:
@@ -186,7 +192,29 @@ class Supervisor:
                     last_recovery = utcnow()
                 await Signal.wait(token, ctx.settings.rollup_s)
         finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             await self._wind_down(tracker)
+
+    def _listen(self) -> ChangeListener | None:
+        """On a server, what other workers and consoles commit wakes this one at once: a
+        unit back in the queue, an account freed, a new or resumed Order (polling every
+        `poll_s` stays as the fallback)."""
+        loop, ctx = asyncio.get_running_loop(), self.ctx
+        pending = threading.Event()  # a wake-up is on its way: notices coalesce into it
+
+        def wake() -> None:
+            pending.clear()
+            ctx.changed.fire()
+
+        def heard(change: Change | None) -> None:
+            if change is not None and change.kind is ChangeKind.TASK and not change.freed:
+                return  # units taken: nothing for this worker to do
+            if not pending.is_set():
+                pending.set()
+                loop.call_soon_threadsafe(loop.call_later, _WAKE_S, wake)
+
+        return listener_for(self.db.url, heard, application_name="buyback-engine")
 
     async def _others_at_work(self) -> bool:
         me = self.ctx.worker_id

@@ -489,8 +489,13 @@ class Database:
                 "database with --db."
             ) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        reading: dict[str, Any] = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            # One snapshot per read, as SQLite's WAL gives: a view's queries agree with
+            # each other while the engine commits (a read-only one never has to retry).
+            reading.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         self.readers = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            self.engine.execution_options(**reading), expire_on_commit=False
         )
         self._writer: ThreadPoolExecutor | None = None
         self._reader: ThreadPoolExecutor | None = None

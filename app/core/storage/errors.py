@@ -143,7 +143,7 @@ def classify(exc: BaseException) -> StorageFault | None:
     return None
 
 
-def _is_psycopg_operational(exc: BaseException) -> bool:
+def _is_psycopg_operational(exc: BaseException | None) -> bool:
     # By name: importing psycopg here would load it for every SQLite console at start.
     return any(
         c.__name__ == "OperationalError" and c.__module__.startswith("psycopg")
