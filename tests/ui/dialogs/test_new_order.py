@@ -64,8 +64,11 @@ def test_a_typed_order_is_submitted_once_and_the_dialog_closes_with_its_id(
             ],
             unit_rule=UnitRule.PER_ORDER,
             hold=True,
+            # The dialog's own request: a save sent again finds the Order it created.
+            request_id=engine.specs[0].request_id,
         )
     ]
+    assert (engine.specs[0].request_id or "").startswith("dialog-")
     assert dialog.summary_label.text() == "Saving…"
     assert not dialog.ok_button.isEnabled() and not dialog.cancel_button.isEnabled()
     assert dialog.isVisible()
@@ -224,6 +227,10 @@ def test_a_failed_save_shows_why_and_lets_the_operator_retry(qtbot, dialog, engi
     engine.finish(result=7)
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted)
     assert dialog.order_id == 7
+    # The retry is the same request: had the first save reached the database after all,
+    # the engine finds that Order instead of creating a second one.
+    first, retry = engine.specs
+    assert first.request_id and retry.request_id == first.request_id
 
 
 def test_escape_while_saving_does_not_lose_the_order(qtbot, dialog, engine) -> None:

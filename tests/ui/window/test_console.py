@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import select, update
 from ui_helpers import type_line
 
+from app.core.domain.states import UnitRule
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
@@ -25,13 +25,6 @@ from app.core.storage.db import Database
 from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
 from app.ui.window.main_window import MainWindow
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(str(tmp_path / "console.sqlite3"))
-    yield database
-    database.close()
 
 
 def open_window(
@@ -279,9 +272,9 @@ def test_review_verdicts_from_the_task_detail(qtbot, db) -> None:
     window, service = open_window(qtbot, db, lambda _m: driver)
     try:
         order_id = service.submit(
-            OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")], hold=True)
+            OrderSpec("C", "mem", [LineSpec("A1", 2, "P1")], hold=True, unit_rule=UnitRule.OFF)
         ).result(10)
-        with db.session() as s:  # two units the engine could not settle
+        with db.session() as s:  # two units the engine could not settle, on one account
             account, login = s.execute(
                 select(MarketPlaceAccount.id, MarketPlaceAccount.login).limit(1)
             ).one()
