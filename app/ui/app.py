@@ -200,7 +200,7 @@ def run_console(args: argparse.Namespace, *, demo: bool = False) -> int:
         def prepare() -> tuple[Database, EngineService]:
             from app.ui.dialogs.settings import console_defaults
 
-            console_defaults(args)  # the browser and concurrency stored in Settings
+            console_defaults(args, demo=demo)  # browser, concurrency, database in Settings
             started = start_engine(stack, args, demo=demo)
             MainWindow.import_views()
             return started

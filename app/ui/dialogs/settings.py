@@ -4,6 +4,7 @@ the console's next start, and the language, applied at once."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QUrl, Signal
@@ -33,6 +34,7 @@ from app.ui.i18n import LANGUAGES, NAMES, applied_choice, loadable
 BROWSER = "engine/browser"
 CONCURRENCY = "engine/concurrency"
 LANGUAGE = "ui/language"
+DATABASE = "storage/database"  # a URL or a SQLite file; "" = this computer's own file
 SYSTEM = "system"  # the stored choice "as the system", besides i18n.LANGUAGES
 SYSTEM_NAME = QT_TRANSLATE_NOOP("SettingsDialog", "As the system")
 
@@ -55,10 +57,14 @@ def stored_concurrency(settings: QSettings) -> int | None:
     return value if 1 <= value <= concurrency_limit() else None
 
 
-def console_defaults(args: argparse.Namespace, settings: QSettings | None = None) -> None:
+def console_defaults(
+    args: argparse.Namespace, settings: QSettings | None = None, *, demo: bool = False
+) -> None:
     """Fills what the command line left out (None) from the stored settings, else the
-    built-in defaults: the command line wins, then Settings, then the default."""
+    built-in defaults: the command line wins (and $BUYBACK_DB for the database), then
+    Settings, then the default."""
     from app.core.engine.settings import DEFAULT_CONCURRENCY
+    from app.core.storage.db import DB_ENV
 
     settings = settings or QSettings()
     if not args.browser:
@@ -67,6 +73,12 @@ def console_defaults(args: argparse.Namespace, settings: QSettings | None = None
         args.concurrency = stored_concurrency(settings) or DEFAULT_CONCURRENCY
     if getattr(args, "language", None) is None:
         args.language = stored_language(settings)
+    if not args.db and not os.environ.get(DB_ENV, "").strip() and not demo:
+        args.db = str(settings.value(DATABASE, "") or "") or None
+
+
+def stored_database(settings: QSettings) -> str:
+    return str(settings.value(DATABASE, "") or "")
 
 
 def folder_of(db_url: str) -> Path | None:
@@ -86,8 +98,11 @@ class SettingsDialog(QDialog):
         browse_button: picks the browser's program file.
         browser_note: why purchases could not start with the browser chosen (hidden while
             they could).
-        data_edit, open_data_button: where the database lives (read-only) and a button
-            to open that folder.
+        data_edit, open_data_button: where the database in use lives (read-only) and a
+            button to open that folder.
+        database_edit: the database for the next start (a team's server URL or a file;
+            empty: this computer's own), its password shown hidden; database_note says
+            what is wrong with it.
     Signals:
         language_changed(str): Save chose a language other than the one on screen
             ("system", "en" or "ru").
@@ -139,6 +154,21 @@ class SettingsDialog(QDialog):
         data_row.addWidget(self.data_edit, 1)
         data_row.addWidget(self.open_data_button)
 
+        self._stored_database = stored_database(s)
+        self.database_edit = QLineEdit(display_url(self._stored_database))
+        self.database_edit.setPlaceholderText(self.tr("This computer's own database file"))
+        self.database_edit.setToolTip(
+            self.tr(
+                "A team's server: postgresql+psycopg://user:password@host/name. Empty: this "
+                "computer's own database file. --db and BUYBACK_DB win over it."
+            )
+        )
+        self.database_note = QLabel()
+        self.database_note.setWordWrap(True)
+        self.database_note.setStyleSheet(f"color: {status_color(TaskStatus.FAILED).name()}")
+        self.database_note.hide()
+        self.database_edit.textChanged.connect(lambda: self.database_note.hide())
+
         self.language_box = QComboBox()
         self.language_box.addItem(self.tr(SYSTEM_NAME), SYSTEM)
         for code in loadable():
@@ -150,11 +180,13 @@ class SettingsDialog(QDialog):
         form.addRow("", self.browser_note)
         form.addRow(self.tr("Purchases at once:"), self.concurrency_box)
         form.addRow(self.tr("Data folder:"), data_row)
+        form.addRow(self.tr("Database:"), self.database_edit)
+        form.addRow("", self.database_note)
         form.addRow(self.tr("Language:"), self.language_box)
         note = QLabel(
             self.tr(
-                "The language changes at once; browser and concurrency at the next start "
-                "of the console."
+                "The language changes at once; browser, concurrency and database at the next "
+                "start of the console."
             )
         )
         note.setWordWrap(True)
@@ -197,8 +229,34 @@ class SettingsDialog(QDialog):
         if self.folder is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder)))
 
+    def _database_choice(self) -> str | None:
+        """The database to store, or None (with the reason shown) when it cannot be one.
+        The password shown hidden is the stored one."""
+        from app.core.storage.db import display_url, url_for
+        from app.core.support.errors import KnownError
+
+        text = self.database_edit.text().strip()
+        if text == display_url(self._stored_database):
+            return self._stored_database
+        if not text:
+            return ""
+        try:
+            url_for(text, named_by="Settings")
+        except KnownError as exc:
+            from app.ui.engine_texts import engine_text
+
+            self.database_note.setText(engine_text(str(exc)))
+            self.database_note.show()
+            self.database_edit.setFocus()
+            return None
+        return text
+
     def accept(self) -> None:
+        database = self._database_choice()
+        if database is None:
+            return
         s = QSettings()
+        s.setValue(DATABASE, database)
         s.setValue(BROWSER, self.browser_edit.text().strip())
         s.setValue(CONCURRENCY, self.concurrency_box.value())
         s.setValue(LANGUAGE, self.language_box.currentData())

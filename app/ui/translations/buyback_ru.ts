@@ -855,12 +855,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>должно быть не меньше 1 шт.</translation>
     </message>
     <message>
-        <location filename="../../core/support/secrets.py" line="+418"/>
+        <location filename="../../core/support/secrets.py" line="+414"/>
         <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
     <message>
-        <location filename="../../core/engine/assisted.py" line="+263"/>
+        <location filename="../../core/engine/assisted.py" line="+266"/>
         <source>nothing to buy: no unit of a running Order on a marketplace where a person buys is waiting</source>
         <translation>покупать нечего: в запущенных заказах на маркетплейсах, где покупает человек, нет ожидающих единиц</translation>
     </message>
@@ -2462,7 +2462,7 @@ Database: %1</source>
 <context>
     <name>NotBoughtDialog</name>
     <message>
-        <location filename="../views/to_buy.py" line="+347"/>
+        <location filename="../views/to_buy.py" line="+349"/>
         <source>Out of stock</source>
         <translation>Нет в наличии</translation>
     </message>
@@ -2949,12 +2949,12 @@ Database: %1</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../dialogs/settings.py" line="+37"/>
+        <location filename="../dialogs/settings.py" line="+39"/>
         <source>As the system</source>
         <translation>Как в системе</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+80"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -2964,12 +2964,12 @@ Database: %1</source>
         <translation>Обзор…</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+48"/>
         <source>Purchases at once:</source>
         <translation>Покупок одновременно:</translation>
     </message>
     <message>
-        <location line="-16"/>
+        <location line="-31"/>
         <source>Open</source>
         <translation>Открыть</translation>
     </message>
@@ -2984,7 +2984,17 @@ Database: %1</source>
         <translation>Браузер не найден: выберите Chromium, Chrome или Edge</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+28"/>
+        <source>This computer&apos;s own database file</source>
+        <translation>Собственный файл базы этого компьютера</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A team&apos;s server: postgresql+psycopg://user:password@host/name. Empty: this computer&apos;s own database file. --db and BUYBACK_DB win over it.</source>
+        <translation>Сервер команды: postgresql+psycopg://пользователь:пароль@хост/имя. Пусто — собственный файл базы этого компьютера. --db и BUYBACK_DB важнее этой настройки.</translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>Browser:</source>
         <translation>Браузер:</translation>
     </message>
@@ -2995,13 +3005,18 @@ Database: %1</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>Database:</source>
+        <translation>База данных:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Language:</source>
         <translation>Язык:</translation>
     </message>
     <message>
         <location line="+3"/>
-        <source>The language changes at once; browser and concurrency at the next start of the console.</source>
-        <translation>Язык меняется сразу; браузер и параллельность — при следующем запуске консоли.</translation>
+        <source>The language changes at once; browser, concurrency and database at the next start of the console.</source>
+        <translation>Язык меняется сразу; браузер, число одновременных покупок и база данных — при следующем запуске консоли.</translation>
     </message>
     <message>
         <location line="+21"/>
@@ -3330,7 +3345,7 @@ Database: %1</source>
 <context>
     <name>ToBuyView</name>
     <message>
-        <location filename="../views/to_buy.py" line="-315"/>
+        <location filename="../views/to_buy.py" line="-317"/>
         <source>Take the next unit (Ctrl+T)</source>
         <translation>Взять следующую единицу (Ctrl+T)</translation>
     </message>
@@ -3410,7 +3425,7 @@ Database: %1</source>
         <translation>Заказ №%1 для %2, маркетплейс %3</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+64"/>
         <source>The browser did not open: %1</source>
         <translation>Браузер не открылся: %1</translation>
     </message>
@@ -3435,7 +3450,7 @@ Database: %1</source>
         <translation>Возвращено в очередь.</translation>
     </message>
     <message>
-        <location line="-96"/>
+        <location line="-98"/>
         <source>Pickup point (choose it at checkout): %1</source>
         <translation>Пункт выдачи (выберите при оформлении): %1</translation>
     </message>

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import select, update
 from ui_helpers import type_line
 
-from app.core.domain.states import UnitRule
 from app.core.domain.models import BuyBack, MarketPlaceAccount, Task
+from app.core.domain.states import UnitRule
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
