@@ -26,6 +26,7 @@ from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.rollup import order_progress
 from app.core.engine.settings import EngineSettings
 from app.core.storage.db import Database, display_url
+from app.core.storage.workers import WorkerKind
 from app.core.supervisor import Supervisor
 from app.demo import (
     MAX_DEMO_ACCOUNTS,
@@ -53,7 +54,7 @@ async def _run_engine(
 ) -> Supervisor:
     settings = EngineSettings(concurrency=args.concurrency)
     options = DriverOptions(args.browser, headless=not args.show_browsers)
-    sup = Supervisor(db, driver_factory(db, options), settings=settings)
+    sup = Supervisor(db, driver_factory(db, options), settings=settings, kind=WorkerKind.RUN)
     if order_id is None:
         total = await db.read(
             lambda s: s.execute(
