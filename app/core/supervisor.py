@@ -36,6 +36,12 @@ from app.core.support.errors import KnownError
 
 log = logging.getLogger(__name__)
 
+LOST = (
+    "This worker was taken for stopped (no heartbeat for a while: the computer slept or the "
+    "database was out of reach), and its purchases were handed to other workers. No new "
+    "purchase starts here: restart the engine to go on."
+)
+
 # Other workers' notices wake this one at most this often (thousands arrive a second).
 _WAKE_S = 0.05
 
@@ -286,13 +292,8 @@ class Supervisor:
     def _lost(self) -> None:
         """Another worker took this one for dead (no heartbeat for a while: the computer
         slept, or the database was out of reach) and handed its units on."""
-        message = (
-            "This worker was taken for stopped (no heartbeat for a while: the computer slept "
-            "or the database was out of reach), and its purchases were handed to other "
-            "workers. No new purchase starts here: restart the engine to go on."
-        )
-        log.error("%s", message)
-        self.bus.publish(EngineNotice("error", message))
+        log.error("%s", LOST)
+        self.bus.publish(EngineNotice("error", LOST))
         self.stop()
 
     async def recover(self) -> RecoveryReport:

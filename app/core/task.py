@@ -64,6 +64,12 @@ class _Cancelled(Exception):
     pass
 
 
+NOT_FRESH = (
+    "not placed: this worker had not reached the database for a while (its heartbeat was "
+    "late), so another worker might have taken the unit over; queued again"
+)
+
+
 class _NotFresh(Exception):
     """This worker's heartbeat is late (the database slow or out of reach): it may be
     taken for dead any moment, so it must not place the order."""
@@ -103,9 +109,7 @@ class TaskRunner:
         except _NotFresh:
             return await self._finish(
                 T.RETRY_WAIT,
-                "not placed: this worker had not reached the database for a while (its "
-                "heartbeat was late), so another worker might have taken the unit over; "
-                "queued again",
+                NOT_FRESH,
                 code=ErrorCode.TIMEOUT,
                 due=utcnow(),
             )

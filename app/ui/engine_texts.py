@@ -155,6 +155,38 @@ TEMPLATES: tuple[Template, ...] = (
         )
     ),
     _t(QT_TRANSLATE_NOOP("EngineText", "order {0} found in the order history after a restart")),
+    # app/core/task.py, app/core/engine/heartbeat.py, app/core/supervisor.py: workers
+    _t(
+        QT_TRANSLATE_NOOP(
+            "EngineText",
+            "not placed: this worker had not reached the database for a while (its heartbeat "
+            "was late), so another worker might have taken the unit over; queued again",
+        )
+    ),
+    _t(
+        QT_TRANSLATE_NOOP(
+            "EngineText",
+            "This computer's clock is {0} s behind the database server's. The engine uses the "
+            "server's time; set this computer's clock right (time sync).",
+        ),
+        NUMBER,
+    ),
+    _t(
+        QT_TRANSLATE_NOOP(
+            "EngineText",
+            "This computer's clock is {0} s ahead of the database server's. The engine uses the "
+            "server's time; set this computer's clock right (time sync).",
+        ),
+        NUMBER,
+    ),
+    _t(
+        QT_TRANSLATE_NOOP(
+            "EngineText",
+            "This worker was taken for stopped (no heartbeat for a while: the computer slept or "
+            "the database was out of reach), and its purchases were handed to other workers. "
+            "No new purchase starts here: restart the engine to go on.",
+        )
+    ),
     # app/core/engine/assisted.py
     _t(QT_TRANSLATE_NOOP("EngineText", "taken by {0}")),
     _t(

@@ -308,6 +308,21 @@ async def recovery_texts(db, facts: dict[str, str]) -> dict[str, str]:
     }
 
 
+def worker_texts() -> dict[str, str]:
+    """What several workers on one database say: a clock off the server's, a click not
+    made for want of a fresh heartbeat, a worker taken for stopped."""
+    from app.core.engine.heartbeat import clock_note
+    from app.core.supervisor import LOST
+    from app.core.task import NOT_FRESH
+
+    return {
+        "clock behind": clock_note(timedelta(seconds=900)) or "",
+        "clock ahead": clock_note(timedelta(seconds=-61)) or "",
+        "not fresh": NOT_FRESH,
+        "lost": LOST,
+    }
+
+
 async def assisted_texts(db) -> dict[str, str]:
     """What the operator's records of purchases by hand write."""
     seed_market(db, accounts=20, code="wb")
@@ -634,6 +649,7 @@ async def written(db, tmp_path, monkeypatch) -> Written:
     texts = {
         **(await runner_texts(db, facts)),
         **(await recovery_texts(db, facts)),
+        **worker_texts(),
         **(await assisted_texts(db)),
         **(await driver_texts()),
         **import_texts(tmp_path, monkeypatch),
@@ -678,6 +694,15 @@ RU = {
     "no order after restart": "после перезапуска заказа на маркетплейсе нет; единица снова в "
     "очереди",
     "found after restart": "заказ {found_number} найден в истории заказов после перезапуска",
+    "clock behind": "Часы этого компьютера отстают от часов сервера базы данных на 900 с. "
+    "Движок пользуется временем сервера; поправьте часы компьютера (синхронизация времени).",
+    "clock ahead": "Часы этого компьютера спешат относительно часов сервера базы данных на 61 "
+    "с. Движок пользуется временем сервера; поправьте часы компьютера (синхронизация времени).",
+    "not fresh": "не заказано: этот обработчик какое-то время не связывался с базой данных "
+    "(его сигнал жизни запоздал), и единицу мог забрать другой обработчик; снова в очереди",
+    "lost": "Этот обработчик признан остановленным (долго не было сигнала жизни: компьютер "
+    "засыпал или база данных была недоступна), и его покупки переданы другим обработчикам. "
+    "Новые покупки здесь не начинаются: перезапустите движок, чтобы продолжить.",
     "history not checked": "после перезапуска не удалось проверить историю заказов (the "
     "history page did not load); посмотрите заказы аккаунта rec-acc003 по артикулу A1 и "
     "запишите покупку или повторите",
@@ -960,3 +985,4 @@ def test_a_wrapped_text_is_read_from_its_outer_message(qtbot) -> None:
     template, values = found
     assert template.source == "temporary error {0} of {1}: {2}"
     assert values["2"] == "Market mem did not answer within 15 s"
+

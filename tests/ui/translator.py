@@ -76,6 +76,24 @@ ENGINE_TEXT = {
     "перезапуска заказа на маркетплейсе нет; единица снова в очереди",
     "order {0} found in the order history after a restart": "заказ {0} найден в истории "
     "заказов после перезапуска",
+    "not placed: this worker had not reached the database for a while (its heartbeat was "
+    "late), so another worker might have taken the unit over; queued again": "не заказано: "
+    "этот обработчик какое-то время не связывался с базой данных (его сигнал жизни запоздал), "
+    "и единицу мог забрать другой обработчик; снова в очереди",
+    "This computer's clock is {0} s behind the database server's. The engine uses the "
+    "server's time; set this computer's clock right (time sync).": "Часы этого компьютера "
+    "отстают от часов сервера базы данных на {0} с. Движок пользуется временем сервера; "
+    "поправьте часы компьютера (синхронизация времени).",
+    "This computer's clock is {0} s ahead of the database server's. The engine uses the "
+    "server's time; set this computer's clock right (time sync).": "Часы этого компьютера "
+    "спешат относительно часов сервера базы данных на {0} с. Движок пользуется временем "
+    "сервера; поправьте часы компьютера (синхронизация времени).",
+    "This worker was taken for stopped (no heartbeat for a while: the computer slept or the "
+    "database was out of reach), and its purchases were handed to other workers. No new "
+    "purchase starts here: restart the engine to go on.": "Этот обработчик признан "
+    "остановленным (долго не было сигнала жизни: компьютер засыпал или база данных была "
+    "недоступна), и его покупки переданы другим обработчикам. Новые покупки здесь не "
+    "начинаются: перезапустите движок, чтобы продолжить.",
     "taken by {0}": "взята в работу: {0}",
     "bought by {0}: order {1}, {2}, above the cap of {3} (confirmed)": "выкуплено ({0}): заказ "
     "{1}, {2}, выше макс. цены {3} (подтверждено)",

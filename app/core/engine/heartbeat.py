@@ -132,8 +132,12 @@ def clock_note(offset: timedelta) -> str | None:
     seconds = offset.total_seconds()
     if abs(seconds) <= CLOCK_WARN_S:
         return None
-    side = "behind" if seconds > 0 else "ahead of"
+    if seconds > 0:
+        return (
+            f"This computer's clock is {abs(seconds):.0f} s behind the database server's. The "
+            "engine uses the server's time; set this computer's clock right (time sync)."
+        )
     return (
-        f"This computer's clock is {abs(seconds):.0f} s {side} the database server's. The "
+        f"This computer's clock is {abs(seconds):.0f} s ahead of the database server's. The "
         "engine uses the server's time; set this computer's clock right (time sync)."
     )

@@ -992,7 +992,7 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location filename="../../core/storage/markets.py" line="+64"/>
-        <location filename="../engine_texts.py" line="+305"/>
+        <location filename="../engine_texts.py" line="+337"/>
         <source>unknown marketplace &apos;{given}&apos;: no marketplace is set up yet; add one in Marketplaces (or: main.py marketplaces add CODE --preset NAME)</source>
         <translation>неизвестный маркетплейс «{given}»: маркетплейсы ещё не настроены; добавьте маркетплейс в окне «Маркетплейсы» (или: main.py marketplaces add CODE --preset NAME)</translation>
     </message>
@@ -1043,7 +1043,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>EngineText</name>
     <message>
-        <location filename="../engine_texts.py" line="-246"/>
+        <location filename="../engine_texts.py" line="-278"/>
         <source>cancelled by the operator before submitting</source>
         <translation>отменено оператором до оформления заказа</translation>
     </message>
@@ -1163,7 +1163,27 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>заказ {0} найден в истории заказов после перезапуска</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
+        <source>not placed: this worker had not reached the database for a while (its heartbeat was late), so another worker might have taken the unit over; queued again</source>
+        <translation>не заказано: этот обработчик какое-то время не связывался с базой данных (его сигнал жизни запоздал), и единицу мог забрать другой обработчик; снова в очереди</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>This computer&apos;s clock is {0} s behind the database server&apos;s. The engine uses the server&apos;s time; set this computer&apos;s clock right (time sync).</source>
+        <translation>Часы этого компьютера отстают от часов сервера базы данных на {0} с. Движок пользуется временем сервера; поправьте часы компьютера (синхронизация времени).</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>This computer&apos;s clock is {0} s ahead of the database server&apos;s. The engine uses the server&apos;s time; set this computer&apos;s clock right (time sync).</source>
+        <translation>Часы этого компьютера спешат относительно часов сервера базы данных на {0} с. Движок пользуется временем сервера; поправьте часы компьютера (синхронизация времени).</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>This worker was taken for stopped (no heartbeat for a while: the computer slept or the database was out of reach), and its purchases were handed to other workers. No new purchase starts here: restart the engine to go on.</source>
+        <translation>Этот обработчик признан остановленным (долго не было сигнала жизни: компьютер засыпал или база данных была недоступна), и его покупки переданы другим обработчикам. Новые покупки здесь не начинаются: перезапустите движок, чтобы продолжить.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>taken by {0}</source>
         <translation>взята в работу: {0}</translation>
     </message>
