@@ -26,6 +26,7 @@ from app.core.drivers.base import (
 from app.core.engine.context import EngineContext
 from app.core.engine.purchases import look_for_purchase, record_purchase
 from app.core.storage.journal import Claim, LostTask, transition
+from app.core.storage.workers import this_host
 
 log = logging.getLogger(__name__)
 T = TaskStatus
@@ -279,6 +280,7 @@ class TaskRunner:
         }
         if shot:
             values["screenshot"] = shot
+            values["screenshot_host"] = this_host()  # a local file: says which computer's
         if temporary_failures is not None:
             values["temporary_failures"] = temporary_failures
         now = utcnow()

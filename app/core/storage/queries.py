@@ -375,6 +375,9 @@ class TaskDetail:
     # its profile folder on this computer or None for the console's own, the page), when
     # the Task has an account.
     account_page: tuple[str, int, str | None, str] | None = None
+    # The computer the screenshot was saved on, when that is not this one (it cannot be
+    # shown here).
+    screenshot_host: str | None = None
 
 
 def task_detail(s: Session, task_id: int) -> TaskDetail | None:
@@ -408,6 +411,7 @@ def task_detail(s: Session, task_id: int) -> TaskDetail | None:
         task.screenshot,
         mp.name if mp else "",
         page,
+        task.screenshot_host if on_another_host(task.screenshot_host) else None,
     )
 
 

@@ -3305,6 +3305,11 @@ Database: %1</source>
         <source>Error:</source>
         <translation>Ошибка:</translation>
     </message>
+    <message>
+        <location line="+20"/>
+        <source>The screenshot is on computer %1: %2</source>
+        <translation>Снимок экрана — на компьютере %1: %2</translation>
+    </message>
 </context>
 <context>
     <name>TasksModel</name>
@@ -3317,7 +3322,7 @@ Database: %1</source>
 <context>
     <name>TasksView</name>
     <message>
-        <location filename="../views/tasks_view.py" line="-401"/>
+        <location filename="../views/tasks_view.py" line="-421"/>
         <location line="+90"/>
         <source>All orders</source>
         <translation>Все заказы</translation>

@@ -496,7 +496,13 @@ class TaskDetailDialog(QDialog):
                 self.history.setItem(n, col, item)
         self.history.resizeColumnsToContents()
         self.history.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        if d.screenshot and Path(d.screenshot).exists():
+        if d.screenshot and d.screenshot_host:  # a file on another workstation's disk
+            where = self.tr("The screenshot is on computer %1: %2")
+            self.screenshot.setText(fill(where, d.screenshot_host, d.screenshot))
+            self.screenshot.setWordWrap(True)
+            self.screenshot.setToolTip(d.screenshot)
+            self.shot_area.show()
+        elif d.screenshot and Path(d.screenshot).exists():
             self.screenshot.setPixmap(
                 QPixmap(d.screenshot).scaledToWidth(700, Qt.TransformationMode.SmoothTransformation)
             )

@@ -199,3 +199,27 @@ def test_a_price_above_the_cap_is_recorded_only_after_a_yes(qtbot) -> None:
     )
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=5000)
     assert calls == [("plain", "WB-1", 200), ("plain", "WB-1", 200), ("confirmed", "WB-1", 200)]
+
+
+def test_a_screenshot_saved_on_another_computer_says_where_it_is(
+    qtbot, db, in_review, tmp_path
+) -> None:
+    """A team's database names files on every workstation's disk: one saved elsewhere is
+    not looked for here; the dialog says which computer holds it."""
+    shot = tmp_path / "failed.png"
+    shot.write_bytes(b"not read")
+    with db.session() as s:
+        s.execute(
+            update(Task)
+            .where(Task.id == in_review)
+            .values(screenshot=str(shot), screenshot_host="other-workstation")
+        )
+        s.commit()
+    dialog = TaskDetailDialog(db, in_review, resolve=FakeResolve())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.shot_area.isVisible(), timeout=5000)
+    assert dialog.screenshot.text() == (
+        f"The screenshot is on computer other-workstation: {shot}"
+    )
+    assert dialog.screenshot.pixmap().isNull()
