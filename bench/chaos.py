@@ -22,12 +22,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from app.core.domain.models import Article, BuyBack, Job, OrderLine, PickupPoint, Task
-from app.core.domain.states import SETTLED
+from app.core.domain.states import SETTLED, UnitRule
 from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
@@ -52,33 +54,57 @@ FAULTS = (
 )
 
 
-def chaos_order(units: int) -> OrderSpec:
+def chaos_order(units: int, unit_rule: UnitRule = UnitRule.PER_JOB) -> OrderSpec:
     lines = []
     for i in range((units + LINE_SIZE - 1) // LINE_SIZE):
         article = seed.ARTICLES[i % len(seed.ARTICLES)].sku
         point = seed.PICKUP_POINTS[i % len(seed.PICKUP_POINTS)].code
         lines.append(LineSpec(article, min(LINE_SIZE, units - i * LINE_SIZE), point))
-    return OrderSpec("Chaos", seed.MARKETPLACE_CODE, lines)
+    return OrderSpec("Chaos", seed.MARKETPLACE_CODE, lines, unit_rule=unit_rule)
 
 
-def engine(db_path: Path, concurrency: int) -> subprocess.Popen[bytes]:
-    """The console's headless engine, in a process group of its own with its browser."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "main.py",
-            "run",
-            "--until-idle",
-            "--db",
-            str(db_path),
-            "--concurrency",
-            str(concurrency),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+def faulty_shop(folder: Path, accounts: int, rng_seed: int) -> SandboxProcess:
+    """The sandbox shop as its own process with FAULTS on, its ledger in `folder`."""
+    return SandboxProcess(
+        folder / "ledger.sqlite3", "--accounts", str(accounts), "--seed", str(rng_seed), *FAULTS
     )
+
+
+def prepare(db_url: str, shop_url: str, accounts: int, spec: OrderSpec) -> None:
+    """The console's database: the shop at `shop_url` with `accounts` demo accounts, and
+    the Order `spec` submitted (queued for the engine processes)."""
+    db = Database(db_url)
+    try:
+        seed_sandbox(db, shop_url, accounts)
+        sup = Supervisor(db, driver_factory(db, DriverOptions()))
+        asyncio.run(sup.submit(spec))
+    finally:
+        db.close()
+
+
+def main_py(
+    args: Sequence[str],
+    *,
+    wrapper: Sequence[str] = (),
+    output: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`main.py ARGS` (run through `wrapper`, a command that runs the rest of its line) in
+    a process group of its own with its browser; its stdout and stderr go to `output`."""
+    with open(output or os.devnull, "wb") as out:
+        return subprocess.Popen(
+            [*wrapper, sys.executable, "main.py", *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=None if env is None else {**os.environ, **env},
+            start_new_session=True,
+        )
+
+
+def engine(db: str, concurrency: int) -> subprocess.Popen[bytes]:
+    """The console's headless engine until idle, its output dropped."""
+    return main_py(["run", "--until-idle", "--db", db, "--concurrency", str(concurrency)])
 
 
 def kill(proc: subprocess.Popen[bytes]) -> None:
@@ -86,7 +112,7 @@ def kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def compare(db: Database, ledger: list[dict], units: int) -> dict[str, int]:
+def compare(db: Database, ledger: list[dict], units: int) -> dict[str, Any]:
     with db.session() as s:
         statuses = Counter(str(st) for st in s.scalars(select(Task.status)))
         recorded = set(s.scalars(select(BuyBack.order_number)))
@@ -127,15 +153,9 @@ def main() -> None:
     started = time.monotonic()
     accounts = LINE_SIZE + 10
     with tempfile.TemporaryDirectory() as tmp:
-        ledger_path, db_path = Path(tmp) / "ledger.sqlite3", Path(tmp) / "console.sqlite3"
-        with SandboxProcess(
-            ledger_path, "--accounts", str(accounts), "--seed", str(args.seed), *FAULTS
-        ) as shop:
-            db = Database(str(db_path))
-            seed_sandbox(db, shop.url, accounts)
-            sup = Supervisor(db, driver_factory(db, DriverOptions()))
-            asyncio.run(sup.submit(chaos_order(args.units)))
-            db.close()
+        db_path = str(Path(tmp) / "console.sqlite3")
+        with faulty_shop(Path(tmp), accounts, args.seed) as shop:
+            prepare(db_path, shop.url, accounts, chaos_order(args.units))
             kills = 0
             while kills < args.kills:
                 proc = engine(db_path, args.concurrency)
@@ -147,7 +167,7 @@ def main() -> None:
                     kills += 1
             final = engine(db_path, args.concurrency)
             final.wait(timeout=3600)
-            db = Database(str(db_path))
+            db = Database(db_path)
             result = compare(db, shop.orders(), args.units)
             db.close()
     result.update({"kills": kills, "seconds": round(time.monotonic() - started, 1)})

@@ -28,6 +28,8 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Executable,
+    Insert,
+    Update,
     create_engine,
     delete,
     event,
@@ -254,6 +256,7 @@ class _Held:
         default_factory=dict
     )
     appended: dict[Executable, list[dict[str, Any]]] = field(default_factory=dict)
+    stamps: dict[Executable, str] = field(default_factory=dict)  # the time column to set
     keys: set[Hashable] = field(default_factory=set)
     failed: bool = False
 
@@ -288,15 +291,24 @@ def defer(
     held.ordered.setdefault(stmt, []).append((params, lost))
 
 
-def defer_insert(conn: Connection, stmt: Executable, params: dict[str, Any]) -> None:
+def defer_insert(
+    conn: Connection, stmt: Executable, params: dict[str, Any], *, stamp: str | None = None
+) -> None:
     """Adds an append-only row (the Task history) that nothing reads back inside the
     transaction: held until the commit, then sent with the other rows of the same
-    statement in one executemany. At once outside the writer."""
+    statement in one executemany. At once outside the writer. `stamp`: the row's time
+    column, set to the time it is written (on the database's clock: domain.clock), not
+    the time it was asked for, so that the history's times follow the commits' order
+    even when a write waited for the writer."""
     held: _Held | None = conn.info.get(_BATCH)
+    if stamp is not None:
+        params[stamp] = utcnow()
     if held is None:
         conn.execute(stmt, params)
     else:
         held.appended.setdefault(stmt, []).append(params)
+        if stamp is not None:
+            held.stamps.setdefault(stmt, stamp)
 
 
 def sane_rowcount(conn: Connection) -> bool:
@@ -311,7 +323,12 @@ def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]])
         return 0
     # The plan goes to the cursor itself, past the listener that sends held writes first.
     _send_before_execute(conn)
-    plan = _plan(stmt, conn.dialect, tuple(rows[0])) if conn.dialect.positional else None
+    keys = tuple(rows[0])
+    plan: _Plan | _Unnest | None = None
+    if conn.dialect.positional:
+        plan = _plan(stmt, conn.dialect, keys)
+    elif len(rows) > 1 and conn.dialect.name == "postgresql":
+        plan = _unnest(stmt, conn.dialect, keys)
     if plan is None:
         return int(conn.execute(stmt, rows).rowcount)
     return plan.run(conn, rows)
@@ -399,6 +416,98 @@ def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | 
     return _Plan(compiled.string, tuple(binds))
 
 
+# A PostgreSQL bind as the psycopg dialect renders it: its name and its cast.
+_PG_BIND = re.compile(
+    r"%\((\w+)\)s::((?:TIMESTAMP|TIME) WITH(?:OUT)? TIME ZONE|DOUBLE PRECISION"
+    r"|[A-Z][A-Z0-9_]*(?:\(\d+(?:, ?\d+)?\))?)"
+)
+
+
+@dataclass(frozen=True)
+class _Unnest:
+    """On PostgreSQL, one INSERT or UPDATE for all the rows: each row key is an array
+    parameter, unnested into a row source `v` the statement reads from. One statement
+    instead of one per row: the server plans and runs it (and fires its statement
+    triggers) once, which is what a group commit of many units spends its time on."""
+
+    sql: str
+    arrays: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    fixed: dict[str, Any]
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        params = dict(self.fixed)
+        for key, process in self.arrays:
+            values = [row[key] for row in rows]
+            params[key] = values if process is None else _processed(values, process)
+        dbapi = conn.dialect.loaded_dbapi
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, params)
+            return int(cursor.rowcount)
+        except dbapi.Error as exc:  # wrapped as Connection.execute wraps it
+            raise DBAPIError.instance(
+                self.sql, params, exc, dbapi.Error, dialect=conn.dialect
+            ) from exc
+        finally:
+            cursor.close()
+
+
+@functools.lru_cache(maxsize=256)
+def _unnest(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Unnest | None:
+    """The statement's _Unnest, or None where only executemany does it right."""
+    if not isinstance(stmt, Insert | Update):
+        return None
+    compiled = cast(ClauseElement, stmt).compile(
+        dialect=dialect, column_keys=list(keys), for_executemany=True
+    )
+    if (
+        not isinstance(compiled, SQLCompiler)
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.effective_returning
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.escaped_bind_names
+    ):
+        return None
+    sql = compiled.string
+    types = dict(_PG_BIND.findall(sql))
+    arrays = [k for k in keys if k in types]
+    if not arrays or any(name not in types for name in compiled.binds if name in keys):
+        return None
+    processors = compiled._bind_processors
+    if any(k in processors and not callable(processors[k]) for k in arrays):
+        return None
+    source = (
+        "unnest("
+        + ", ".join(f"%({k})s::{types[k]}[]" for k in arrays)
+        + ") AS v("
+        + ", ".join(f'"{k}"' for k in arrays)
+        + ")"
+    )
+    for k in arrays:
+        sql = sql.replace(f"%({k})s::{types[k]}", f'v."{k}"')
+    if isinstance(stmt, Insert):
+        head, values, tail = sql.partition(" VALUES (")
+        if not values or not tail.endswith(")"):
+            return None
+        sql = f"{head} SELECT {tail[:-1]} FROM {source}"
+    else:
+        head, where, tail = sql.partition(" WHERE ")
+        if "SELECT" in head:  # a subquery before the statement's own WHERE: not ours
+            return None
+        sql = f"{head} FROM {source}{where}{tail}"
+    fixed = {}
+    for name, value in compiled.construct_params(_check=False).items():
+        if name in keys:
+            continue
+        process = processors.get(name)
+        if process is not None and not callable(process):
+            return None
+        fixed[name] = value if process is None else process(value)
+    return _Unnest(sql, tuple((k, cast(Any, processors.get(k))) for k in arrays), fixed)
+
+
 def _send_ordered(conn: Connection, held: _Held) -> None:
     if held.failed:
         raise _Redo("an earlier held write of this group failed")
@@ -455,7 +564,12 @@ def _holding(conn: Connection, *, grouped: bool) -> Iterator[None]:
         yield
         _send_ordered(conn, held)
         appended, held.appended = held.appended, {}
+        now = utcnow()  # just before the COMMIT: the rows' times follow the commits' order
         for stmt, rows in appended.items():
+            stamp = held.stamps.get(stmt)
+            if stamp is not None:
+                for row in rows:
+                    row[stamp] = now
             execute_many(conn, stmt, rows)
     finally:
         conn.info.pop(_BATCH, None)

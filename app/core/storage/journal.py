@@ -99,7 +99,9 @@ def transition(
         defer(conn, stmt, params, lost=lambda: _lost(task_id, frm), key=(Task, task_id))
     elif conn.execute(stmt, params).rowcount != 1:
         raise _lost(task_id, frm)
-    defer_insert(conn, _INSERT_EVENT, _event(task_id, frm, to, now, attempt, account_id, detail))
+    defer_insert(
+        conn, _INSERT_EVENT, _event(task_id, frm, to, now, attempt, account_id, detail), stamp="at"
+    )
 
 
 def _lost(task_id: int, frm: TaskStatus) -> LostTask:
@@ -160,7 +162,10 @@ def transition_all(
         return False
     for m in moves:
         defer_insert(
-            conn, _INSERT_EVENT, _event(m.task_id, m.frm, to, now, m.attempt, m.account_id, detail)
+            conn,
+            _INSERT_EVENT,
+            _event(m.task_id, m.frm, to, now, m.attempt, m.account_id, detail),
+            stamp="at",
         )
     return True
 
