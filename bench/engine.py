@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -247,7 +248,7 @@ def _spec(units: int, line_size: int) -> OrderSpec:
 async def _work(url: str, concurrency: int, line_size: int) -> None:
     """One worker process of --workers: ready, then (at "go" on stdin) buys until idle."""
     db = Database(url)
-    driver = MemoryDriver()
+    driver = MemoryDriver(prefix=f"W{os.getpid()}")  # a shop's numbers are unique
     settings = EngineSettings(concurrency=concurrency, max_units_per_line=line_size)
     sup = Supervisor(db, lambda _m: driver, settings=settings, kind=WorkerKind.RUN)
     print("ready", flush=True)

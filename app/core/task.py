@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.accounts import pool as accounts
 from app.core.domain.clock import utcnow
@@ -237,8 +238,31 @@ class TaskRunner:
         return await self._finish(T.FAILED, exc.reason, code=exc.code, shot=exc.screenshot)
 
     async def _purchased(self, receipt: Receipt, detail: str) -> Outcome:
-        u = self.unit
         now, frm, attempt, owner = utcnow(), self._current, self.attempt, self.ctx.worker_id
+        try:
+            await self._record_purchase(receipt, detail, now, frm, attempt, owner)
+        except IntegrityError:
+            # The marketplace's number is recorded for another unit already (the same order
+            # found twice): never guess which unit it bought.
+            return await self._finish(
+                T.NEEDS_REVIEW,
+                f"order {receipt.order_number} is already recorded for another unit; look at "
+                "the account's order history and record this unit or queue it again",
+                code=ErrorCode.UNCERTAIN,
+            )
+        self._publish(T.PURCHASED, order_number=receipt.order_number)
+        return Outcome(T.PURCHASED, receipt=receipt)
+
+    async def _record_purchase(
+        self,
+        receipt: Receipt,
+        detail: str,
+        now: datetime,
+        frm: TaskStatus,
+        attempt: int,
+        owner: str,
+    ) -> None:
+        u = self.unit
         await self.ctx.db.write(
             lambda c: record_purchase(
                 c,
@@ -254,8 +278,6 @@ class TaskRunner:
                 claim=u.claim,
             )
         )
-        self._publish(T.PURCHASED, order_number=receipt.order_number)
-        return Outcome(T.PURCHASED, receipt=receipt)
 
     async def _finish(
         self,

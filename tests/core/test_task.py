@@ -238,3 +238,21 @@ async def test_business_error_after_the_click_is_checked_not_failed_blindly(db, 
     assert len(driver.ledger) == 1
     with db.session() as s:
         assert s.scalar(select(BuyBack.order_number)) == driver.ledger[0][2].order_number
+
+
+async def test_an_order_number_recorded_for_another_unit_goes_to_review(db, market) -> None:
+    """Two shops' answers with one number (or one order found twice) would record one
+    purchase for two units: the second unit goes to review instead, never stranded."""
+    twin = MemoryDriver()
+    sup = make_supervisor(db, twin)
+    first = await sup.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    await sup.run(until_idle=True)
+    again = MemoryDriver()  # numbers from 1 again: its first order is "MEM-00000001" too
+    second = await make_supervisor(db, again).submit(
+        OrderSpec("C", "mem", [LineSpec("A2", 1, "P1")])
+    )
+    await make_supervisor(db, again).run(until_idle=True)
+    assert [t.status for t in tasks(db, first)] == ["purchased"]
+    (unit,) = tasks(db, second)
+    assert unit.status == "needs_review"
+    assert unit.last_error.startswith("order MEM-00000001 is already recorded for another unit")

@@ -32,6 +32,7 @@ class MemoryDriver:
     faults: FaultPlan | None = None
     ledger: list[tuple[str, str, Receipt]] = field(default_factory=list)  # (login, article, r)
     submits: int = 0
+    prefix: str = "MEM"  # of its order numbers (several drivers, one database: their own)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> None:
@@ -52,9 +53,8 @@ class MemoryDriver:
             )
         await before_submit()
         self.submits += 1
-        receipt = Receipt(
-            f"MEM-{next(self._numbers):08d}", request.article, request.pickup_point, price, utcnow()
-        )
+        number = f"{self.prefix}-{next(self._numbers):08d}"
+        receipt = Receipt(number, request.article, request.pickup_point, price, utcnow())
         self.ledger.append((request.account.login, request.article, receipt))
         if self.faults:
             self.faults(request, "after")
