@@ -30,7 +30,7 @@ from app.core.manager import TaskManager
 from app.core.orders.create import create_order
 from app.core.orders.spec import OrderSpec
 from app.core.storage.db import Database
-from app.core.storage.notices import Change, ChangeKind, ChangeListener, listener_for
+from app.core.storage.notices import WAKE_CHANNEL, Change, ChangeListener, listener_for
 from app.core.storage.workers import WorkerKind
 from app.core.support.errors import KnownError
 
@@ -204,8 +204,9 @@ class Supervisor:
 
     def _listen(self) -> ChangeListener | None:
         """On a server, what other workers and consoles commit wakes this one at once: a
-        unit back in the queue, an account freed, a new or resumed Order (polling every
-        `poll_s` stays as the fallback)."""
+        unit back in the queue, an account freed, a new or resumed Order (an empty notice
+        on the workers' channel, one a transaction; polling every `poll_s` stays as the
+        fallback)."""
         loop, ctx = asyncio.get_running_loop(), self.ctx
         pending = threading.Event()  # a wake-up is on its way: notices coalesce into it
 
@@ -213,14 +214,14 @@ class Supervisor:
             pending.clear()
             ctx.changed.fire()
 
-        def heard(change: Change | None) -> None:
-            if change is not None and change.kind is ChangeKind.TASK and not change.freed:
-                return  # units taken: nothing for this worker to do
+        def heard(_change: Change | None) -> None:
             if not pending.is_set():
                 pending.set()
                 loop.call_soon_threadsafe(loop.call_later, _WAKE_S, wake)
 
-        return listener_for(self.db.url, heard, application_name="buyback-engine")
+        return listener_for(
+            self.db.url, heard, application_name="buyback-engine", channel=WAKE_CHANNEL
+        )
 
     async def _others_at_work(self) -> bool:
         me = self.ctx.worker_id

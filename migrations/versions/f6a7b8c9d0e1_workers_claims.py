@@ -27,19 +27,26 @@ SCOPED = (
 # "buyback" when its transaction commits (NOTIFY is transactional), so every console and
 # worker learns of it at once. One notice per statement, not per row: the ids come from
 # the statement's transition table. A long list of Tasks is left out (a notice holds at
-# most 8000 bytes): the Orders say what to read again.
+# most 8000 bytes): the Orders say what to read again. Workers listen on "buyback_wake"
+# instead: an empty notice (one a transaction at most) when units come back to the queue,
+# an account is freed or an Order changes, all a worker needs to look for work again.
 NOTIFY_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION buyback_notify_task() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     payload text;
+    queued boolean;
 BEGIN
     SELECT json_build_object(
         'kind', 'task',
         'orders', coalesce(json_agg(DISTINCT order_id), '[]'::json),
         'tasks', CASE WHEN count(*) <= 400 THEN coalesce(json_agg(id), '[]'::json) END,
         'freed', bool_or(status NOT IN ('assigned', 'running', 'submitting'))
-    )::text INTO payload FROM changed;
+    )::text, bool_or(status IN ('pending', 'retry_wait'))
+    INTO payload, queued FROM changed;
     PERFORM pg_notify('buyback', payload);
+    IF queued THEN
+        PERFORM pg_notify('buyback_wake', '');
+    END IF;
     RETURN NULL;
 END $$;
 
@@ -51,6 +58,7 @@ BEGIN
         'kind', 'order', 'orders', coalesce(json_agg(DISTINCT id), '[]'::json)
     )::text INTO payload FROM changed;
     PERFORM pg_notify('buyback', payload);
+    PERFORM pg_notify('buyback_wake', '');
     RETURN NULL;
 END $$;
 
@@ -58,6 +66,7 @@ CREATE OR REPLACE FUNCTION buyback_notify_account() RETURNS trigger LANGUAGE plp
 BEGIN
     IF EXISTS (SELECT 1 FROM changed WHERE lease_owner IS NULL) THEN
         PERFORM pg_notify('buyback', '{"kind": "account"}');
+        PERFORM pg_notify('buyback_wake', '');
     END IF;
     RETURN NULL;
 END $$;

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL = "buyback"
+# Workers' channel: an empty notice when there may be work again (units back in the queue,
+# an account freed, an Order changed); delivered as WAKE.
+WAKE_CHANNEL = "buyback_wake"
 NAME = "buyback-notices"  # the listener's application_name (pg_stat_activity) by default
 FIRST_DELAY_S = 1.0  # a lost connection is made again after this, then twice as long...
 MAX_DELAY_S = 30.0  # ...up to this
@@ -79,6 +82,10 @@ class Change:
 
 
 OnChange = Callable[[Change | None], None]
+
+
+# What a notice on WAKE_CHANNEL is: there may be work again (it names nothing).
+WAKE = Change(ChangeKind.ACCOUNT, frozenset(), None, True)
 
 
 def parse_change(payload: str) -> Change:
@@ -153,8 +160,16 @@ class ChangeListener:
         backend_pid: the server process of the connection listening now, or None.
     """
 
-    def __init__(self, url: str, on_change: OnChange, *, application_name: str = NAME):
+    def __init__(
+        self,
+        url: str,
+        on_change: OnChange,
+        *,
+        application_name: str = NAME,
+        channel: str = CHANNEL,
+    ):
         self.url = url
+        self.channel = channel
         self.application_name = application_name
         self.backend_pid: int | None = None
         self._on_change = on_change
@@ -220,7 +235,7 @@ class ChangeListener:
             return False
         try:
             with conn:
-                conn.execute(f"LISTEN {CHANNEL}")
+                conn.execute(f"LISTEN {self.channel}")
                 self.backend_pid = conn.info.backend_pid
                 self._listening.set()
                 if missed:
@@ -253,6 +268,9 @@ class ChangeListener:
         return bool(ready) or self._stopping
 
     def _notice(self, payload: str) -> None:
+        if self.channel == WAKE_CHANNEL:
+            self._deliver(WAKE)
+            return
         try:
             change = parse_change(payload)
         except ValueError as exc:
@@ -273,10 +291,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def listener_for(
-    url: str, on_change: OnChange, *, application_name: str = NAME
+    url: str, on_change: OnChange, *, application_name: str = NAME, channel: str = CHANNEL
 ) -> ChangeListener | None:
     """A started ChangeListener on the database at `url`; None where there are no notices
     (SQLite: one computer, whose own engine's events say everything)."""
     if make_url(url).get_backend_name() != "postgresql":
         return None
-    return ChangeListener(url, on_change, application_name=application_name).start()
+    listener = ChangeListener(url, on_change, application_name=application_name, channel=channel)
+    return listener.start()

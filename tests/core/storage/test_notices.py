@@ -23,6 +23,8 @@ from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.storage.journal import transition
 from app.core.storage.notices import (
+    WAKE,
+    WAKE_CHANNEL,
     Change,
     ChangeKind,
     ChangeListener,
@@ -264,3 +266,27 @@ def test_stop_ends_the_listener_and_its_connection_at_once(
             )
 
     wait_until(lambda: connected() == 0, what="the listener's connection closed")
+
+
+def test_workers_hear_only_that_there_may_be_work_again(
+    seeded: Seeded, pg_db_url: str, heard: Heard
+) -> None:
+    """The workers' channel: one empty notice a transaction when units come back to the
+    queue or an account is freed, nothing when units are merely taken or bought."""
+    found = listener_for(pg_db_url, heard.put, application_name="test-wake", channel=WAKE_CHANNEL)
+    assert found is not None and found.wait_listening(10)
+    try:
+        cancel(seeded.db, seeded.task_ids[0])  # settled: nothing for a worker to take
+        for frm, to in (
+            (TaskStatus.PENDING, TaskStatus.ASSIGNED),
+            (TaskStatus.ASSIGNED, TaskStatus.PENDING),
+        ):
+            # Taken (nothing to hear), then back in the queue: two units, one transaction.
+            with seeded.db.engine.begin() as conn:
+                for task_id in seeded.task_ids[1:]:
+                    transition(conn, task_id, frm, to, now=utcnow(), attempt=0, account_id=None)
+        assert next_heard(heard) == WAKE
+        with pytest.raises(AssertionError, match="nothing heard"):
+            next_heard(heard, timeout=0.5)  # one notice for the transaction, none for the cancel
+    finally:
+        found.stop()
