@@ -22,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,13 @@ class Server:
     prefix: str = field(default_factory=lambda: f"buyback_{uuid.uuid4().hex[:8]}")
     _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _admin: psycopg.Connection | None = None
+    # The admin connection's work, one statement at a time in the order asked: copies made
+    # ahead and drops run while the tests do (about 0.15 s a test).
+    _jobs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="pg-admin")
+    )
+    _spare: tuple[str, Future[str]] | None = None  # (template, its next copy)
+    _dropping: list[Future[None]] = field(default_factory=list)
 
     def database_url(self, name: str) -> str:
         """The SQLAlchemy URL of database `name` on this server, password included."""
@@ -146,18 +154,22 @@ class Server:
 
     def create_database(self, template: str | None = None) -> str:
         """A new database's name: empty, or a copy of `template`."""
-        name = f"{self.prefix}_{next(self._names)}"
-        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template is not None:
-            stmt = sql.SQL("{} TEMPLATE {}").format(stmt, sql.Identifier(template))
-        self.admin().execute(stmt)
-        return name
+        return self._jobs.submit(self._create, template).result()
 
     def drop_database(self, name: str) -> None:
         """Drops `name`, ending whatever connections a test left open to it."""
-        self.admin().execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        self._jobs.submit(self._drop, name).result()
+
+    def copy_of(self, template: str) -> str:
+        """A new copy of `template`: the one made while the last test ran; the next one is
+        begun now."""
+        spare = self._spare[1] if self._spare and self._spare[0] == template else None
+        self._spare = (template, self._jobs.submit(self._create, template))
+        return (spare or self._jobs.submit(self._create, template)).result()
+
+    def drop_soon(self, name: str) -> None:
+        """Drops `name` while the next test runs; a failure is raised by close()."""
+        self._dropping.append(self._jobs.submit(self._drop, name))
 
     def migrated_template(self) -> str:
         """A new database brought to the schema's head by the app itself (Alembic), for
@@ -167,9 +179,31 @@ class Server:
         return name
 
     def close(self) -> None:
-        if self._admin is not None:
-            self._admin.close()
-            self._admin = None
+        """Drops the copy made ahead, waits for the drops, closes the admin connection."""
+        try:
+            if self._spare is not None:
+                self.drop_database(self._spare[1].result())
+                self._spare = None
+            for dropped in self._dropping:
+                dropped.result()
+        finally:
+            self._jobs.shutdown()
+            if self._admin is not None:
+                self._admin.close()
+                self._admin = None
+
+    def _create(self, template: str | None) -> str:
+        name = f"{self.prefix}_{next(self._names)}"
+        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            stmt = sql.SQL("{} TEMPLATE {}").format(stmt, sql.Identifier(template))
+        self.admin().execute(stmt)
+        return name
+
+    def _drop(self, name: str) -> None:
+        self.admin().execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def external_server(given: str) -> Server:

@@ -214,6 +214,6 @@ async def test_a_lost_worker_stops_and_says_why(db) -> None:
         conn.execute(
             update(Worker).where(Worker.id == sup.ctx.worker_id).values(rescued_by="other")
         )
-    await asyncio.wait_for(run, 10)
+    await asyncio.wait_for(run, 60)  # a deadline, not a wait: it stops within a second
     said = [e.message for e in events.drain() if isinstance(e, EngineNotice)]
     assert any("taken for stopped" in m for m in said)
