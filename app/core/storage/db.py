@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeGuard, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
@@ -357,18 +357,24 @@ class _Plan:
                 continue
             values = [row[key] for row in rows]
             columns.append(values if process is None else _processed(values, process))
-        params = list(zip(*columns, strict=False))
-        dbapi = conn.dialect.loaded_dbapi
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(self.sql, params)
-            return int(cursor.rowcount)
-        except dbapi.Error as exc:  # wrapped as Connection.execute wraps it
-            raise DBAPIError.instance(
-                self.sql, params, exc, dbapi.Error, dialect=conn.dialect
-            ) from exc
-        finally:
-            cursor.close()
+        return _on_cursor(conn, self.sql, list(zip(*columns, strict=False)), many=True)
+
+
+def _on_cursor(conn: Connection, sql: str, params: Any, *, many: bool) -> int:
+    """Runs `sql` on the DBAPI cursor itself; returns its rowcount. Errors are wrapped as
+    Connection.execute wraps them."""
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        return int(cursor.rowcount)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
 
 
 def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
@@ -384,20 +390,25 @@ def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
     return out
 
 
-@functools.lru_cache(maxsize=256)
-def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
-    """The statement's _Plan, or None where only Connection.execute does it right."""
-    compiled = cast(ClauseElement, stmt).compile(dialect=dialect, column_keys=list(keys))
-    if (
-        not isinstance(compiled, SQLCompiler)
-        or compiled.positiontup is None
-        or compiled.insert_prefetch  # Python-side defaults, computed by Connection.execute
+def _plain(compiled: object) -> TypeGuard[SQLCompiler]:
+    """Whether a compiled statement binds only the rows' values and its own fixed ones:
+    no Python-side defaults (computed by Connection.execute), RETURNING, expanding or
+    escaped parameters."""
+    return isinstance(compiled, SQLCompiler) and not (
+        compiled.insert_prefetch
         or compiled.update_prefetch
         or compiled.effective_returning
         or compiled.literal_execute_params
         or compiled.post_compile_params
         or compiled.escaped_bind_names
-    ):
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """The statement's _Plan, or None where only Connection.execute does it right."""
+    compiled = cast(ClauseElement, stmt).compile(dialect=dialect, column_keys=list(keys))
+    if not _plain(compiled) or compiled.positiontup is None:
         return None
     processors = compiled._bind_processors
     binds: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
@@ -439,17 +450,7 @@ class _Unnest:
         for key, process in self.arrays:
             values = [row[key] for row in rows]
             params[key] = values if process is None else _processed(values, process)
-        dbapi = conn.dialect.loaded_dbapi
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(self.sql, params)
-            return int(cursor.rowcount)
-        except dbapi.Error as exc:  # wrapped as Connection.execute wraps it
-            raise DBAPIError.instance(
-                self.sql, params, exc, dbapi.Error, dialect=conn.dialect
-            ) from exc
-        finally:
-            cursor.close()
+        return _on_cursor(conn, self.sql, params, many=False)
 
 
 @functools.lru_cache(maxsize=256)
@@ -460,15 +461,7 @@ def _unnest(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Unnes
     compiled = cast(ClauseElement, stmt).compile(
         dialect=dialect, column_keys=list(keys), for_executemany=True
     )
-    if (
-        not isinstance(compiled, SQLCompiler)
-        or compiled.insert_prefetch
-        or compiled.update_prefetch
-        or compiled.effective_returning
-        or compiled.literal_execute_params
-        or compiled.post_compile_params
-        or compiled.escaped_bind_names
-    ):
+    if not _plain(compiled):
         return None
     sql = compiled.string
     types = dict(_PG_BIND.findall(sql))

@@ -183,12 +183,10 @@ class WorkerRow:
     rescued_by: str | None
 
 
-def state_of(row: Worker | WorkerRow, now: datetime) -> WorkerState:
+def state_of(row: Worker, now: datetime) -> WorkerState:
     if row.rescued_by is not None:
         return WorkerState.RESCUED
-    if isinstance(row, Worker) and row.stopped_at is not None:
-        return WorkerState.STOPPED
-    if isinstance(row, WorkerRow) and row.state is WorkerState.STOPPED:
+    if row.stopped_at is not None:
         return WorkerState.STOPPED
     if row.heartbeat_at < now - timedelta(seconds=HEARTBEAT_S * 3):
         return WorkerState.SILENT
