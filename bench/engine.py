@@ -12,8 +12,8 @@ Targets on PostgreSQL: 1 worker >= 1500 units/s, 3 workers together at least as 
 
 Target: units_per_s >= 5000 on SQLite with synchronous=FULL (the engine must never be the
 bottleneck next to browsers). Reported next to it, raw_sqlite3_units_per_s: the same
-statements per unit (lease, running, submitting, purchased, each step one group commit of
-`concurrency` units) through the stdlib sqlite3 module with executemany, on a database
+statements per unit (the claim into running, submitting, purchased, each step one group
+commit of `concurrency` units) through the stdlib sqlite3 module with executemany, on a database
 made the same way: what SQLite itself allows on this machine, the engine's ceiling.
 """
 
@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +122,10 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
     assert marketplace_id is not None
     owner = "bench:raw"
     moves = {  # (from, to): the Task update with the columns the engine sets
-        ("pending", "assigned"): _Raw(_update_statement(("account_id", "claim", "worker"))),
-        ("assigned", "running"): _Raw(_update_statement(("attempts", "started_at"))),
+        # The claim: straight to running, through assigned (two events).
+        ("pending", "running"): _Raw(
+            _update_statement(("account_id", "attempts", "claim", "started_at", "worker"))
+        ),
         ("running", "submitting"): _Raw(_update_statement(())),
         ("submitting", "purchased"): _Raw(_update_statement(("error_code", "last_error"))),
     }
@@ -148,7 +150,9 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
             for t, a in pairs
         ]
         conn.executemany(moves[frm, to].sql, moves[frm, to].rows(rows))
-        conn.executemany(event.sql, event.rows([_event(t, frm, to, now, a) for t, a in pairs]))
+        steps = [("pending", "assigned"), ("assigned", to)] if frm == "pending" else [(frm, to)]
+        events = [_event(t, f, o, now, a) for f, o in steps for t, a in pairs]
+        conn.executemany(event.sql, event.rows(events))
 
     number = 0
     started = time.perf_counter()
@@ -173,19 +177,24 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
                 )
             ]
             pairs = [(t, a) for (t,), a in zip(tasks[at : at + concurrency], found, strict=False)]
-            expires = now + timedelta(seconds=600)
             conn.executemany(
-                take.sql,
-                take.rows(
-                    [{"_id": a, "_now": now, "owner": owner, "expires": expires} for _, a in pairs]
-                ),
+                take.sql, take.rows([{"_id": a, "_now": now, "owner": owner} for _, a in pairs])
             )
-            step("pending", "assigned", pairs, now, account_id=None, claim=1, worker=owner)
+            step(
+                "pending",
+                "running",
+                pairs,
+                now,
+                account_id=None,
+                attempts=1,
+                claim=1,
+                started_at=now,
+                worker=owner,
+            )
             conn.execute(refs.format(",".join("?" * len(found))), found).fetchall()
             conn.execute(cap.sql, (job_id,)).fetchall()
             conn.execute("COMMIT")
             for frm, to, values in (
-                ("assigned", "running", {"attempts": 1, "started_at": now}),
                 ("running", "submitting", {}),
                 ("submitting", "purchased", {"error_code": None, "last_error": None}),
             ):

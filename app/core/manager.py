@@ -133,7 +133,9 @@ class TaskManager:
             cap,
             Claim(self.ctx.worker_id, c.claim),
         )
-        runner = asyncio.create_task(TaskRunner(unit, self.driver, self.ctx).run())
+        runner = asyncio.create_task(
+            TaskRunner(unit, self.driver, self.ctx, started=c.started).run()
+        )
         self.ctx.dirty.add(p.order_id)  # the Order is now running
         self.running.add(runner)
         runner.add_done_callback(partial(self._done, task_id=c.task_id))

@@ -100,7 +100,7 @@ class TaskRunner:
 
     async def run(self) -> Outcome:
         u = self.unit
-        await self._record(T.ASSIGNED, T.RUNNING, attempts=self.attempt, started_at=self.started)
+        self._publish(T.RUNNING)  # the claim wrote it (accounts.pool.claim_units)
         request = PurchaseRequest(
             u.task_id, u.account, u.article, u.pickup_point, u.max_price_minor
         )

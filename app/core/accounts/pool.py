@@ -56,7 +56,7 @@ _TAKE = (
 _RELEASE = (
     update(A)
     .where(A.id == bindparam("_id"), A.lease_owner == bindparam("_owner"))
-    .values(lease_owner=None, lease_expires_at=None)
+    .values(lease_owner=None)
 )
 # A purchase went through: the account is healthy again.
 _RELEASE_OK = _RELEASE.values(failures_in_row=0, cooldown_until=None)
@@ -81,22 +81,21 @@ class PoolRules:
 
 
 def _eligible(req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False) -> Select[int]:
-    # Written so that any planner reads each side once: the day's purchases counted per
-    # account in one pass, the accounts of the rule's scope as one set (a fresh Order of
-    # thousands of units, not yet analyzed, made a per-account plan take 0.5 s a lease).
     stmt = select(A.id).where(
         A.marketplace_id == req.marketplace_id, A.status == AccountStatus.ACTIVE, _FREE
     )
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
-    today = (
-        select(BuyBack.account_id, func.count().label("n"))
-        .where(BuyBack.purchased_at >= day_start(now))
-        .group_by(BuyBack.account_id)
-        .subquery()
+    # The day's purchases are counted only for an account that has a daily limit, each
+    # on its own index range (ix_buyback_account_day): a CASE is evaluated lazily by
+    # SQLite and PostgreSQL alike, so a pool without limits pays nothing, and the cost
+    # never grows with the day's purchases of the whole pool (a count of all of them at
+    # every claim made the engine slower by the hour).
+    bought_today = (
+        select(func.count())
+        .where(BuyBack.account_id == A.id, BuyBack.purchased_at >= day_start(now))
+        .scalar_subquery()
     )
-    stmt = stmt.outerjoin(today, today.c.account_id == A.id).where(
-        or_(A.daily_limit.is_(None), func.coalesce(today.c.n, 0) < A.daily_limit)
-    )
+    stmt = stmt.where(case((A.daily_limit.is_(None), True), else_=bought_today < A.daily_limit))
     if req.unit_rule is not UnitRule.OFF:
         # An account that bought (or may have bought, or is buying) a unit of this
         # Job/Order is not used for another one: the seed's rule (and a unique index).
@@ -136,12 +135,14 @@ def pool_may_free_up(
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A Task claimed with its account: the claim fences every later write of it."""
+    """A Task claimed with its account, now `running`: the claim fences every later
+    write of it."""
 
     task_id: int
     account_id: int
-    attempts: int
+    attempts: int  # the attempts made before this one
     claim: int
+    started: datetime  # when this attempt started (Task.started_at)
 
 
 @dataclass
@@ -149,7 +150,7 @@ class ClaimResult:
     """What `claim_units` did for one Job.
 
     Attributes:
-        claimed: the Tasks now `assigned` to the caller, with their accounts.
+        claimed: the Tasks now `running` for the caller, with their accounts.
         starved: due Tasks were left without an account (now `waiting_account`).
         waiting: those of them that were not waiting before: (task id, attempts).
         more: queued Tasks of the Job are left (due or not); None: not counted (the
@@ -167,9 +168,7 @@ class ClaimResult:
     contended: bool = False
 
 
-def _due(
-    job_id: int, owner: str, now: datetime, limit: int
-) -> Select[int, TaskStatus, int, int]:
+def _due(job_id: int, owner: str, now: datetime, limit: int) -> Select[int, TaskStatus, int, int]:
     return (
         select(Task.id, Task.status, Task.attempts, Task.claim)
         .join(JobBatch, JobBatch.id == Task.batch_id)
@@ -190,8 +189,9 @@ def claim_units(
     conn: Connection, req: LeaseRequest, *, owner: str, now: datetime, limit: int
 ) -> ClaimResult:
     """Claims up to `limit` due Tasks of the Job (`req.tasks` is not used) with one free,
-    eligible account each, in the caller's transaction: the Tasks become `assigned` to
-    `owner` under a new claim number, the accounts leased to it. Due Tasks left without
+    eligible account each, in the caller's transaction: the Tasks become `running` for
+    `owner` (through `assigned`) under a new claim number, their attempt started, the
+    accounts leased to it. Due Tasks left without
     an account become `waiting_account`. Workers on a shared database never take the same
     Task or account: both are locked as they are read (SKIP LOCKED) and every write is
     guarded."""
@@ -205,13 +205,28 @@ def claim_units(
             took = execute_many(
                 conn, _TAKE, [{"_id": a, "_now": now, "owner": owner} for _, a in pairs]
             )
+            # Straight to `running` (through `assigned`, which the history keeps): the
+            # attempt starts now, in the claim's own write. Until `submitting` is written
+            # nothing was placed, so a worker lost in between leaves nothing to repeat.
             moves = [
                 Move(
-                    tid, TaskStatus(st), att, a, {"account_id": a, "worker": owner, "claim": c + 1}
+                    tid,
+                    TaskStatus(st),
+                    att + 1,
+                    a,
+                    {
+                        "account_id": a,
+                        "worker": owner,
+                        "claim": c + 1,
+                        "attempts": att + 1,
+                        "started_at": now,
+                    },
                 )
                 for (tid, st, att, c), a in pairs
             ]
-            moved = transition_all(conn, moves, TaskStatus.ASSIGNED, now=now)
+            moved = transition_all(
+                conn, moves, TaskStatus.RUNNING, via=TaskStatus.ASSIGNED, now=now
+            )
         except IntegrityError:  # a rule's unique index: another claim was quicker
             savepoint.rollback()
             result.contended = True
@@ -221,7 +236,7 @@ def claim_units(
             result.contended = True
             return result
         savepoint.commit()
-        result.claimed = [Claimed(tid, a, att, c + 1) for (tid, _st, att, c), a in pairs]
+        result.claimed = [Claimed(tid, a, att, c + 1, now) for (tid, _st, att, c), a in pairs]
         left = due[len(pairs) :]
         if left:
             result.starved = True
@@ -285,8 +300,9 @@ def lease_accounts(
     never take the same account or the same Task."""
     found = conn.execute(_eligible(req, now, len(req.tasks), lock=True)).scalars().all()
     claims = dict(
-        conn.execute(select(Task.id, Task.claim).where(Task.id.in_([t for t, _, _ in req.tasks])))
-        .all()
+        conn.execute(
+            select(Task.id, Task.claim).where(Task.id.in_([t for t, _, _ in req.tasks]))
+        ).all()
     )
     candidates = iter(found)
     leased: list[tuple[int, int]] = []

@@ -344,8 +344,10 @@ class BuyBack(Base):
     __tablename__ = "buyback"
     __table_args__ = (
         UniqueConstraint("marketplace_id", "order_number"),
-        # Daily limits count each account's purchases of the day at every lease.
+        # The Accounts view counts the day's purchases of every account.
         Index("ix_buyback_purchased_at", "purchased_at"),
+        # A claim counts the day's purchases of each account with a daily limit.
+        Index("ix_buyback_account_day", "account_id", "purchased_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -141,18 +141,30 @@ class Move:
 
 
 def transition_all(
-    conn: Connection, moves: Sequence[Move], to: TaskStatus, *, now: datetime, detail: str = ""
+    conn: Connection,
+    moves: Sequence[Move],
+    to: TaskStatus,
+    *,
+    now: datetime,
+    detail: str = "",
+    via: TaskStatus | None = None,
 ) -> bool:
     """`transition` for many Tasks with the same columns in `values`, in one executemany.
     True when every Task moved (their events are appended); False when one was no longer
     where expected: the others did move, and the caller rolls them back (a savepoint) to
-    take the Tasks one at a time. Only where the driver counts rows (db.sane_rowcount)."""
+    take the Tasks one at a time. Only where the driver counts rows (db.sane_rowcount).
+    `via`: a state each Task passes through on the way, in the same write (its history
+    has both steps)."""
     if not moves:
         return True
     columns = tuple(sorted(moves[0].values))
     params = []
     for m in moves:
-        check_transition(m.frm, to)
+        if via is None:
+            check_transition(m.frm, to)
+        else:
+            check_transition(m.frm, via)
+            check_transition(via, to)
         if tuple(sorted(m.values)) != columns:
             raise ValueError("transition_all: every move must set the same columns")
         params.append(
@@ -161,12 +173,12 @@ def transition_all(
     if execute_many(conn, _update_statement(columns), params) != len(moves):
         return False
     for m in moves:
-        defer_insert(
-            conn,
-            _INSERT_EVENT,
-            _event(m.task_id, m.frm, to, now, m.attempt, m.account_id, detail),
-            stamp="at",
-        )
+        if via is not None:
+            event = _event(m.task_id, m.frm, via, now, m.attempt, m.account_id, detail)
+            defer_insert(conn, _INSERT_EVENT, event, stamp="at")
+        frm = m.frm if via is None else via
+        event = _event(m.task_id, frm, to, now, m.attempt, m.account_id, detail)
+        defer_insert(conn, _INSERT_EVENT, event, stamp="at")
     return True
 
 
