@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 
 LOST = (
     "This worker was taken for stopped (no heartbeat for a while: the computer slept or the "
-    "database was out of reach), and its purchases were handed to other workers. No new "
-    "purchase starts here: restart the engine to go on."
+    "database was out of reach), and its purchases were handed to other workers. It joins "
+    "again as a new worker once the purchases it was making are recorded."
 )
 
 # Other workers' notices wake this one at most this often (thousands arrive a second).
@@ -76,6 +76,7 @@ class Supervisor:
         self._plans: dict[int, JobPlan] = {}  # of the running managers
         self._to_fail: list[tuple[JobPlan, str]] = []  # parked Jobs whose units to fail
         self._stuck: set[int] = set()
+        self._rejoin = False  # this run was taken for dead: run again as a new worker
 
     @property
     def bus(self) -> EventBus:
@@ -161,6 +162,7 @@ class Supervisor:
 
     def stop(self) -> None:
         """Starts no new purchase; the ones running finish and are recorded."""
+        self._rejoin = False
         self.ctx.stopping = True
         self.ctx.changed.fire()
 
@@ -168,7 +170,16 @@ class Supervisor:
 
     async def run(self, *, until_idle: bool = False) -> None:
         """Works on every open Order until stopped (or, with `until_idle`, until nothing
-        queued can make progress)."""
+        queued can make progress). A worker taken for dead by another (see `_lost`) winds
+        down and joins again under a new worker id."""
+        while True:
+            self._rejoin = False
+            await self._run(until_idle=until_idle)
+            if not self._rejoin:
+                return
+            log.warning("joining again as a new worker")
+
+    async def _run(self, *, until_idle: bool) -> None:
         ctx = self.ctx
         if ctx.fault is not None:
             raise ctx.fault
@@ -292,10 +303,13 @@ class Supervisor:
 
     def _lost(self) -> None:
         """Another worker took this one for dead (no heartbeat for a while: the computer
-        slept, or the database was out of reach) and handed its units on."""
+        slept, or the database was out of reach) and handed its units on: this run winds
+        down (its claims are gone, so its purchases write nothing more) and `run` starts
+        again under a new worker id."""
         log.error("%s", LOST)
-        self.bus.publish(EngineNotice("error", LOST))
+        self.bus.publish(EngineNotice("warning", LOST))
         self.stop()
+        self._rejoin = True
 
     async def recover(self) -> RecoveryReport:
         """Settles Tasks that dead workers left mid-purchase (see app.core.engine.recovery)."""

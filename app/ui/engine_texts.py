@@ -184,7 +184,7 @@ TEMPLATES: tuple[Template, ...] = (
             "EngineText",
             "This worker was taken for stopped (no heartbeat for a while: the computer slept or "
             "the database was out of reach), and its purchases were handed to other workers. "
-            "No new purchase starts here: restart the engine to go on.",
+            "It joins again as a new worker once the purchases it was making are recorded.",
         )
     ),
     # app/core/engine/assisted.py

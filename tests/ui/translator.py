@@ -89,11 +89,11 @@ ENGINE_TEXT = {
     "спешат относительно часов сервера базы данных на {0} с. Движок пользуется временем "
     "сервера; поправьте часы компьютера (синхронизация времени).",
     "This worker was taken for stopped (no heartbeat for a while: the computer slept or the "
-    "database was out of reach), and its purchases were handed to other workers. No new "
-    "purchase starts here: restart the engine to go on.": "Этот обработчик признан "
-    "остановленным (долго не было сигнала жизни: компьютер засыпал или база данных была "
-    "недоступна), и его покупки переданы другим обработчикам. Новые покупки здесь не "
-    "начинаются: перезапустите движок, чтобы продолжить.",
+    "database was out of reach), and its purchases were handed to other workers. It joins "
+    "again as a new worker once the purchases it was making are recorded.": "Этот "
+    "обработчик признан остановленным (долго не было сигнала жизни: компьютер засыпал или "
+    "база данных была недоступна), и его покупки переданы другим обработчикам. Он снова "
+    "подключится как новый обработчик, когда покупки, которые он делал, будут записаны.",
     "taken by {0}": "взята в работу: {0}",
     "bought by {0}: order {1}, {2}, above the cap of {3} (confirmed)": "выкуплено ({0}): заказ "
     "{1}, {2}, выше макс. цены {3} (подтверждено)",

@@ -82,6 +82,50 @@ async def test_a_silent_worker_is_rescued_and_its_claim_can_no_longer_click(db) 
     await run_a
 
 
+async def test_a_worker_taken_for_dead_joins_again_as_a_new_worker_and_goes_on(db) -> None:
+    """A laptop that slept: another worker rescued its units meanwhile. When it wakes it
+    says so, records nothing more under its old claims, and goes on as a new worker."""
+    seed_market(db, accounts=3)
+    held = GatedDriver()
+    a = make_supervisor(db, held, heartbeat_s=0.1)
+    events = a.bus.subscribe()
+    first = await a.submit(OrderSpec("C", "mem", [LineSpec("A1", 1, "P1")]))
+    run_a = asyncio.create_task(a.run())
+    await wait_for(lambda: held.started == 1)
+    old_id = a.ctx.worker_id
+
+    # A stops beating (the computer sleeps) and B rescues it and its unit meanwhile.
+    b_id = "ws-b:1:b"
+    with db.engine.begin() as conn:
+        silence_at = utcnow() - timedelta(seconds=workers.STALE_S + 1)
+        conn.execute(update(Worker).where(Worker.id == old_id).values(heartbeat_at=silence_at))
+        assert workers.rescue_stale(conn, b_id, utcnow()) == [old_id]
+    b = make_supervisor(db, MemoryDriver())
+    b.ctx.worker_id = b_id
+    report = await b.recover()
+    assert report.requeued == 1
+    assert tasks(db, first)[0].status == "retry_wait"
+
+    held.gate.set()  # A wakes: its purchase's claim is gone, so it never clicks
+    await wait_for(lambda: a.ctx.worker_id != old_id, what="A joined again")
+    said = [e.message for e in events.drain() if isinstance(e, EngineNotice)]
+    assert any("joins again as a new worker" in m for m in said)
+    # A, now a new worker, buys what is queued: the unit it lost and a new Order.
+    second = await a.submit(OrderSpec("C", "mem", [LineSpec("A2", 2, "P2")]))
+    await wait_for(
+        lambda: [t.status for t in tasks(db)] == ["purchased"] * 3,
+        timeout=20,
+        what="every unit bought",
+    )
+    assert len(held.ledger) == 3  # each unit once: the lost click never happened
+    assert worker_row(db, old_id).rescued_by == b_id
+    new = worker_row(db, a.ctx.worker_id)
+    assert new.rescued_by is None and new.stopped_at is None
+    assert len(tasks(db, second)) == 2
+    a.stop()
+    await run_a
+
+
 async def test_a_worker_whose_heartbeat_is_late_does_not_click(db) -> None:
     """The write before the place-order click needs a heartbeat heard within FENCE_S: a
     worker cut off from the database for that long may be rescued any moment."""
