@@ -96,6 +96,12 @@ def _add_key(p: argparse.ArgumentParser) -> None:
     key.add_arguments(p)
 
 
+def _add_team(p: argparse.ArgumentParser) -> None:
+    from app.cli import team
+
+    team.add_arguments(p)
+
+
 def _add_console(p: argparse.ArgumentParser) -> None:
     from app.cli import arguments
 
@@ -132,6 +138,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "deliveries": ("record delivery statuses from a list", _add_deliveries),
     "marketplaces": ("add, list, edit, enable or disable marketplaces", _add_marketplaces),
     "key": ("export or import the secrets key a team's workstations share", _add_key),
+    "team": ("show or set what a team's workstations share (the time zone)", _add_team),
     "console": (
         "open the console window (the default: `main.py --db FILE` opens it too)",
         _add_console,

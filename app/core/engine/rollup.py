@@ -29,9 +29,9 @@ def roll_up(conn: Connection, order_ids: set[int]) -> list[OrderProgress]:
         jobs[job_id][TaskStatus(status)] += n
         orders[order_id][TaskStatus(status)] += n
     for job_id, counts in jobs.items():
-        status = rollup(counts)
+        job_status = rollup(counts)
         conn.execute(
-            update(Job).where(Job.id == job_id, Job.status != status).values(status=status)
+            update(Job).where(Job.id == job_id, Job.status != job_status).values(status=job_status)
         )
     intents = dict(
         conn.execute(select(Order.id, Order.intent).where(Order.id.in_(order_ids))).all()

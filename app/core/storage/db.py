@@ -494,9 +494,10 @@ def _unnest(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Unnes
         # table: a fresh table not yet analyzed is taken for one row, and a join of it
         # with `v` then runs as a nested loop over every row (20 ms for 64 accounts of
         # 1,000). The key's array read a second time gives the planner its index path.
-        table = dialect.identifier_preparer.quote(stmt.table.name)  # type: ignore[attr-defined]
+        name = getattr(stmt.table, "name", None)  # a plain table (not a join or alias)
+        table = dialect.identifier_preparer.quote(name) if name else None
         key = next((k for k in arrays if f'{table}.id = v."{k}"' in sql), None)
-        if key is not None:
+        if table is not None and key is not None:
             sql += f" AND {table}.id = ANY(%({key})s::{types[key]}[])"
     fixed = {}
     for name, value in compiled.construct_params(_check=False).items():
