@@ -169,15 +169,19 @@ class ClaimResult:
 
 
 def _due(job_id: int, owner: str, now: datetime, limit: int) -> Select[int, TaskStatus, int, int]:
+    # The Job's released batches, a handful of rows, read as one set: a join of each due
+    # Task with its batch ran as a loop over every Task of a fresh, not yet analyzed Job.
+    released = select(JobBatch.id).where(
+        JobBatch.job_id == job_id, or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now)
+    )
     return (
         select(Task.id, Task.status, Task.attempts, Task.claim)
-        .join(JobBatch, JobBatch.id == Task.batch_id)
         .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+        .where(Task.batch_id.in_(released))
         # Only a worker heard from lately claims: one that was taken for dead, or is
         # about to be, takes nothing new.
         .where(workers.fresh(owner, now))
         .where(or_(Task.next_attempt_at.is_(None), Task.next_attempt_at <= now))
-        .where(or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now))
         .order_by(Task.unit_no)
         .limit(limit)
         # Workers claiming the same Job at once take different units, without waiting.
