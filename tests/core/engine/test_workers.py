@@ -244,20 +244,3 @@ async def test_an_order_sent_twice_is_created_once(db) -> None:
     with db.reading() as s:
         assert s.scalars(select(Order.id)).all() == [first]
     assert len(tasks(db, first)) == 3
-
-
-async def test_a_lost_worker_stops_and_says_why(db) -> None:
-    """A worker that finds itself taken for dead (the computer slept) starts nothing more
-    and tells the operator."""
-    seed_market(db, accounts=3)
-    sup = make_supervisor(db, MemoryDriver(), heartbeat_s=0.05)
-    events = sup.bus.subscribe()
-    run = asyncio.create_task(sup.run())
-    await wait_for(lambda: sup.heartbeat is not None)
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(Worker).where(Worker.id == sup.ctx.worker_id).values(rescued_by="other")
-        )
-    await asyncio.wait_for(run, 60)  # a deadline, not a wait: it stops within a second
-    said = [e.message for e in events.drain() if isinstance(e, EngineNotice)]
-    assert any("taken for stopped" in m for m in said)
