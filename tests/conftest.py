@@ -39,9 +39,7 @@ BOTH_DATABASES = (
     "ui/views/test_task_detail.py",
     "ui/views/test_sorting.py",
     "ui/window/test_console.py",
-    # Not ui/window/test_context_menus.py yet: on PostgreSQL a change notice can re-read a
-    # table between a right click and its menu, which then does not open (a known bug,
-    # see the issue 13 notes); it runs on SQLite until that is fixed.
+    "ui/window/test_context_menus.py",
 )
 KINDS = ("sqlite", "postgresql")
 

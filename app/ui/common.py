@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import itertools
 import logging
 import re
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -31,19 +34,41 @@ log = logging.getLogger(__name__)
 
 _pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="ui-read")
 
+# A future's work and callbacks (on_done, on_error), kept for the GUI thread.
+_Waiting = tuple[
+    Callable[[], Any] | None, Callable[[Any], None], Callable[[BaseException], None] | None
+]
+
 
 class _Relay(QObject):
     """Carries a finished future's outcome into the GUI thread (signals emitted from
-    another thread are queued to the receiver's thread)."""
+    another thread are queued to the receiver's thread).
 
-    finished = Signal(object, object, object)  # future, on_done, on_error
+    Only a key travels with the future: its work and callbacks wait in `waiting` until
+    the GUI thread takes them. They hold widgets (a dialog's bound methods), and a worker
+    thread that dropped the last reference to a widget would destroy it on that thread,
+    which crashes the console (so went a Workers dialog closed while it read).
+
+    Attributes:
+        waiting: _Waiting by key, until delivered.
+    """
+
+    finished = Signal(object, object)  # future, key
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: dict[int, _Waiting] = {}
+        self._keys = itertools.count()
+
+    def keep(self, waiting: _Waiting) -> int:
+        """Keeps `waiting` until delivered; its key."""
+        key = next(self._keys)
+        self.waiting[key] = waiting
+        return key
 
 
-def _deliver(
-    fut: concurrent.futures.Future[Any],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[BaseException], None] | None,
-) -> None:
+def _deliver(fut: concurrent.futures.Future[Any], key: int) -> None:
+    fn, on_done, on_error = relay().waiting.pop(key)
     exc = fut.exception()
     try:
         if exc is None:
@@ -58,12 +83,18 @@ def _deliver(
         if "already deleted" not in str(gone):
             raise
         log.debug("dropped a result for a destroyed widget: %s", gone)
+    finally:
+        if exc is not None and fn is not None:
+            # The failed work's frames hold what it held (a dialog, if the work was one
+            # of its methods), and the future may end on the worker thread.
+            traceback.clear_frames(exc.__traceback__)
 
 
 _relay: _Relay | None = None
 
 
 def relay() -> _Relay:
+    """The relay (made on the GUI thread, at the first call)."""
     global _relay
     if _relay is None:
         _relay = _Relay()
@@ -77,9 +108,8 @@ def when_done(
     on_error: Callable[[BaseException], None] | None = None,
 ) -> None:
     """Calls `on_done(result)` or `on_error(exc)` in the GUI thread once `fut` finishes;
-    never blocks."""
-    r = relay()
-    fut.add_done_callback(lambda f: r.finished.emit(f, on_done, on_error))
+    never blocks. Called on the GUI thread."""
+    _hand_over(fut, relay().keep((None, on_done, on_error)))
 
 
 def in_background(
@@ -87,10 +117,25 @@ def in_background(
     on_done: Callable[[Any], None],
     on_error: Callable[[BaseException], None] | None = None,
 ) -> concurrent.futures.Future[Any]:
-    """Runs `fn` (a database read) on a worker thread and hands its result to the GUI."""
-    fut = _pool.submit(fn)
-    when_done(fut, on_done, on_error)
+    """Runs `fn` (a database read) on a worker thread and hands its result to the GUI.
+    Called on the GUI thread."""
+    r = relay()
+    key = r.keep((fn, on_done, on_error))
+    fut = _pool.submit(_run, r, key)
+    _hand_over(fut, key)
     return fut
+
+
+def _run(r: _Relay, key: int) -> Any:
+    """A worker thread's part: the work kept under `key` (where it stays referenced)."""
+    fn = r.waiting[key][0]
+    assert fn is not None  # in_background keeps one
+    return fn()
+
+
+def _hand_over(fut: concurrent.futures.Future[Any], key: int) -> None:
+    r = relay()
+    fut.add_done_callback(lambda f: r.finished.emit(f, key))
 
 
 STATUS_COLORS = {
@@ -246,10 +291,26 @@ def column_title(source: str) -> str:
 
 Index = QModelIndex | QPersistentModelIndex
 
+# The layout signals' overload that carries a hint (the row order changed, not the rows);
+# PySide's stubs know no signal overloads, hence the type: ignore where it is used.
+_LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
+
+
+def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted runs of consecutive row numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    out: list[tuple[int, int]] = []
+    for r in sorted(set(rows)):
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
 
 class RowsModel(QAbstractTableModel):
     """A table over a short list of row objects that have an `id`, replaced as a whole on
-    each refresh; subclasses set `columns` and answer `data`.
+    each refresh (the views' selection follows the ids); subclasses set `columns` and
+    answer `data`.
 
     Attributes:
         rows: the row objects, in display order.
@@ -275,18 +336,48 @@ class RowsModel(QAbstractTableModel):
         return None
 
     def set_rows(self, rows: list[Any]) -> None:
-        """Same rows in the same order: repaint in place (keeps selection and scroll);
-        otherwise reset."""
-        if [r.id for r in rows] == [r.id for r in self.rows]:
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(
-                    self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1)
-                )
-            return
-        self.beginResetModel()
+        """Shows `rows`, every one repainted. The rows still listed keep their selection,
+        current cell and place on screen wherever they move (another workstation's new
+        Order or account must not take the row away from under an operator's click or
+        open menu); rows no longer listed go, new ones come."""
+        ids = [r.id for r in rows]
+        if ids != [r.id for r in self.rows]:
+            self._follow_ids(rows, ids)
         self.rows = rows
-        self.endResetModel()
+        if rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1)
+            )
+
+    def _follow_ids(self, rows: list[Any], ids: list[int]) -> None:
+        """Removes the rows not in `rows`, appends the new ones, then moves all to their
+        places (a layout change carrying the views' persistent indexes along), as the
+        views expect: a reset would drop their selection."""
+        root = QModelIndex()
+        listed = set(ids)
+        for first, last in reversed(
+            ranges(n for n, r in enumerate(self.rows) if r.id not in listed)
+        ):
+            self.beginRemoveRows(root, first, last)
+            self.rows = self.rows[:first] + self.rows[last + 1 :]
+            self.endRemoveRows()
+        kept = {r.id for r in self.rows}
+        added = [r for r in rows if r.id not in kept]
+        if added:
+            n = len(self.rows)
+            self.beginInsertRows(root, n, n + len(added) - 1)
+            self.rows = self.rows + added
+            self.endInsertRows()
+        if [r.id for r in self.rows] == ids:
+            return
+        hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+        self.layoutAboutToBeChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+        row_of = {row_id: n for n, row_id in enumerate(ids)}
+        before = self.persistentIndexList()
+        after = [self.index(row_of[self.rows[i.row()].id], i.column()) for i in before]
+        self.rows = rows
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
 
 
 # Inside a copied cell, what would end it or its row when a spreadsheet pastes the text.

@@ -313,7 +313,7 @@
         <location line="+1"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+6"/>
-        <location filename="../views/tasks_model.py" line="+73"/>
+        <location filename="../views/tasks_model.py" line="+74"/>
         <location filename="../views/to_buy.py" line="+4"/>
         <source>Status</source>
         <translation>Статус</translation>
@@ -1179,8 +1179,8 @@ Send that file along when you report the problem. The console keeps running; if 
     </message>
     <message>
         <location line="+8"/>
-        <source>This worker was taken for stopped (no heartbeat for a while: the computer slept or the database was out of reach), and its purchases were handed to other workers. No new purchase starts here: restart the engine to go on.</source>
-        <translation>Этот обработчик признан остановленным (долго не было сигнала жизни: компьютер засыпал или база данных была недоступна), и его покупки переданы другим обработчикам. Новые покупки здесь не начинаются: перезапустите движок, чтобы продолжить.</translation>
+        <source>This worker was taken for stopped (no heartbeat for a while: the computer slept or the database was out of reach), and its purchases were handed to other workers. It joins again as a new worker once the purchases it was making are recorded.</source>
+        <translation>Этот обработчик признан остановленным (долго не было сигнала жизни: компьютер засыпал или база данных была недоступна), и его покупки переданы другим обработчикам. Он снова подключится как новый обработчик, когда покупки, которые он делал, будут записаны.</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -1549,7 +1549,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+215"/>
+        <location filename="../common.py" line="+260"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -2838,7 +2838,7 @@ Database: %1</source>
 <context>
     <name>RecordPurchaseDialog</name>
     <message>
-        <location filename="../views/tasks_view.py" line="+230"/>
+        <location filename="../views/tasks_view.py" line="+229"/>
         <source>Record the purchase</source>
         <translation>Отметить покупку</translation>
     </message>
@@ -3306,7 +3306,7 @@ Database: %1</source>
         <translation>Ошибка:</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+19"/>
         <source>The screenshot is on computer %1: %2</source>
         <translation>Снимок экрана — на компьютере %1: %2</translation>
     </message>
@@ -3314,7 +3314,7 @@ Database: %1</source>
 <context>
     <name>TasksModel</name>
     <message>
-        <location filename="../views/tasks_model.py" line="+54"/>
+        <location filename="../views/tasks_model.py" line="+55"/>
         <source>retry at %1</source>
         <translation>повтор в %1</translation>
     </message>
@@ -3322,13 +3322,13 @@ Database: %1</source>
 <context>
     <name>TasksView</name>
     <message>
-        <location filename="../views/tasks_view.py" line="-421"/>
-        <location line="+90"/>
+        <location filename="../views/tasks_view.py" line="-419"/>
+        <location line="+89"/>
         <source>All orders</source>
         <translation>Все заказы</translation>
     </message>
     <message>
-        <location line="-88"/>
+        <location line="-87"/>
         <source>All statuses</source>
         <translation>Все статусы</translation>
     </message>
@@ -3358,7 +3358,7 @@ Database: %1</source>
         <translation>Статус:</translation>
     </message>
     <message numerus="yes">
-        <location line="+84"/>
+        <location line="+83"/>
         <source>%n task(s)</source>
         <translation>
             <numerusform>%n задача</numerusform>

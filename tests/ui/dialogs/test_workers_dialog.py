@@ -5,19 +5,23 @@ dialog, which stays open and usable."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import insert
 
+import app.ui.common
 from app.core.domain.models import Worker
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.settings import EngineSettings
 from app.core.service import EngineService
 from app.core.storage.db import Database
-from app.ui.dialogs.workers import COLUMNS, WorkersDialog
+from app.ui.dialogs.workers import COLUMNS, WorkerRow, WorkersDialog
 from app.ui.window.main_window import MainWindow
 
 ME = "console-host:4242:abcd1234"
@@ -164,3 +168,64 @@ def test_view_workers_shows_this_console_alive_without_blocking_the_window(qtbot
     finally:
         window.close()
         engine.stop()
+
+
+class LateLettingGo:
+    """A worker pool whose thread lets go of its work only after the GUI thread has taken
+    the answer and is done with it: what the real pool's threads do now and then when the
+    computer is busy (a thread is paused between finishing and forgetting its work)."""
+
+    def __init__(self) -> None:
+        self.let_go = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def work(future: concurrent.futures.Future[Any] = future) -> None:
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+            self.let_go.wait(10)  # the thread's references to the work go only now
+
+        thread = threading.Thread(target=work, name="late-worker")
+        self.threads.append(thread)
+        thread.start()
+        return future
+
+
+def test_a_dialog_closed_while_it_reads_is_destroyed_on_the_gui_thread(
+    qtbot, db, monkeypatch
+) -> None:
+    """The Workers dialog closes (and is forgotten) while its list is being read: when the
+    answer comes, the dialog goes on the GUI thread. A worker thread holding the last
+    reference to it destroyed it there, which crashes the console when the GUI thread is
+    painting meanwhile."""
+    pool = LateLettingGo()
+    monkeypatch.setattr(app.ui.common, "_pool", pool)
+    answered = threading.Event()
+
+    class Watched(WorkersDialog):
+        def _show(self, result: tuple[list[WorkerRow], datetime]) -> None:
+            super()._show(result)
+            answered.set()
+
+    dialog = Watched(db, ME)  # a parentless dialog: Python's references keep it alive
+    destroyed_on: list[str] = []
+    dialog.destroyed.connect(
+        lambda: destroyed_on.append(threading.current_thread().name),
+        Qt.ConnectionType.DirectConnection,
+    )
+    dialog.show()  # reads the list
+    qtbot.waitExposed(dialog)
+    dialog.close()
+    del dialog
+    try:
+        qtbot.waitUntil(answered.is_set, timeout=5000)
+    finally:
+        pool.let_go.set()
+        for thread in pool.threads:
+            thread.join(10)
+    qtbot.waitUntil(lambda: bool(destroyed_on), timeout=5000)
+    assert destroyed_on == [threading.main_thread().name]

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenu, QTableView
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from app.core.accounts.admin import upsert_accounts
 from app.core.domain.models import MarketPlaceAccount, Order, Task
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.settings import EngineSettings
@@ -41,7 +42,8 @@ def service(db: Database) -> Iterator[EngineService]:
 
 @pytest.fixture
 def window(qtbot: QtBot, db: Database, service: EngineService) -> Iterator[MainWindow]:
-    """The console over two Orders: #1's two units bought, #2 held (its unit pending)."""
+    """The console over two Orders: #1's two units bought, #2 held (its unit pending),
+    its tables on screen and filled."""
     bought = service.submit(OrderSpec("Bought", "mem", [LineSpec("A1", 2, "P1")])).result(10)
     qtbot.waitUntil(lambda: statuses(db, bought) == ["purchased"] * 2, timeout=10000)
     service.submit(OrderSpec("Held", "mem", [LineSpec("A2", 1, "P2")], hold=True)).result(10)
@@ -50,12 +52,19 @@ def window(qtbot: QtBot, db: Database, service: EngineService) -> Iterator[MainW
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)
+    # The tables replace "Opening the database…" once the first counts are read, which
+    # may be after their rows are: a click before that lands on the opening page.
+    qtbot.waitUntil(lambda: win.pages.currentWidget() is win.splitter, timeout=5000)
     qtbot.waitUntil(lambda: len(win.orders_view.orders.rows) == 2, timeout=5000)
     model = win.tasks_view.model
     qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=5000)
     qtbot.waitUntil(lambda: all(model.row(n) for n in range(3)), timeout=5000)
     yield win
+    # A purchase a test started may still be running: the window would ask before closing
+    # instead of closing (and stopping its change listener).
+    service.stop()
     win.close()
+    assert not win.isVisible()
 
 
 def statuses(db: Database, order_id: int | None = None) -> list[str]:
@@ -67,12 +76,30 @@ def statuses(db: Database, order_id: int | None = None) -> list[str]:
 
 
 def right_click(qtbot: QtBot, table: QTableView, row: int) -> None:
-    """A right click on the row's first cell, as the window system delivers it (the press
-    selects the row, then the context menu is asked for)."""
+    """A right click on the row's first cell as a pointer makes it: it comes onto the
+    cell (again if the row moved meanwhile), then presses, which selects the row and
+    asks for the context menu.
+
+    The pointer comes from another spot of the cell because Qt (6.12 here) sends the
+    context menu to the widget it last saw the pointer move over: offscreen, a window just
+    shown is told the pointer is at its top-left corner (on the menu bar), and a move to
+    where the previous test's pointer already was is no move at all."""
     window = table.window()
-    center = table.visualRect(table.model().index(row, 0)).center()
-    at = table.viewport().mapTo(window, center)
-    QTest.mouseClick(window.windowHandle(), Qt.MouseButton.RightButton, Qt.KeyboardModifier(0), at)
+    handle = window.windowHandle()
+
+    def spot(corner: bool = False) -> QPoint:
+        cell = table.visualRect(table.model().index(row, 0))
+        return table.viewport().mapTo(
+            window, cell.topLeft() + QPoint(2, 2) if corner else cell.center()
+        )
+
+    QTest.mouseMove(handle, spot(corner=True))
+    at = None
+    while at != spot():  # each move lets the window work: a notice may push the table down
+        at = spot()
+        QTest.mouseMove(handle, at)
+    assert window.childAt(at) is table.viewport(), f"row {row} is not on screen"
+    QTest.mouseClick(handle, Qt.MouseButton.RightButton, Qt.KeyboardModifier(0), at)
 
 
 def opened(qtbot: QtBot, menu: QMenu, name: str) -> list[tuple[str, bool]]:
@@ -206,6 +233,46 @@ def test_accounts_menu_acts_on_the_selected_accounts(qtbot, db, window) -> None:
         lambda: (
             accounts_status(db)
             == {"mem-acc000": "active", "mem-acc001": "disabled", "mem-acc002": "active"}
+        ),
+        timeout=5000,
+    )
+
+
+def test_an_account_added_elsewhere_while_the_menu_is_open_leaves_it_to_the_clicked_one(
+    qtbot, db, window
+) -> None:
+    """Another workstation imports an account that sorts above the one right-clicked: the
+    rows move under the open menu, whose actions stay those of the account clicked."""
+    window.tabs.setCurrentWidget(window.accounts_view)
+    accounts = window.accounts_view
+    qtbot.waitUntil(lambda: accounts.accounts.rowCount() == 3, timeout=5000)
+    right_click(qtbot, accounts.table, 1)
+    menu = window.context_menus.accounts.menu
+    opened(qtbot, menu, "accounts-before-refresh")
+    clicked = accounts.selected_ids()
+    assert [accounts.accounts.rows[1].id] == clicked
+
+    with db.session() as s:
+        market = s.scalar(select(MarketPlaceAccount.marketplace_id).limit(1))
+        assert market is not None
+        upsert_accounts(s, market, [("mem-acc0005", "pw")])  # between acc000 and acc001
+        s.commit()
+    window.refresh()  # as the window does every few seconds
+    qtbot.waitUntil(lambda: accounts.accounts.rowCount() == 4, timeout=5000)
+
+    assert menu.isVisible()
+    assert accounts.selected_ids() == clicked
+    assert accounts.account_actions["disable"].isEnabled()
+    choose(qtbot, menu, accounts.account_actions["disable"])
+    qtbot.waitUntil(
+        lambda: (
+            accounts_status(db)
+            == {
+                "mem-acc000": "active",
+                "mem-acc0005": "active",
+                "mem-acc001": "disabled",
+                "mem-acc002": "active",
+            }
         ),
         timeout=5000,
     )
