@@ -360,14 +360,16 @@ class _Plan:
         return _on_cursor(conn, self.sql, list(zip(*columns, strict=False)), many=True)
 
 
-def _on_cursor(conn: Connection, sql: str, params: Any, *, many: bool) -> int:
+def _on_cursor(conn: Connection, sql: str, params: Any, *, many: bool, binary: bool = False) -> int:
     """Runs `sql` on the DBAPI cursor itself; returns its rowcount. Errors are wrapped as
-    Connection.execute wraps them."""
+    Connection.execute wraps them. `binary`: psycopg sends the parameters in binary."""
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:
         if many:
             cursor.executemany(sql, params)
+        elif binary:
+            cast(Any, cursor).execute(sql, params, binary=True)  # psycopg's own option
         else:
             cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -450,7 +452,9 @@ class _Unnest:
         for key, process in self.arrays:
             values = [row[key] for row in rows]
             params[key] = values if process is None else _processed(values, process)
-        return _on_cursor(conn, self.sql, params, many=False)
+        # Arrays in binary: psycopg dumps a list element by element in Python, and in
+        # text that costs twice as much (a tenth of the writer's time).
+        return _on_cursor(conn, self.sql, params, many=False, binary=True)
 
 
 @functools.lru_cache(maxsize=256)
