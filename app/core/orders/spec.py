@@ -152,20 +152,20 @@ def parse_money(value: str | int | Decimal | float) -> int:
             ),
             value=value,
         )
-    if amount != amount.quantize(Decimal("0.01")):
-        raise Refused(
-            QT_TRANSLATE_NOOP("Engine", "'{value}' has more than two decimals (kopecks)"),
-            value=value,
-        )
-    minor = int(amount * 100)
-    if minor > MAX_PRICE_MINOR:
+    # Too large first: quantizing an amount like 1e30 raises instead of answering.
+    if amount * 100 > MAX_PRICE_MINOR:
         raise Refused(
             QT_TRANSLATE_NOOP(
                 "Engine", "'{value}' is too large for a unit price; check for a typo"
             ),
             value=value,
         )
-    return minor
+    if amount != amount.quantize(Decimal("0.01")):
+        raise Refused(
+            QT_TRANSLATE_NOOP("Engine", "'{value}' has more than two decimals (kopecks)"),
+            value=value,
+        )
+    return int(amount * 100)
 
 
 def parse_quantity(value: int | str, max_units: int) -> int:
