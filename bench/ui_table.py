@@ -13,13 +13,16 @@ A 5 ms timer on the GUI thread measures how long the event loop was blocked: its
 lateness is the stall an operator would feel. Targets: max_stall_ms <= 16 (one frame at
 60 Hz), rss_mb <= 400.
 
-Where a stall's time went: `busy` is the GUI thread's own CPU time in the same gap; the
-rest is waiting (for the GIL held by another Python thread, for Qt's paint helper threads,
-for a CPU another process holds). `frames_missed` counts the gaps late by more than a
-frame; `worst` lists the five longest as [stall, busy] in ms. `gc_max_ms` is the longest
-garbage collection on the GUI thread, `apply_max_ms` the longest hand-over of one batch of
-events to the Tasks model. The load average says how busy the machine was: the stall is
-sensitive to other processes.
+Where a stall's time went: `busy` is the GUI thread's own CPU time in the same gap;
+`queued` (Linux) the time it was ready to run but had no CPU (other processes, or this
+one's other threads, held both); the rest it slept, waiting for the GIL held by another
+Python thread or for Qt's paint helper threads. `frames_missed` counts the gaps late by
+more than a frame; `worst` lists the five longest as [stall, busy, queued] in ms.
+`gc_max_ms` is the longest garbage collection on the GUI thread, `apply_max_ms` the
+longest hand-over of one batch of events to the Tasks model, `other_threads_cpu_ms` the CPU
+time of the console's other threads meanwhile (database reads, the engine, this bench's
+event producer). The load average says how busy the machine was: the stall is sensitive
+to other processes.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+from app.core.domain.states import TaskStatus
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.events import TaskChanged
 from app.core.orders.create import create_order
@@ -77,7 +82,7 @@ def produce(
         now = datetime.now(UTC)
         for _ in range(per_burst):
             task_id = rng.randint(1, tasks)
-            status = rng.choice(STATUSES)
+            status = TaskStatus(rng.choice(STATUSES))
             service.bus.publish(
                 TaskChanged(
                     task_id,
@@ -91,6 +96,24 @@ def produce(
             )
         next_at += 0.01
         time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def queue_clock() -> Callable[[], int | None]:
+    """A clock of how long the calling thread has been ready to run without a CPU, in
+    ns (Linux's scheduler statistics; None elsewhere). Read at every tick: the file is
+    opened once."""
+    try:
+        fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY)
+    except OSError:
+        return lambda: None
+
+    def queued_ns() -> int | None:
+        try:
+            return int(os.pread(fd, 128, 0).split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    return queued_ns
 
 
 def main() -> None:
@@ -114,7 +137,8 @@ def main() -> None:
 
     sort_column = [key for key, _ in COLUMNS].index(args.sort)
     app = qt_app()  # as the console makes it
-    with tempfile.TemporaryDirectory() as tmp:
+    # A reader thread may still touch the database's files while the folder goes.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         # A fresh layout and sort order each run, and none saved over the console's.
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
@@ -145,15 +169,20 @@ def main() -> None:
         loaded = len(model.ids)
         settle_heap()  # as the console does once its window is up
 
-        gaps: list[tuple[float, float]] = []  # (wall, GUI thread CPU) between ticks, ms
+        # (wall, GUI thread CPU, GUI thread waiting for a CPU) between ticks, ms
+        gaps: list[tuple[float, float, float | None]] = []
         clock = QElapsedTimer()
         clock.start()
         last = [clock.nsecsElapsed(), time.thread_time_ns()]
+        queued_ns = queue_clock()
+        last_queued = [queued_ns()]
 
         def tick() -> None:
-            now, cpu = clock.nsecsElapsed(), time.thread_time_ns()
-            gaps.append(((now - last[0]) / 1e6, (cpu - last[1]) / 1e6))
-            last[0], last[1] = now, cpu
+            now, cpu, queued = clock.nsecsElapsed(), time.thread_time_ns(), queued_ns()
+            before = last_queued[0]
+            waited = None if queued is None or before is None else (queued - before) / 1e6
+            gaps.append(((now - last[0]) / 1e6, (cpu - last[1]) / 1e6, waited))
+            last[0], last[1], last_queued[0] = now, cpu, queued
 
         gui_thread = threading.get_ident()
         gc_pauses: list[float] = []
@@ -193,6 +222,7 @@ def main() -> None:
         )
         applied_before = model.fetches
         lists_before = len(lists)
+        process_cpu, gui_cpu = time.process_time(), time.thread_time()
         probe.start()
         scroller.start()
         producer.start()
@@ -203,9 +233,10 @@ def main() -> None:
         probe.stop()
         scroller.stop()
         gc.callbacks.remove(on_gc)
-        late = [(max(0.0, wall - 5.0), busy) for wall, busy in gaps[1:]]
-        stalls = sorted(stall for stall, _ in late)
-        worst = sorted(late, reverse=True)[:5]
+        others_cpu = time.process_time() - process_cpu - (time.thread_time() - gui_cpu)
+        late = [(max(0.0, wall - 5.0), busy, queued) for wall, busy, queued in gaps[1:]]
+        stalls = sorted(stall for stall, _, _ in late)
+        worst = sorted(late, key=lambda gap: gap[0], reverse=True)[:5]
         result = {
             "tasks": args.tasks,
             "rows_loaded": loaded,
@@ -219,10 +250,14 @@ def main() -> None:
             "p99_stall_ms": round(stalls[int(len(stalls) * 0.99) - 1], 1) if stalls else None,
             "median_stall_ms": round(statistics.median(stalls), 2) if stalls else None,
             "frames_missed": sum(stall > FRAME_MS for stall in stalls),
-            "worst": [[round(stall, 1), round(busy, 1)] for stall, busy in worst],
-            "max_busy_ms": round(max((busy for _, busy in late), default=0.0), 1),
+            "worst": [
+                [round(stall, 1), round(busy, 1), None if queued is None else round(queued, 1)]
+                for stall, busy, queued in worst
+            ],
+            "max_busy_ms": round(max((busy for _, busy, _ in late), default=0.0), 1),
             "gc_max_ms": round(max(gc_pauses, default=0.0), 1),
             "apply_max_ms": round(max(applies, default=0.0), 1),
+            "other_threads_cpu_ms": round(others_cpu * 1000),
             "load_avg": round(os.getloadavg()[0], 1),
             "rss_mb": round(rss_mb(), 1),
         }

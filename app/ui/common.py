@@ -293,7 +293,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 # The layout signals' overload that carries a hint (the row order changed, not the rows);
 # PySide's stubs know no signal overloads, hence the type: ignore where it is used.
-_LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
+LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
 
 
 def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -371,13 +371,13 @@ class RowsModel(QAbstractTableModel):
         if [r.id for r in self.rows] == ids:
             return
         hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
-        self.layoutAboutToBeChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+        self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
         row_of = {row_id: n for n, row_id in enumerate(ids)}
         before = self.persistentIndexList()
         after = [self.index(row_of[self.rows[i.row()].id], i.column()) for i in before]
         self.rows = rows
         self.changePersistentIndexList(before, after)
-        self.layoutChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+        self.layoutChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
 
 
 # Inside a copied cell, what would end it or its row when a spreadsheet pastes the text.

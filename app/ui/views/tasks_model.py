@@ -10,13 +10,14 @@ another worker's or console's changes on a shared database are named by PostgreS
 notices (`refresh_rows`): those rows are read again, and repainted only if they differ
 (the local engine's own changes come back as notices too, and then read the same).
 
-A repaint asks `data()` for seven roles of every cell in view, each a call from Qt into
-Python, so the GUI thread answers from strings and colours made once per row change; and
-any other Python thread running meanwhile takes the interpreter between those calls and
-stretches the repaint. Hence rows are read after the repaint that wanted them, not during
-it, and an event repaints only the rows it changed on screen (`on_screen`, set by the
-view): a range of rows reaching off screen would repaint the whole table, and a signal
-per row would hand the interpreter over as often.
+Each row's texts and colours are made once per change of the row (`look`): the Tasks
+table (tasks_table.TasksTable) paints its plain cells from them in one call from Qt,
+and `data()` answers from them for the rest (selected cells, cut texts, tooltips,
+copying, accessibility). Any other Python thread running meanwhile takes the interpreter
+between calls from Qt and stretches a repaint. Hence rows are read after the repaint that
+wanted them, not during it, and an event repaints only the rows it changed on screen
+(`on_screen`, set by the view): a range of rows reaching off screen would repaint the
+whole table, and a signal per row would hand the interpreter over as often.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter, TaskRow, task_ids, task_rows
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
+    LAYOUT_ARGS,
     column_title,
     fill,
     in_background,
     local_time,
+    ranges,
     status_background,
     status_color,
     status_label,
@@ -85,7 +88,8 @@ _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-_NUMERIC = frozenset(
+# The columns whose text is right-aligned (numbers).
+NUMERIC = frozenset(
     n for n, (key, _) in enumerate(COLUMNS) if key in ("id", "order", "job", "attempts")
 )
 
@@ -97,9 +101,6 @@ MAX_RANGES = 32
 # A row the engine changed may belong elsewhere in the sort order: the order is asked for
 # again at most this often while the changes go on.
 RESORT_MS = 500
-# The layout signals' overload that carries a hint (the row order changed, not the rows);
-# PySide's stubs know no signal overloads, hence the type: ignore where it is used.
-_LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
 # The sort value each engine event may change, by sort key (TaskChanged and apply()).
 _LIVE_SORT: dict[str, Callable[[TaskRow], object]] = {
     "account": lambda r: r.account_id,
@@ -158,7 +159,7 @@ def _tooltip(row: TaskRow, key: str, shown: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Look:
+class Look:
     """How one row is shown: its cells' texts, its colours, the article's full name."""
 
     row: TaskRow
@@ -167,7 +168,7 @@ class _Look:
     status_color: QColor
 
     @classmethod
-    def of(cls, row: TaskRow) -> _Look:
+    def of(cls, row: TaskRow) -> Look:
         return cls(
             row,
             tuple(_display(row, key) for key, _ in COLUMNS),
@@ -176,26 +177,15 @@ class _Look:
         )
 
 
-# What data() answers for each role it serves, from a row's _Look and a column; other
+# What data() answers for each role it serves, from a row's Look and a column; other
 # roles (font, decoration, check state, size) are Qt's defaults.
-_ANSWERS: dict[int, Callable[[_Look, int], Any]] = {
+_ANSWERS: dict[int, Callable[[Look, int], Any]] = {
     _DISPLAY: lambda look, column: look.texts[column],
     _TOOLTIP: lambda look, column: _tooltip(look.row, COLUMNS[column][0], look.texts[column]),
     _BACKGROUND: lambda look, _column: look.background,
     _FOREGROUND: lambda look, column: look.status_color if column == STATUS_COLUMN else None,
-    _ALIGN: lambda _look, column: _RIGHT if column in _NUMERIC else None,
+    _ALIGN: lambda _look, column: _RIGHT if column in NUMERIC else None,
 }
-
-
-def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted runs of consecutive row numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
-    out: list[tuple[int, int]] = []
-    for r in sorted(set(rows)):
-        if out and r == out[-1][1] + 1:
-            out[-1] = (out[-1][0], r)
-        else:
-            out.append((r, r))
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +242,7 @@ class TasksModel(QAbstractTableModel):
         self._cache: OrderedDict[int, TaskRow] = OrderedDict()
         self._fetching: set[int] = set()
         self._stale: set[int] = set()
-        self._looks: dict[int, _Look] = {}  # how cached rows are shown, made when painted
+        self._looks: dict[int, Look] = {}  # how cached rows are shown, made when painted
         self._dated: set[int] = set()  # cached rows shown until read again (a refresh)
         self._painted = 0  # the row last asked for: the table's screenful is around it
         self._touched: set[int] = set()  # Tasks changed while an id list is on its way
@@ -294,19 +284,12 @@ class TasksModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # Called for seven roles of every cell of every repaint: a dict lookup and the
-        # row's texts and colours, made once per change of the row.
+        # A delegate asks for seven roles of a cell: a dict lookup and the row's look.
         answer = _ANSWERS.get(role)
         if answer is None:
             return None
-        n = index.row()
-        row = self.row(n)
-        if row is None:
-            return None
-        look = self._looks.get(row.id)
-        if look is None:
-            look = self._looks[row.id] = _Look.of(row)
-        return answer(look, index.column())
+        look = self.look(index.row())
+        return None if look is None else answer(look, index.column())
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Asks for the ids in the new order; the rows shown stay until they come."""
@@ -386,6 +369,17 @@ class TasksModel(QAbstractTableModel):
         while len(self._cache) > CACHE_ROWS:
             self._looks.pop(self._cache.popitem(last=False)[0], None)
         return changed
+
+    def look(self, n: int) -> Look | None:
+        """How row `n` is shown, made once per change of the row; None while it is read
+        (as row())."""
+        row = self.row(n)
+        if row is None:
+            return None
+        look = self._looks.get(row.id)
+        if look is None:
+            look = self._looks[row.id] = Look.of(row)
+        return look
 
     def task_id(self, n: int) -> int | None:
         return self.ids[n] if 0 <= n < len(self.ids) else None
@@ -572,11 +566,11 @@ class TasksModel(QAbstractTableModel):
             self.endInsertRows()
         if swap.reorder:
             hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
-            self.layoutAboutToBeChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+            self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
             placed, where = self.ids, swap.row_of
             before = self.persistentIndexList()
             self.ids = swap.ids
             after = [self.index(where[placed[i.row()]], i.column()) for i in before]
             self.changePersistentIndexList(before, after)
-            self.layoutChanged[_LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+            self.layoutChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
         self.ids, self._row_of = swap.ids, swap.row_of

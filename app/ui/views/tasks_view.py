@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QScrollArea,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -51,6 +50,7 @@ from app.ui.common import (
 )
 from app.ui.engine_texts import engine_text
 from app.ui.views.tasks_model import TasksModel
+from app.ui.views.tasks_table import TasksTable
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class TasksView(QWidget):
 
     Attributes:
         model: the TasksModel.
-        table: the QTableView.
+        table: the TasksTable.
         order_box, status_box, search: the filter widgets.
     Signals:
         detail_requested(int): a Task was double-clicked, Enter pressed on it, or Open
@@ -102,8 +102,7 @@ class TasksView(QWidget):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.count_label)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
+        self.table = TasksTable(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
