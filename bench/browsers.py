@@ -20,7 +20,14 @@ model and round:
 
 The last line is JSON: the project model's figures (`mb_per_concurrent_purchase`,
 `purchases_per_s`, `cpu_s_per_purchase`), the same with `per_account_` in front, and
-their ratios, each the median over rounds (min and max beside).
+their ratios, each the median over rounds (min and max beside). Beside them, to see where
+the memory and the CPU go: both by process kind (`..._by_process`: renderer, gpu-process,
+browser, node, python, ...; the CPU read from each process while the browser still runs;
+a browser per account ends with each purchase, so its CPU shows as `exited`, and what its
+orphaned helpers used is missed there), and the messages between this process and
+Playwright's driver per purchase (`playwright_calls_per_purchase`,
+`playwright_events_per_purchase`; by method with `--calls`). `--models project` runs the
+project's model alone (no ratios then).
 Targets (issue 15, 2 cores): at most 30 MB per extra concurrent purchase, at least 3
 purchases/s, and against a browser per account at least 5x less memory per purchase and
 3.5x the purchases/s.
@@ -30,12 +37,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import shutil
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,18 +96,59 @@ class BrowserPerAccount(SandboxDriver):
         )
         state = await self.sessions.load(account.id)
         if state and state.get("cookies"):
-            await context.add_cookies(state["cookies"])
+            # A stored state's cookies are what add_cookies takes (its types name them apart).
+            await context.add_cookies(state["cookies"])  # type: ignore[arg-type]
         context.set_default_timeout(self.timeout_ms)
         page = context.pages[0] if context.pages else await context.new_page()
         return context, page
+
+
+class ProtocolCount:
+    """Messages between this process and Playwright's driver: calls sent (by method, the
+    fire-and-forget `__waitInfo__` of waiters included) and messages received that are not
+    answers (events, objects created and disposed). Each costs CPU in this process, in the
+    driver and mostly in the browser too. Counted by wrapping the client's connection
+    (Playwright's internals: nothing is counted where they differ)."""
+
+    def __init__(self) -> None:
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.events: collections.Counter[str] = collections.Counter()
+
+    def attach(self, playwright: Any) -> None:
+        connection = getattr(getattr(playwright, "_impl_obj", None), "_connection", None)
+        if connection is None or not hasattr(connection, "send_message_to_server"):
+            return
+        send, dispatch = connection.send_message_to_server, connection.dispatch
+
+        def counted_send(owner: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+            self.calls[f"{getattr(owner, '_type', '?')}.{method}"] += 1
+            return send(owner, method, *args, **kwargs)
+
+        def counted_dispatch(message: dict[str, Any]) -> None:
+            if not message.get("id"):
+                method = message.get("method")
+                if method == "__create__":
+                    name = f"{message['params'].get('type')}.__create__"
+                else:
+                    name = f"{str(message.get('guid')).partition('@')[0]}.{method}"
+                self.events[name] += 1
+            dispatch(message)
+
+        connection.send_message_to_server = counted_send
+        connection.dispatch = counted_dispatch
 
 
 class Held:
     """A driver whose purchases wait on their checkout page until `release()`: the
     engine's own before-submit hook, so every held purchase has its page loaded."""
 
-    def __init__(self, driver: SandboxDriver) -> None:
+    def __init__(self, driver: SandboxDriver, exclude: int) -> None:
         self.driver = driver
+        self.exclude = exclude
+        self.protocol = ProtocolCount()
+        self.cpu_at_close: dict[str, float] = {}
+        self.calls_at_close: collections.Counter[str] = collections.Counter()
+        self.events_at_close: collections.Counter[str] = collections.Counter()
         self.waiting = 0
         self.arrived = asyncio.Event()
         self.expected = 0
@@ -124,6 +174,17 @@ class Held:
 
         return await self.driver.purchase(request, held)
 
+    async def start(self) -> None:
+        await self.driver.start()
+        self.protocol.attach(self.driver._playwright)
+
+    async def close(self) -> None:
+        # Read while the browser still runs; closing it is not part of the purchases.
+        self.cpu_at_close = cpu_by_kind(self.exclude)
+        self.calls_at_close = self.protocol.calls.copy()
+        self.events_at_close = self.protocol.events.copy()
+        await self.driver.close()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.driver, name)
 
@@ -139,18 +200,67 @@ def _browsers(root: psutil.Process) -> list[psutil.Process]:
     return found
 
 
-def browser_mb() -> float:
-    """Summed PSS (RSS where PSS cannot be read) of every browser process under us."""
-    total = 0
+def process_kind(proc: psutil.Process) -> str:
+    """What a process of ours is: `python` (this one), `node` (Playwright's driver),
+    `browser` (a browser's main process), a browser child by its --type (`renderer`,
+    `zygote`, `gpu-process`, `utility` with its sub-type's first word, e.g. `network`), or
+    else its name."""
+    if proc.pid == os.getpid():
+        return "python"
+    name = proc.name().lower()
+    if name.startswith("node"):
+        return "node"
+    if not any(word in name for word in _BROWSER_NAMES):
+        return name
+    args = proc.cmdline()
+    kind = next((a.partition("=")[2] for a in args if a.startswith("--type=")), "browser")
+    if kind == "utility":
+        sub = next((a.partition("=")[2] for a in args if a.startswith("--utility-sub-type=")), "")
+        kind = sub.split(".")[0] or kind
+    return kind
+
+
+def browser_mb_by_kind() -> dict[str, float]:
+    """Summed PSS (RSS where PSS cannot be read) of every browser process under us, in MB,
+    by process_kind."""
+    totals: dict[str, float] = {}
     for proc in _browsers(psutil.Process()):
         try:
             try:
-                total += proc.memory_full_info().pss
+                size = proc.memory_full_info().pss
             except (psutil.AccessDenied, AttributeError):
-                total += proc.memory_info().rss
+                size = proc.memory_info().rss
+            kind = process_kind(proc)
         except psutil.NoSuchProcess:
             continue
-    return total / 2**20
+        totals[kind] = totals.get(kind, 0.0) + size / 2**20
+    return totals
+
+
+def browser_mb() -> float:
+    """Summed PSS (RSS where PSS cannot be read) of every browser process under us."""
+    return sum(browser_mb_by_kind().values())
+
+
+def cpu_by_kind(exclude: int) -> dict[str, float]:
+    """CPU-seconds so far of this process and its live descendants (not `exclude`'s tree),
+    by process_kind. A zygote's reaped children were renderers and count as `renderer`;
+    other processes' reaped children count as `exited`. Read while the browser still
+    runs, two readings' difference is the CPU of what ran between them, by kind."""
+    me = psutil.Process()
+    skip = {exclude} | {p.pid for p in psutil.Process(exclude).children(recursive=True)}
+    totals: dict[str, float] = {}
+    for proc in [me, *me.children(recursive=True)]:
+        if proc.pid in skip:
+            continue
+        try:
+            kind, t = process_kind(proc), proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        reaped = "renderer" if kind == "zygote" else "exited"
+        totals[kind] = totals.get(kind, 0.0) + t.user + t.system
+        totals[reaped] = totals.get(reaped, 0.0) + t.children_user + t.children_system
+    return totals
 
 
 class CpuMeter:
@@ -222,17 +332,38 @@ def _own_cgroup(root: str) -> str:
     raise LookupError(root)
 
 
-async def settled_mb() -> float:
-    """Browser memory once it stops growing (two readings within 2%), or after a while."""
-    last = browser_mb()
+async def settled_mb() -> dict[str, float]:
+    """Browser memory by process kind once its sum stops growing (two readings within 2%),
+    or after a while."""
+    last = browser_mb_by_kind()
     deadline = time.monotonic() + _SETTLE_MAX_S
     while time.monotonic() < deadline:
         await asyncio.sleep(_SETTLE_STEP_S)
-        now = browser_mb()
-        if abs(now - last) <= 0.02 * max(now, 1.0):
-            return max(now, last)
+        now = browser_mb_by_kind()
+        total, before = sum(now.values()), sum(last.values())
+        if abs(total - before) <= 0.02 * max(total, 1.0):
+            return now if total >= before else last
         last = now
     return last
+
+
+@dataclass
+class OrderRun:
+    """One Order bought by a fresh driver: wall and CPU time from the first purchase's
+    start to the driver's close, the browser memory by process kind while purchases were
+    held, the CPU by process kind and the Playwright messages over the same time."""
+
+    seconds: float
+    purchased: int
+    cpu_s: float
+    held_mb: dict[str, float]
+    cpu_by_kind: dict[str, float]
+    calls: int
+    events: int
+
+
+def _difference(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after.keys() | before.keys()}
 
 
 class Bench:
@@ -241,6 +372,9 @@ class Bench:
         self.cpu = cpu
         self.per_account_browser = per_account_browser
         self.executables: dict[str, str] = {}
+        # Playwright's calls and events by method over every round's --units purchases.
+        self.calls: dict[str, collections.Counter[str]] = {}
+        self.events: dict[str, collections.Counter[str]] = {}
         self._article = 0
 
     def _driver(self, model: str, market: MarketInfo) -> Held:
@@ -252,12 +386,11 @@ class Bench:
             driver = BrowserPerAccount(
                 market.base_url, sessions, shop=market.name, browser_path=self.per_account_browser
             )
-        return Held(driver)
+        return Held(driver, self.cpu.exclude)
 
-    async def _order(self, model: str, units: int, concurrency: int, held: int = 0) -> tuple:
+    async def _order(self, model: str, units: int, concurrency: int, held: int = 0) -> OrderRun:
         """Buys `units` units at `concurrency` with a fresh driver; with `held`, first holds
-        that many purchases at once and returns the browser MB while they are held.
-        Returns (seconds, purchased, cpu_s, held_mb)."""
+        that many purchases at once and reads the browser memory while they are held."""
         drivers: list[Held] = []
 
         def factory(market: MarketInfo) -> Held:
@@ -265,7 +398,7 @@ class Bench:
             return drivers[-1]
 
         settings = EngineSettings(concurrency=concurrency)
-        sup = Supervisor(self.db, factory, settings=settings)  # type: ignore[arg-type]
+        sup = Supervisor(self.db, factory, settings=settings)
         self._article += 1  # a new article each time: a Job's accounts may buy again
         article = ("100001", "100002", "100003")[self._article % 3]
         order_id = await sup.submit(
@@ -276,9 +409,11 @@ class Bench:
         self.executables[model] = driver.driver._executable or ""
         if held:
             driver.hold(held)
+        calls0, events0 = driver.protocol.calls.copy(), driver.protocol.events.copy()
+        kinds0 = cpu_by_kind(self.cpu.exclude)
         cpu0, t0 = self.cpu.seconds(), time.perf_counter()
         running = asyncio.create_task(sup.run(until_idle=True))
-        held_mb = 0.0
+        held_mb: dict[str, float] = {}
         if held:
             waiting = asyncio.create_task(driver.arrived.wait())
             done, _ = await asyncio.wait({waiting, running}, return_when=asyncio.FIRST_COMPLETED)
@@ -290,26 +425,56 @@ class Bench:
         await running
         seconds, cpu = time.perf_counter() - t0, self.cpu.seconds() - cpu0
         purchased = (await order_progress(self.db, order_id)).purchased
-        return seconds, purchased, cpu, held_mb
+        calls, events = driver.calls_at_close - calls0, driver.events_at_close - events0
+        if not held:
+            self.calls.setdefault(model, collections.Counter()).update(calls)
+            self.events.setdefault(model, collections.Counter()).update(events)
+        return OrderRun(
+            seconds,
+            purchased,
+            cpu,
+            held_mb,
+            _difference(driver.cpu_at_close, kinds0),
+            calls.total(),
+            events.total(),
+        )
 
-    async def round(self, model: str, units: int, concurrency: int) -> dict[str, float]:
-        _, _, _, mb_n = await self._order(model, concurrency, concurrency, held=concurrency)
-        _, _, _, mb_1 = await self._order(model, 1, 1, held=1)
-        seconds, purchased, cpu, _ = await self._order(model, units, concurrency)
-        if purchased != units:
-            raise RuntimeError(f"{model}: bought {purchased} of {units}")
+    async def round(self, model: str, units: int, concurrency: int) -> dict[str, Any]:
+        many = await self._order(model, concurrency, concurrency, held=concurrency)
+        one = await self._order(model, 1, 1, held=1)
+        speed = await self._order(model, units, concurrency)
+        if speed.purchased != units:
+            raise RuntimeError(f"{model}: bought {speed.purchased} of {units}")
+        mb_n, mb_1 = sum(many.held_mb.values()), sum(one.held_mb.values())
+        extra = max(1, concurrency - 1)
         return {
             "mb_held_1": mb_1,
             "mb_held_n": mb_n,
-            "mb_per_concurrent_purchase": (mb_n - mb_1) / max(1, concurrency - 1),
-            "purchases_per_s": purchased / seconds,
-            "cpu_s_per_purchase": cpu / purchased,
+            "mb_per_concurrent_purchase": (mb_n - mb_1) / extra,
+            "purchases_per_s": speed.purchased / speed.seconds,
+            "cpu_s_per_purchase": speed.cpu_s / speed.purchased,
+            "playwright_calls_per_purchase": speed.calls / speed.purchased,
+            "playwright_events_per_purchase": speed.events / speed.purchased,
+            "mb_per_concurrent_purchase_by_process": {
+                k: v / extra for k, v in _difference(many.held_mb, one.held_mb).items()
+            },
+            "cpu_s_per_purchase_by_process": {
+                k: v / speed.purchased for k, v in speed.cpu_by_kind.items()
+            },
         }
 
 
-def _summary(runs: list[dict[str, float]], key: str) -> tuple[float, float, float]:
+def _summary(runs: list[dict[str, Any]], key: str) -> tuple[float, float, float]:
     values = [r[key] for r in runs]
     return statistics.median(values), min(values), max(values)
+
+
+def _by_process(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """The median over rounds of each process kind's figure (0 where a round had none),
+    the kinds whose median rounds to 0.000 left out."""
+    kinds = sorted({k for r in runs for k in r[key]})
+    medians = {k: round(statistics.median(r[key].get(k, 0.0) for r in runs), 3) for k in kinds}
+    return {k: v for k, v in medians.items() if v}
 
 
 def main() -> None:
@@ -320,13 +485,26 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per model")
     parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODELS,
+        default=list(MODELS),
+        help="the models to run (default: both; the ratios need both)",
+    )
+    parser.add_argument(
         "--per-account-browser",
         help="the browser for the per-account model (default: the full Chromium/Chrome/Edge)",
     )
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="also list Playwright's calls and events per purchase by method",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    models = [m for m in MODELS if m in args.models]
     accounts = max(args.units, args.concurrency)
-    runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODELS}
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in models}
     with (
         tempfile.TemporaryDirectory() as tmp,
         SandboxProcess(Path(tmp) / "ledger.sqlite3", "--accounts", str(accounts)) as shop,
@@ -340,7 +518,7 @@ def main() -> None:
             for n in range(args.rounds):
                 # Interleaved, and each round in the other order: neither model always
                 # runs on a warmer machine.
-                for model in MODELS if n % 2 == 0 else MODELS[::-1]:
+                for model in models if n % 2 == 0 else models[::-1]:
                     runs[model].append(await bench.round(model, args.units, args.concurrency))
 
         try:
@@ -354,27 +532,44 @@ def main() -> None:
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "cpu_counted_by": "cgroup" if cpu.exact else "live process tree",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-    for model in MODELS:
+    for model in models:
         prefix = "" if model == "project" else "per_account_"
         result[f"{prefix}browser"] = bench.executables.get(model, "")
-        for key in ("mb_per_concurrent_purchase", "purchases_per_s", "cpu_s_per_purchase"):
+        for key in (
+            "mb_per_concurrent_purchase",
+            "purchases_per_s",
+            "cpu_s_per_purchase",
+            "playwright_calls_per_purchase",
+            "playwright_events_per_purchase",
+        ):
             median, low, high = _summary(runs[model], key)
             result[f"{prefix}{key}"] = round(median, 3)
             result[f"{prefix}{key}_min_max"] = [round(low, 3), round(high, 3)]
         median, _, _ = _summary(runs[model], "mb_held_n")
         result[f"{prefix}mb_with_{args.concurrency}_held"] = round(median, 1)
-    result["memory_ratio"] = round(
-        result["per_account_mb_per_concurrent_purchase"]
-        / max(result["mb_per_concurrent_purchase"], 0.1),
-        2,
-    )
-    result["speed_ratio"] = round(
-        result["purchases_per_s"] / max(result["per_account_purchases_per_s"], 1e-9), 2
-    )
-    result["cpu_ratio"] = round(
-        result["per_account_cpu_s_per_purchase"] / max(result["cpu_s_per_purchase"], 1e-9), 2
-    )
+        for key in ("mb_per_concurrent_purchase_by_process", "cpu_s_per_purchase_by_process"):
+            result[f"{prefix}{key}"] = _by_process(runs[model], key)
+        if args.calls:
+            bought = args.rounds * args.units
+            for kind, counts in (("calls", bench.calls), ("events", bench.events)):
+                result[f"{prefix}playwright_{kind}_by_method"] = {
+                    method: round(n / bought, 2) for method, n in counts[model].most_common()
+                }
+    if len(models) == len(MODELS):
+        result["memory_ratio"] = round(
+            result["per_account_mb_per_concurrent_purchase"]
+            / max(result["mb_per_concurrent_purchase"], 0.1),
+            2,
+        )
+        result["speed_ratio"] = round(
+            result["purchases_per_s"] / max(result["per_account_purchases_per_s"], 1e-9), 2
+        )
+        result["cpu_ratio"] = round(
+            result["per_account_cpu_s_per_purchase"] / max(result["cpu_s_per_purchase"], 1e-9),
+            2,
+        )
     report(result, args.json)
 
 

@@ -16,10 +16,10 @@ from urllib.parse import quote, urlsplit
 from playwright.async_api import (
     Browser,
     BrowserContext,
-    Locator,
     Page,
     Playwright,
     Response,
+    StorageState,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
@@ -65,8 +65,81 @@ _SCREENSHOT_NAME = re.compile(r".+-\d{8}T\d{12}Z\.png")  # "{label}-{_STAMP}.png
 _SHOP_MARK = "cart-link"
 # 4xx answers that say "not now" rather than "no such page": retried like a 5xx.
 _BUSY_STATUSES = frozenset({408, 429})
-# Element dataset → dict; the history rows and the confirmation share these attributes.
-_DATASET_JS = "els => els.map(e => ({...e.dataset}))"
+# What a page shows, read in one call (one round trip to the page where a locator each
+# would take one per element): for each data-testid asked for, the data-* attributes of
+# every element carrying it, and a <select>'s option values as `options`. The history rows
+# and the confirmation share their attributes.
+_READ_JS = """ids => Object.fromEntries(ids.map(id => [id, Array.from(
+    document.querySelectorAll(`[data-testid="${id}"]`),
+    e => e.options ? {...e.dataset, options: Array.from(e.options, o => o.value)} : {...e.dataset}
+)]))"""
+# Read on every page the driver lands on: whose page it is and whether it asks to log in.
+_LANDING_MARKS = (_SHOP_MARK, "account-blocked", "login-form", "login-error")
+# The element a click or typing is for (a CSS selector), made ready as a person would find
+# it: scrolled into view, then where to click it, or why it cannot be used. These are the
+# checks Playwright's own actions make, in one call to the page; its actions would also
+# load its helper script into every page they touch (about 2 MB of the renderer's memory
+# per page) and wait for two animation frames per click (issue 15: with them a purchase
+# took about 15% more CPU and 3-4 MB more memory).
+_TARGET_JS = """([selector, focus]) => {
+    const e = document.querySelector(selector);
+    if (!e) return "missing";
+    if (e.disabled) return "disabled";
+    e.scrollIntoView({block: "nearest", inline: "nearest"});
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(e).visibility !== "visible") return "hidden";
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    const top = document.elementFromPoint(x, y);
+    if (!top || !(top === e || e.contains(top))) return "covered";
+    if (focus) {
+        e.focus();
+        e.select?.();
+        if (document.activeElement !== e) return "covered";
+    }
+    return [x, y];
+}"""
+# Choosing an option as a person's choice shows to the page (what Playwright's
+# select_option does too): the option selected, then input and change events.
+_CHOOSE_JS = """([selector, value]) => {
+    const e = document.querySelector(selector);
+    if (!e || e.disabled || !e.options) return false;
+    const option = [...e.options].find(o => o.value === value);
+    if (!option) return false;
+    option.selected = true;
+    e.dispatchEvent(new Event("input", {bubbles: true, composed: true}));
+    e.dispatchEvent(new Event("change", {bubbles: true}));
+    return true;
+}"""
+_UNUSABLE = {
+    "missing": "shows no {what}",
+    "disabled": "shows the {what} disabled",
+    "hidden": "does not show the {what}",
+    "covered": "shows the {what} covered by something else",
+}
+
+
+class _Shown:
+    """What one page showed: for each data-testid read, the data-* attributes of its elements."""
+
+    def __init__(self, elements: dict[str, list[dict[str, Any]]]):
+        self.elements = elements
+
+    def has(self, testid: str) -> bool:
+        return bool(self.elements.get(testid))
+
+    def all(self, testid: str) -> list[dict[str, Any]]:
+        return self.elements.get(testid, [])
+
+    def number(self, testid: str, key: str, where: str) -> int:
+        """The integer data attribute `key` of the first `testid` element; a page without
+        one is not the page expected (a transient failure: the shop may have been
+        answering with an error page)."""
+        found = self.all(testid)
+        if not found or key not in found[0]:
+            raise TransientError(
+                f"{where} showed no {testid}; nothing was ordered", code=ErrorCode.UNEXPECTED_PAGE
+            )
+        return int(found[0][key] or 0)
 
 
 class _SessionLost(Exception):
@@ -208,13 +281,13 @@ class SandboxDriver:
         try:
             async with self._visit(account, f"account-{account.id}-check") as visit:
                 # Not visit.open(): it would log in on its own and hide an expired session.
-                await visit.arrived(await visit.page.goto("/account/orders"), "/account/orders")
-                if not await visit._needs_login():
+                path = "/account/orders"
+                shown = await visit.arrived(await visit.page.goto(path), path)
+                if not await visit.needs_login(shown):
                     return Health.VALID, "the stored session is logged in"
                 if not account.password:
                     return Health.SESSION_EXPIRED, "the session expired and no password is stored"
-                await visit._log_in()
-                if await visit._needs_login():
+                if await visit.needs_login(await visit.log_in()):
                     return Health.SESSION_EXPIRED, f"{self.shop} asked to log in again right away"
                 return Health.VALID, "logged in with the stored password"
         except BusinessError as exc:
@@ -226,70 +299,71 @@ class SandboxDriver:
     # -- purchase steps ------------------------------------------------------------------
 
     async def _fill_cart(self, visit: _Visit, request: PurchaseRequest) -> None:
-        """Empty the cart, check the product page against the request, add one unit."""
-        page = visit.page
-        await visit.open("/cart")
-        if await page.get_by_test_id("cart-line").count():
-            await visit.submit(page.get_by_test_id("cart-clear"))
-        await visit.open(f"/product/{quote(request.article)}")
-        if await page.get_by_test_id("not-found").count():
-            raise BusinessError(
-                f"Article {request.article} does not exist at {self.shop}",
-                code=ErrorCode.UNKNOWN_ARTICLE,
-            )
-        if int(await page.get_by_test_id("stock").get_attribute("data-stock") or 0) <= 0:
-            raise _out_of_stock(request.article, self.shop)
-        price = int(await page.get_by_test_id("price").get_attribute("data-price-minor") or 0)
-        _check_cap(request, price, "the product page", self.shop)
-        await visit.submit(page.get_by_test_id("add-to-cart"))
+        """Check the product page against the request and add one unit to the cart. The
+        cart the shop shows next must hold just that unit: anything else there (left by an
+        earlier attempt or another session) is cleared and the unit added again, once;
+        checkout checks the cart again whatever happens here."""
+        product_path = f"/product/{quote(request.article)}"
+        for attempt in range(2):
+            product = await visit.open(product_path, "not-found", "stock", "price")
+            if product.has("not-found"):
+                raise BusinessError(
+                    f"Article {request.article} does not exist at {self.shop}",
+                    code=ErrorCode.UNKNOWN_ARTICLE,
+                )
+            where = f"The product page of {request.article} at {self.shop}"
+            if product.number("stock", "stock", where) <= 0:
+                raise _out_of_stock(request.article, self.shop)
+            price = product.number("price", "priceMinor", where)
+            _check_cap(request, price, "the product page", self.shop)
+            cart = await visit.submit("add-to-cart", "cart-line", "cart-clear")
+            lines = [(line.get("sku"), line.get("quantity")) for line in cart.all("cart-line")]
+            if lines == [(request.article, "1")] or not cart.has("cart-clear") or attempt:
+                return
+            await visit.submit("cart-clear")
 
     async def _prepare_checkout(self, visit: _Visit, request: PurchaseRequest) -> None:
         """Open checkout, verify the cart is exactly one unit of the article, re-check the
         total against the cap and choose the pickup point."""
-        page = visit.page
-        await visit.open("/checkout")
-        lines = await page.get_by_test_id("checkout-line").evaluate_all(_DATASET_JS)
-        if [(line["sku"], line["quantity"]) for line in lines] != [(request.article, "1")]:
+        checkout = await visit.open("/checkout", "checkout-line", "total", "pickup-point")
+        lines = [(line.get("sku"), line.get("quantity")) for line in checkout.all("checkout-line")]
+        if lines != [(request.article, "1")]:
             raise TransientError(
                 f"The cart at {self.shop} does not hold exactly one unit of {request.article} at "
                 "checkout (another session may be using this account); nothing was ordered.",
                 code=ErrorCode.CART_MISMATCH,
             )
-        total = int(await page.get_by_test_id("total").get_attribute("data-total-minor") or 0)
+        total = checkout.number("total", "totalMinor", f"Checkout at {self.shop}")
         _check_cap(request, total, "checkout", self.shop)
-        choices = await page.locator("#pickup_point option").evaluate_all(
-            "os => os.map(o => o.value)"
-        )
+        choices = [o for select in checkout.all("pickup-point") for o in select["options"]]
         if request.pickup_point not in choices:
             raise BusinessError(
                 f"Pickup point {request.pickup_point} is not offered by {self.shop} "
                 f"(it offers {', '.join(choices)})",
                 code=ErrorCode.UNKNOWN_PICKUP_POINT,
             )
-        await page.locator("#pickup_point").select_option(request.pickup_point)
+        await visit.choose('[data-testid="pickup-point"]', request.pickup_point, "pickup point")
 
     async def _place_order(self, visit: _Visit, request: PurchaseRequest) -> Receipt:
-        page = visit.page
         try:
-            await visit.submit(page.get_by_test_id("place-order"))
+            confirmation = await visit.submit("place-order", "out-of-stock", "order")
         except _SessionLost:
             raise _session_expired(self.shop) from None
-        if await page.get_by_test_id("out-of-stock").count():
+        if confirmation.has("out-of-stock"):
             raise _out_of_stock(request.article, self.shop)
-        confirmation = page.get_by_test_id("order")
-        if not await confirmation.count():
+        if not confirmation.has("order"):
             raise TransientError(
                 f"{self.shop} did not confirm the order (the browser landed on "
-                f"{urlsplit(page.url).path}); check the account's order history before retrying.",
+                f"{urlsplit(visit.page.url).path}); check the account's order history before "
+                "retrying.",
                 code=ErrorCode.UNEXPECTED_PAGE,
             )
-        return _receipt((await confirmation.evaluate_all(_DATASET_JS))[0])
+        return _receipt(confirmation.all("order")[0])
 
     async def _history(self, account: AccountRef, action: str) -> list[Receipt]:
         async with self._visit(account, f"account-{account.id}-{action}") as visit:
-            await visit.open("/account/orders")
-            rows = await visit.page.get_by_test_id("order-row").evaluate_all(_DATASET_JS)
-        return [_receipt(row) for row in rows]
+            history = await visit.open("/account/orders", "order-row")
+        return [_receipt(row) for row in history.all("order-row")]
 
     # -- browser context per call --------------------------------------------------------
 
@@ -407,33 +481,69 @@ class _Visit:
         self.account = account
         self.sessions = sessions
 
-    async def open(self, path: str) -> None:
-        """Go to `path`, logging in (and landing back on it) if the shop asks for it."""
-        await self.arrived(await self.page.goto(path), path)
+    async def open(self, path: str, *testids: str) -> _Shown:
+        """Go to `path`, logging in (and landing back on it) if the shop asks for it; returns
+        what the page shows of `testids`."""
+        shown = await self.arrived(await self.page.goto(path), path, *testids)
         for _ in range(_LOGIN_ATTEMPTS):
-            if not await self._needs_login():
-                return
-            await self._log_in()
+            if not await self.needs_login(shown):
+                return shown
+            shown = await self.log_in(*testids)
         raise _session_expired(self.shop)
 
-    async def submit(self, button: Locator) -> None:
-        """Click a form's button and wait for the page it leads to. Raises _SessionLost
-        (after logging in again) when the shop answered with its login form."""
+    async def submit(self, button: str, *testids: str) -> _Shown:
+        """Click the form button with data-testid `button` and wait for the page it leads
+        to; returns what that page shows of `testids`. Raises _SessionLost (after logging in
+        again) when the shop answered with its login form."""
         async with self.page.expect_navigation() as navigation:
-            await button.click()
-        await self.arrived(await navigation.value, urlsplit(self.page.url).path)
-        if await self._needs_login():
-            await self._log_in()
+            await self.click(f'[data-testid="{button}"]', f"'{button}' button")
+        path = urlsplit(self.page.url).path
+        shown = await self.arrived(await navigation.value, path, *testids)
+        if await self.needs_login(shown):
+            await self.log_in()
             raise _SessionLost()
+        return shown
 
-    async def arrived(self, response: Response | None, path: str) -> None:
-        """Checks the page a navigation landed on: a server error is worth a retry; a page
-        that is not the shop's means the address is not the shop's (a plain web server
-        answering 404 everywhere): failing at once beats waiting for elements that never
-        come, and no retry would help."""
-        if response is None:
-            return  # no new document (a same-page navigation)
-        status = response.status
+    async def read(self, *testids: str) -> _Shown:
+        """What the page shows of `testids` and of the marks every landing is checked for."""
+        return _Shown(await self.page.evaluate(_READ_JS, [*_LANDING_MARKS, *testids]))
+
+    async def click(self, selector: str, what: str) -> None:
+        """Click the element at `selector` with the mouse, in its middle, as a person would."""
+        x, y = await self._target(selector, what)
+        await self.page.mouse.click(x, y)
+
+    async def type_into(self, selector: str, text: str, what: str) -> None:
+        """Type `text` into the field at `selector` in place of what it held."""
+        await self._target(selector, what, focus=True)
+        await self.page.keyboard.insert_text(text)
+
+    async def choose(self, selector: str, value: str, what: str) -> None:
+        """Choose the option `value` of the <select> at `selector`."""
+        if not await self.page.evaluate(_CHOOSE_JS, [selector, value]):
+            raise self._unexpected(f"shows no {what} {value} to choose")
+
+    async def _target(self, selector: str, what: str, *, focus: bool = False) -> list[float]:
+        """Where to click the element at `selector` (focused first with `focus`), once it is
+        in view; a page without it usable is not the page expected."""
+        found = await self.page.evaluate(_TARGET_JS, [selector, focus])
+        if isinstance(found, str):
+            raise self._unexpected(_UNUSABLE[found].format(what=what))
+        return list(found)
+
+    def _unexpected(self, shows: str) -> TransientError:
+        path = urlsplit(self.page.url).path
+        return TransientError(
+            f"{path} at {self.shop} {shows}; nothing more was done there",
+            code=ErrorCode.UNEXPECTED_PAGE,
+        )
+
+    async def arrived(self, response: Response | None, path: str, *testids: str) -> _Shown:
+        """Checks the page a navigation landed on and returns what it shows of `testids`: a
+        server error is worth a retry; a page that is not the shop's means the address is
+        not the shop's (a plain web server answering 404 everywhere): failing at once beats
+        waiting for elements that never come, and no retry would help."""
+        status = response.status if response is not None else 200  # None: same document
         if status >= 500:
             raise TransientError(
                 f"{self.shop} answered HTTP {status} on {path}", code=ErrorCode.HTTP_5XX
@@ -442,8 +552,9 @@ class _Visit:
             raise TransientError(
                 f"{self.shop} answered HTTP {status} on {path}", code=ErrorCode.ERROR
             )
-        if await self.page.get_by_test_id(_SHOP_MARK).count():
-            return
+        shown = await self.read(*testids)
+        if shown.has(_SHOP_MARK):
+            return shown
         answer = (
             f"HTTP {status} for {path}" if status >= 400 else f"{path} with a page of another site"
         )
@@ -453,38 +564,46 @@ class _Visit:
             code=ErrorCode.WRONG_SITE,
         )
 
-    async def _needs_login(self) -> bool:
+    async def needs_login(self, shown: _Shown) -> bool:
         """True on the login form; raises account_blocked on the shop's blocked page."""
-        if await self.page.get_by_test_id("account-blocked").count():
+        if shown.has("account-blocked"):
             await self.sessions.save(self.account.id, None)
             raise BusinessError(
                 f"Account {self.account.login} is blocked at {self.shop}",
                 code=ErrorCode.ACCOUNT_BLOCKED,
             )
-        return await self.page.get_by_test_id("login-form").count() > 0
+        return shown.has("login-form")
 
-    async def _log_in(self) -> None:
-        """Submit the login form; on success store the session for the account's next Task."""
+    async def log_in(self, *testids: str) -> _Shown:
+        """Submit the login form; on success store the session for the account's next Task.
+        Returns what the page the shop then shows holds of `testids`."""
         page = self.page
-        await page.locator("#login").fill(self.account.login)
+        await self.type_into("#login", self.account.login, "login field")
         try:
-            await page.locator("#password").fill(self.account.password)
+            await self.type_into("#password", self.account.password, "password field")
         except PlaywrightError as exc:
             # Playwright's message quotes the call, password included: never let it out.
             scrubbed = str(exc).replace(self.account.password, "********")
             raise PlaywrightError(scrubbed) from None
         async with page.expect_navigation() as navigation:
-            await page.get_by_test_id("login-submit").click()
-        await self.arrived(await navigation.value, "/login")
-        if await page.get_by_test_id("login-error").count():
+            await self.click('[data-testid="login-submit"]', "login button")
+        shown = await self.arrived(await navigation.value, "/login", *testids)
+        if shown.has("login-error"):
             await self.sessions.save(self.account.id, None)
             raise BusinessError(
                 f"{self.shop} rejected the password of account {self.account.login}; "
                 "correct it in the account pool",
                 code=ErrorCode.BAD_CREDENTIALS,
             )
-        if not await self._needs_login():
-            await self.sessions.save(self.account.id, await page.context.storage_state())
+        if not await self.needs_login(shown):
+            # The shop keeps its session in a cookie: the state stored is the cookies
+            # storage_state() would give, without the script it also runs in the page to
+            # read the page's storage (the shop uses none). Playwright types the two lists
+            # apart (a cookie may carry a partition key).
+            cookies: Any = await page.context.cookies()
+            state: StorageState = {"cookies": cookies, "origins": []}
+            await self.sessions.save(self.account.id, state)
+        return shown
 
 
 def prune_screenshots(folder: Path, keep_days: float, *, now: float | None = None) -> int:

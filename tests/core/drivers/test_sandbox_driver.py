@@ -98,6 +98,24 @@ async def test_second_purchase_reuses_the_stored_session(
 
 
 @browser_test
+async def test_what_the_cart_held_before_is_not_bought(
+    driver: SandboxDriver, shop: SandboxServer, account: AccountRef
+) -> None:
+    # Left by an earlier attempt that stopped after adding to the cart: the same article
+    # (the cart would hold 2 of it) and another one.
+    await driver.purchase(request_for(account), SubmitProbe(shop, account.login))  # logs in
+    shop.ledger.add_to_cart(account.login, MUG.sku)
+    shop.ledger.add_to_cart(account.login, ARTICLES[1].sku)
+
+    receipt = await driver.purchase(request_for(account), SubmitProbe(shop, account.login))
+
+    order = shop.ledger.order(receipt.order_number)
+    assert order is not None and (order.sku, order.quantity) == (MUG.sku, 1)
+    assert len(shop.ledger.orders(account.login)) == 2  # this one and the first
+    assert shop.ledger.cart(account.login) == []
+
+
+@browser_test
 async def test_out_of_stock_fails_with_a_screenshot_and_no_order(
     driver: SandboxDriver, knobs: SandboxServer, account: AccountRef
 ) -> None:
@@ -158,8 +176,8 @@ async def other_site() -> AsyncIterator[Callable[[int, str], Awaitable[str]]]:
 @pytest.mark.parametrize(
     ("status", "text", "answer"),
     [
-        (404, "<h1>404 Not Found</h1>", "HTTP 404 for /cart"),
-        (200, "<h1>It works!</h1>", "/cart with a page of another site"),
+        (404, "<h1>404 Not Found</h1>", f"HTTP 404 for /product/{MUG.sku}"),
+        (200, "<h1>It works!</h1>", f"/product/{MUG.sku} with a page of another site"),
     ],
 )
 async def test_another_site_at_the_shops_address_fails_at_once(
@@ -187,6 +205,50 @@ async def test_another_site_at_the_shops_address_fails_at_once(
     )
     assert failure.value.__cause__ is None  # not a timeout waiting for the shop's elements
     assert took < 5, f"took {took:.1f} s"
+
+
+SHOP_LIKE = (
+    '<a data-testid="cart-link" href="/cart">cart</a>'
+    '<p data-testid="stock" data-stock="5">5</p>'
+    '<p data-testid="price" data-price-minor="100">1,00</p>{button}'
+)
+
+
+@browser_test
+@pytest.mark.parametrize(
+    ("button", "shows"),
+    [
+        ("", "shows no 'add-to-cart' button"),
+        ('<button data-testid="add-to-cart" disabled>Add</button>', "button disabled"),
+        (
+            '<button data-testid="add-to-cart">Add</button>'
+            '<div style="position:fixed;inset:0;background:#fff"></div>',
+            "button covered by something else",
+        ),
+    ],
+)
+async def test_a_button_that_cannot_be_pressed_fails_at_once(
+    other_site, sessions, account: AccountRef, button: str, shows: str
+) -> None:
+    async def never_submit() -> None:
+        raise AssertionError("reached the place-order step")
+
+    url = await other_site(200, SHOP_LIKE.format(button=button))
+    odd = SandboxDriver(url, sessions, shop=MARKETPLACE_NAME, timeout_ms=10000)
+    await odd.start()
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        with pytest.raises(TransientError) as failure:
+            await odd.purchase(request_for(account), never_submit)
+        took = loop.time() - started
+    finally:
+        await odd.close()
+
+    assert failure.value.code == "unexpected_page"
+    assert failure.value.reason.startswith(f"/product/{MUG.sku} at Sandbox Market ")
+    assert shows in failure.value.reason
+    assert took < 5, f"took {took:.1f} s"  # not a wait for the button's time limit
 
 
 @browser_test
