@@ -195,10 +195,9 @@ def claim_units(
     """Claims up to `limit` due Tasks of the Job (`req.tasks` is not used) with one free,
     eligible account each, in the caller's transaction: the Tasks become `running` for
     `owner` (through `assigned`) under a new claim number, their attempt started, the
-    accounts leased to it. Due Tasks left without
-    an account become `waiting_account`. Workers on a shared database never take the same
-    Task or account: both are locked as they are read (SKIP LOCKED) and every write is
-    guarded."""
+    accounts leased to it. Due Tasks left without an account become `waiting_account`.
+    Workers on a shared database never take the same Task or account: both are locked as
+    they are read (SKIP LOCKED) and every write is guarded."""
     result = ClaimResult()
     due = conn.execute(_due(req.job_id, owner, now, limit)).all()
     if due:
@@ -210,8 +209,9 @@ def claim_units(
                 conn, _TAKE, [{"_id": a, "_now": now, "owner": owner} for _, a in pairs]
             )
             # Straight to `running` (through `assigned`, which the history keeps): the
-            # attempt starts now, in the claim's own write. Until `submitting` is written
-            # nothing was placed, so a worker lost in between leaves nothing to repeat.
+            # attempt starts now, in the claim's own write. Nothing is placed before
+            # `submitting` is committed; a unit a dead worker left `running` is checked
+            # with the marketplace on rescue, as before.
             moves = [
                 Move(
                     tid,
