@@ -41,6 +41,8 @@ from app.core.drivers.base import (
 )
 from app.core.drivers.memory import MemoryDriver
 from app.core.drivers.sandbox import (
+    _READ_JS,
+    _TARGET_JS,
     SandboxDriver,
     _check_cap,
     _out_of_stock,
@@ -448,9 +450,34 @@ class _Page:
     async def goto(self, path: str) -> _Response:
         return _Response(200)
 
+    async def evaluate(self, script: str, arg: Any) -> Any:
+        # The driver's page scripts: what the page shows of the test ids asked for, and
+        # every element usable where it clicks, types or chooses.
+        if script == _READ_JS:
+            return {name: self.data.get(name, [{}] if name in self.present else []) for name in arg}
+        return [1.0, 1.0] if script == _TARGET_JS else True
+
+    @property
+    def mouse(self) -> _Hands:
+        return _Hands()
+
+    @property
+    def keyboard(self) -> _Hands:
+        return _Hands()
+
     @asynccontextmanager
     async def expect_navigation(self) -> AsyncIterator[_Navigation]:
         yield _Navigation()
+
+
+class _Hands:
+    """The fake page's mouse and keyboard: what they do leaves no trace on it."""
+
+    async def click(self, x: float, y: float) -> None:
+        pass
+
+    async def insert_text(self, text: str) -> None:
+        pass
 
 
 async def driver_texts() -> dict[str, str]:
@@ -484,7 +511,11 @@ async def driver_texts() -> dict[str, str]:
     out["cap at checkout"] = await reason(check_cap("checkout"))
     line = {"sku": "100001", "quantity": "1"}
     out["cart"] = await reason(prepare(_Page(**{"checkout-line": [line, line]})))
-    choices = {"checkout-line": [line], "#pickup_point option": ["PVZ-1", "PVZ-2"]}
+    choices = {
+        "checkout-line": [line],
+        "total": [{"totalMinor": "129990"}],
+        "pickup-point": [{"options": ["PVZ-1", "PVZ-2"]}],
+    }
     out["pickup point"] = await reason(prepare(_Page(**choices)))
     out["not confirmed"] = await reason(driver._place_order(visit(_Page()), request))
     out["out of stock"] = _out_of_stock("100001", SHOP).reason
@@ -498,8 +529,9 @@ async def driver_texts() -> dict[str, str]:
     foreign.present.clear()
     out["not the shop"] = await reason(visit(foreign).arrived(_Response(404), "/product/1"))  # type: ignore[arg-type]
     out["another site"] = await reason(visit(foreign).arrived(_Response(200), "/cart"))  # type: ignore[arg-type]
-    out["blocked"] = await reason(visit(_Page("account-blocked"))._needs_login())
-    out["password"] = await reason(visit(_Page("login-error"))._log_in())
+    blocked = visit(_Page("account-blocked"))
+    out["blocked"] = await reason(blocked.needs_login(await blocked.read()))
+    out["password"] = await reason(visit(_Page("login-error")).log_in())
     return out
 
 
@@ -986,4 +1018,3 @@ def test_a_wrapped_text_is_read_from_its_outer_message(qtbot) -> None:
     template, values = found
     assert template.source == "temporary error {0} of {1}: {2}"
     assert values["2"] == "Market mem did not answer within 15 s"
-
