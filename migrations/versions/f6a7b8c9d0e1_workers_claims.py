@@ -128,7 +128,7 @@ def upgrade() -> None:
     # The rule's scope of the Tasks already there, from their Order's rule.
     op.execute(
         "UPDATE task SET unit_scope = CASE "
-        "(SELECT unit_rule FROM \"order\" WHERE \"order\".id = task.order_id) "
+        '(SELECT unit_rule FROM "order" WHERE "order".id = task.order_id) '
         "WHEN 'per_job' THEN 'j' || job_id WHEN 'per_order' THEN 'o' || order_id END"
     )
     with op.batch_alter_table("task", schema=None) as batch_op:

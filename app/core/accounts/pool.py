@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +22,15 @@ from sqlalchemy.orm import Session
 
 from app.core.domain.clock import day_start
 from app.core.domain.codes import AccountStatus
-from app.core.domain.models import BuyBack, JobBatch, MarketPlace, MarketPlaceAccount, Task
-from app.core.domain.states import ACTIVE, BOUGHT_OR_MAYBE, QUEUED, TaskStatus, UnitRule
+from app.core.domain.models import (
+    SCOPED_SQL,
+    BuyBack,
+    JobBatch,
+    MarketPlace,
+    MarketPlaceAccount,
+    Task,
+)
+from app.core.domain.states import QUEUED, TaskStatus, UnitRule
 from app.core.drivers.base import AccountRef
 from app.core.storage import workers
 from app.core.storage.db import defer, execute_many, sane_rowcount
@@ -96,16 +104,14 @@ def _eligible(req: LeaseRequest, now: datetime, limit: int, *, lock: bool = Fals
         .scalar_subquery()
     )
     stmt = stmt.where(case((A.daily_limit.is_(None), True), else_=bought_today < A.daily_limit))
-    if req.unit_rule is not UnitRule.OFF:
+    scope = req.unit_rule.scope(req.order_id, req.job_id)
+    if scope is not None:
         # An account that bought (or may have bought, or is buying) a unit of this
-        # Job/Order is not used for another one: the seed's rule (and a unique index).
-        scope = Task.job_id == req.job_id
-        if req.unit_rule is UnitRule.PER_ORDER:
-            scope = Task.order_id == req.order_id
+        # Job/Order is not used for another one: the seed's rule, held by the unique
+        # index ux_task_account_scope, whose own rows (its WHERE, as written there) are
+        # read here.
         used = select(Task.account_id).where(
-            scope,
-            Task.account_id.is_not(None),
-            Task.status.in_(BOUGHT_OR_MAYBE | ACTIVE),
+            Task.unit_scope == scope, text(SCOPED_SQL), Task.account_id.is_not(None)
         )
         stmt = stmt.where(A.id.not_in(used))
     # Least recently used first spreads purchases over the pool.

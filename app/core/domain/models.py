@@ -286,11 +286,13 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (
+        # Every change of status rewrites each index that holds `status` (and each
+        # partial one whose WHERE reads it), thousands of times a second: only the
+        # claim's index and the two rules' hold it. Counts by status go through
+        # ix_task_job_status (a Job's, an Order's Jobs'); "has this account bought a unit
+        # of this Job / Order?" reads the rule's own index.
         Index("ix_task_job_status", "job_id", "status"),
-        Index("ix_task_order_status", "order_id", "status"),
-        # "Has this account bought a unit of this Job / Order?" is asked per lease.
-        Index("ix_task_account_job", "account_id", "job_id"),
-        Index("ix_task_account_order", "account_id", "order_id"),
+        Index("ix_task_order", "order_id"),
         # The rules, held by the database whatever the code does (several workers share
         # it): an account is in one active Task at a time, and buys (or may have bought,
         # or is buying) at most one unit of its rule's scope (a Job or an Order).

@@ -285,9 +285,7 @@ def take_next(conn: Connection, worker: str, now: datetime) -> HandUnit:
         req = accounts.LeaseRequest(
             r[1], job_id, mp_id, UnitRule(rule), [(task_id, T(status), attempts)]
         )
-        pairs, _ran_out, _moved = accounts.lease_accounts(
-            conn, req, owner=worker, now=now
-        )
+        pairs, _ran_out, _moved = accounts.lease_accounts(conn, req, owner=worker, now=now)
         if not pairs:
             continue
         account_id = pairs[0][1]

@@ -131,9 +131,9 @@ def classify(exc: BaseException) -> StorageFault | None:
         return StorageFault(Fault.UNREACHABLE, text)
     if sqlstate is None and _is_psycopg_operational(orig):  # refused before any answer
         lowered = text.casefold()
-        if "password authentication failed" in lowered or ("role" in lowered and (
-            "does not exist" in lowered
-        )):
+        if "password authentication failed" in lowered or (
+            "role" in lowered and ("does not exist" in lowered)
+        ):
             return StorageFault(Fault.LOGIN, text)
         if "database" in lowered and "does not exist" in lowered:
             return StorageFault(Fault.MISSING, text)

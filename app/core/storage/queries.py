@@ -15,6 +15,7 @@ from app.core.domain.models import (
     Article,
     BuyBack,
     Client,
+    Job,
     MarketPlace,
     MarketPlaceAccount,
     Order,
@@ -187,9 +188,10 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
     """The newest Orders with their progress counts."""
-    counts = (
+    # Counted per Job, on the (job, status) index alone, then summed per Order.
+    per_job = (
         select(
-            Task.order_id.label("order_id"),
+            Task.job_id.label("job_id"),
             func.count().label("total"),
             _count(Task.status.in_(BOUGHT)).label("bought"),
             _count(Task.status == T.DELIVERED).label("delivered"),
@@ -199,7 +201,14 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
             _count(Task.status.in_(WAITING)).label("waiting"),
             _count(Task.status == T.CANCELLED).label("cancelled"),
         )
-        .group_by(Task.order_id)
+        .group_by(Task.job_id)
+        .subquery()
+    )
+    sums = [func.sum(c).label(c.name) for c in per_job.c if c.name != "job_id"]
+    counts = (
+        select(Job.order_id.label("order_id"), *sums)
+        .join(per_job, per_job.c.job_id == Job.id)
+        .group_by(Job.order_id)
         .subquery()
     )
     lines = (

@@ -27,11 +27,15 @@ pytestmark = pytest.mark.browser
 
 
 def browsers() -> list[psutil.Process]:
-    return [
-        p
-        for p in psutil.Process(os.getpid()).children(recursive=True)
-        if "chrom" in p.name().lower() or "headless" in p.name().lower()
-    ]
+    found = []
+    for p in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            name = p.name().lower()
+        except psutil.NoSuchProcess:  # a renderer that ended since the listing
+            continue
+        if "chrom" in name or "headless" in name:
+            found.append(p)
+    return found
 
 
 def pages_open() -> bool:
