@@ -198,7 +198,9 @@ def money(minor: int | None) -> str:
 
 def number(value: int) -> str:
     """A count with the locale's digit grouping: 1 234 567, 1,234,567."""
-    return _formats.locale.toString(value)
+    # int(): a count a database summed may come as a Decimal, which Qt's toString takes
+    # for an overflowing integer (an exception inside a paint, then a crash).
+    return _formats.locale.toString(int(value))
 
 
 # -- the build ---------------------------------------------------------------------------

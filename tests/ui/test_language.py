@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,8 @@ def test_dates_numbers_and_money_are_shown_in_the_locales_format(qapp) -> None:
     apply_language("en", QLocale("C"))
     assert money(399050) == "₽3,990.50"
     assert number(1234567) == "1,234,567"
+    # A count summed by PostgreSQL arrives as a Decimal: shown as the same number.
+    assert number(Decimal(1234567)) == "1,234,567"
     assert local_time(at, True) == (
         f"{local.month}/{local.day}/{local.year} "
         f"{local.hour % 12 or 12}:{local:%M:%S}\u202f{'AM' if local.hour < 12 else 'PM'}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.domain.clock import day_start
@@ -204,7 +204,8 @@ def order_rows(s: Session, limit: int = 1000) -> list[OrderRow]:
         .group_by(Task.job_id)
         .subquery()
     )
-    sums = [func.sum(c).label(c.name) for c in per_job.c if c.name != "job_id"]
+    # A sum of counts is NUMERIC on PostgreSQL (a Decimal): counts stay integers.
+    sums = [cast(func.sum(c), BigInteger).label(c.name) for c in per_job.c if c.name != "job_id"]
     counts = (
         select(Job.order_id.label("order_id"), *sums)
         .join(per_job, per_job.c.job_id == Job.id)
