@@ -193,7 +193,7 @@ def money(minor: int | None) -> str:
     """Kopecks as rubles in the locale's currency format: 3 990,00 ₽ or ₽3,990.00."""
     if minor is None:
         return ""
-    return _formats.locale.toCurrencyString(minor / 100, "₽", 2)
+    return _formats.locale.toCurrencyString(int(minor) / 100, "₽", 2)  # int(): see number()
 
 
 def number(value: int) -> str:

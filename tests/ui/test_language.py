@@ -240,6 +240,7 @@ def test_dates_numbers_and_money_are_shown_in_the_locales_format(qapp) -> None:
     assert number(1234567) == "1,234,567"
     # A count summed by PostgreSQL arrives as a Decimal: shown as the same number.
     assert number(Decimal(1234567)) == "1,234,567"
+    assert money(Decimal(399050)) == "₽3,990.50"
     assert local_time(at, True) == (
         f"{local.month}/{local.day}/{local.year} "
         f"{local.hour % 12 or 12}:{local:%M:%S}\u202f{'AM' if local.hour < 12 else 'PM'}"
