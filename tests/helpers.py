@@ -7,17 +7,20 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.core.accounts.admin import upsert_accounts
-from app.core.domain.models import Base
+from app.core.domain.models import Base, Task
 from app.core.drivers.base import PurchaseRequest
 from app.core.drivers.memory import MemoryDriver
 from app.core.engine.settings import EngineSettings, RetryPolicy
 from app.core.orders.catalog import upsert_marketplace
+from app.core.orders.create import create_order
+from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.supervisor import Supervisor
 
@@ -47,6 +50,26 @@ def seed_market(db: Database, accounts: int, code: str = "mem") -> Market:
 
 
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
+def held_order_in_statuses(db: Database, units: int, statuses: Sequence[str]) -> list[int]:
+    """A held Order of `units` Tasks (one line) with the statuses given, in turn; the
+    Tasks' ids."""
+    seed_market(db, accounts=3)
+    with db.engine.begin() as conn:
+        create_order(
+            conn,
+            OrderSpec("Client", "mem", [LineSpec("A1", units, "P1")], hold=True),
+            max_units_per_line=units,
+        )
+    with db.session() as s:
+        ids = list(s.scalars(select(Task.id).order_by(Task.id)))
+        for n, status in enumerate(statuses):
+            s.execute(
+                update(Task).where(Task.id.in_(ids[n :: len(statuses)])).values(status=status)
+            )
+        s.commit()
+    return ids
 
 
 def make_supervisor(

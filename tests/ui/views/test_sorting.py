@@ -7,15 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from helpers import seed_market
+from helpers import held_order_in_statuses
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
 from app.core.domain.models import Task
 from app.core.engine.events import TaskChanged
-from app.core.orders.create import create_order
-from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter, task_ids
 from app.ui.views.tasks_model import COLUMNS
@@ -28,19 +26,7 @@ SPREAD = ("pending", "purchased", "failed", "running", "delivered", "retry_wait"
 
 def seed(db: Database, units: int) -> list[int]:
     """A held Order of `units` Tasks in the statuses of SPREAD, in turn; their ids."""
-    seed_market(db, accounts=3)
-    with db.engine.begin() as conn:
-        create_order(
-            conn,
-            OrderSpec("Client", "mem", [LineSpec("A1", units, "P1")], hold=True),
-            max_units_per_line=units,
-        )
-    with db.session() as s:
-        ids = list(s.scalars(select(Task.id).order_by(Task.id)))
-        for n, status in enumerate(SPREAD):
-            s.execute(update(Task).where(Task.id.in_(ids[n :: len(SPREAD)])).values(status=status))
-        s.commit()
-    return ids
+    return held_order_in_statuses(db, units, SPREAD)
 
 
 def db_order(db: Database, flt: TaskFilter, key: str, descending: bool = False) -> list[int]:

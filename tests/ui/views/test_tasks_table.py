@@ -12,16 +12,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers import seed_market
+from helpers import held_order_in_statuses
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.core.domain.models import Task
-from app.core.orders.create import create_order
-from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.storage.db import Database
 from app.ui.i18n import apply_language
 from app.ui.views import tasks_model
@@ -53,19 +51,8 @@ def language(request: pytest.FixtureRequest) -> Iterator[str]:
 def seed(db: Database, units: int) -> None:
     """A held Order of `units` Tasks in every status in turn; the failed ones with a
     reason too long for its column."""
-    seed_market(db, accounts=3)
-    with db.engine.begin() as conn:
-        create_order(
-            conn,
-            OrderSpec("Client", "mem", [LineSpec("A1", units, "P1")], hold=True),
-            max_units_per_line=units,
-        )
+    held_order_in_statuses(db, units, STATUSES)
     with db.session() as s:
-        ids = list(s.scalars(select(Task.id).order_by(Task.id)))
-        for n, status in enumerate(STATUSES):
-            s.execute(
-                update(Task).where(Task.id.in_(ids[n :: len(STATUSES)])).values(status=status)
-            )
         s.execute(update(Task).where(Task.status == "failed").values(last_error=LONG_ERROR))
         s.commit()
 
