@@ -19,6 +19,12 @@ from PySide6.QtCore import QSettings
 
 from app.core.orders.catalog import Catalog
 from app.core.orders.spec import OrderSpec
+from app.ui.app import keep_none_alive
+
+# pytest-qt makes its own QApplication, not the console's qt_app(): None is kept alive
+# here as the console keeps it (PySide6 6.12 on Python 3.11 takes a reference from it at
+# every call of a C++ method returning nothing).
+keep_none_alive()
 
 
 class FakeEngine:

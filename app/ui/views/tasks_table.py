@@ -19,9 +19,7 @@ only if they are the same pixel for pixel; otherwise those cells go to the deleg
 
 from __future__ import annotations
 
-import ctypes
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -76,34 +74,6 @@ _SAMPLE_WIDTH = 130  # a column's
 _TEXTS_KEPT = 20000  # text widths remembered (for one font)
 
 
-def _none_dropped_per_void_call() -> int:
-    """PySide6 6.12 returns None from a C++ method returning void without a reference to
-    it (as if None were immortal, as it is from Python 3.12 on); on Python 3.11 each such
-    call takes one reference away, and a process that makes enough of them dies
-    deallocating None. Returns how many a call takes (0 or 1); the median of three
-    measures, as other threads may take and give back references meanwhile."""
-    rect = QRect()
-    measures = []
-    for _ in range(3):
-        before = sys.getrefcount(None)
-        for _ in range(200):
-            rect.setLeft(0)
-        measures.append((before - sys.getrefcount(None)) / 200)
-    return max(0, round(sorted(measures)[1]))
-
-
-_DROPPED = _none_dropped_per_void_call()
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
-
-
-def give_back_none(void_calls: int) -> None:
-    """Returns the references to None that `void_calls` calls of void C++ methods took."""
-    for _ in range(void_calls * _DROPPED):
-        _incref(None)
-
-
 @dataclass(slots=True)
 class _Frame:
     """One paint: what it draws and how it hands cells to the delegate.
@@ -116,7 +86,6 @@ class _Frame:
         fills: the plain cells' backgrounds, by colour.
         texts: the plain cells' texts and where they start, by pen colour.
         special: the cells for the delegate.
-        void_calls: calls of void C++ methods made (give_back_none).
     """
 
     option: QStyleOptionViewItem
@@ -128,7 +97,6 @@ class _Frame:
     fills: dict[int, tuple[QColor, list[QRect]]] = field(default_factory=dict)
     texts: dict[int, tuple[QColor, list[tuple[QPointF, str]]]] = field(default_factory=dict)
     special: list[tuple[QModelIndex, QRect]] = field(default_factory=list)
-    void_calls: int = 0
 
 
 class TasksTable(QTableView):
@@ -138,7 +106,6 @@ class TasksTable(QTableView):
         fast: whether plain cells are drawn without the style (None until the next
             paint checks that both ways give the same pixels).
         fast_selected: the same for selected cells.
-        paints: paints so far (for tests).
     """
 
     def __init__(self, model: TasksModel, parent: QWidget | None = None):
@@ -147,7 +114,6 @@ class TasksTable(QTableView):
         self.setModel(model)
         self.fast: bool | None = None
         self.fast_selected = False
-        self.paints = 0
         self._ratio = 0.0  # the pixel ratio the check was made in
         self._widths: dict[str, float] = {}
         self._cuts: dict[tuple[str, int], tuple[str, float]] = {}  # _cut() by (text, room)
@@ -164,7 +130,6 @@ class TasksTable(QTableView):
         ):
             self._forget_look()
         super().changeEvent(event)
-        give_back_none(1)
 
     def _forget_look(self) -> None:
         self.fast = None  # checked again at the next paint
@@ -174,10 +139,8 @@ class TasksTable(QTableView):
     # -- painting ----------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        self.paints += 1
         if not self._paints_itself():
             super().paintEvent(event)
-            give_back_none(1)
             return
         model = self._tasks
         header, rows_header = self.horizontalHeader(), self.verticalHeader()
@@ -217,7 +180,6 @@ class TasksTable(QTableView):
         painter = QPainter(self.viewport())
         self._draw(painter, frame)
         painter.end()
-        give_back_none(frame.void_calls)
 
     def _paints_itself(self) -> bool:
         """Whether this paint draws what QTableView would (else QTableView paints)."""
@@ -238,11 +200,8 @@ class TasksTable(QTableView):
         self.initViewItemOption(option)
         # As QTableView::drawCell for an enabled item (the model has no disabled ones).
         palette = option.palette
-        palette.setCurrentColorGroup(
-            QPalette.ColorGroup.Normal
-            if option.state & _State.State_Enabled
-            else palette.currentColorGroup()
-        )
+        if option.state & _State.State_Enabled:
+            palette.setCurrentColorGroup(QPalette.ColorGroup.Normal)
         option.palette = palette
         current = self.currentIndex()
         focused = None
@@ -273,7 +232,9 @@ class TasksTable(QTableView):
         none: frozenset[int] = frozenset()
         for n, y, h in rows:
             chosen = none
-            if selection is not None and selection.rowIntersectsSelection(n, root):
+            if selection is not None and selection.isRowSelected(n, root):
+                chosen = frozenset(col for col, *_ in spans)  # a whole row (SelectRows)
+            elif selection is not None and selection.rowIntersectsSelection(n, root):
                 chosen = frozenset(
                     col for col, *_ in spans if selection.isSelected(model.index(n, col))
                 )
@@ -373,7 +334,6 @@ class TasksTable(QTableView):
         line.setLineWidth(room)
         more = layout.createLine().isValid()
         layout.endLayout()
-        give_back_none(5)
         if more and 2 * line.height() <= height:
             return cut
         start = line.textStart()
@@ -393,16 +353,13 @@ class TasksTable(QTableView):
             self._by_delegate(painter, frame)
         if frame.fills:
             painter.setPen(Qt.PenStyle.NoPen)
-            frame.void_calls += 1
             for color, cells in frame.fills.values():
                 painter.setBrush(color)
                 painter.drawRects(cells)
-                frame.void_calls += 2
         for color, placed in frame.texts.values():
             painter.setPen(color)
-            frame.void_calls += 1
             for at, text in placed:
-                painter.drawText(at, text)  # returns a value: takes no reference to None
+                painter.drawText(at, text)
 
     def _by_delegate(self, painter: QPainter, frame: _Frame) -> None:
         """Paints frame.special as QTableView::drawCell does: the row's panel, then the
@@ -424,7 +381,6 @@ class TasksTable(QTableView):
             option.state = state
             style.drawPrimitive(panel, option, painter, self)
             self.itemDelegateForIndex(index).paint(painter, option, index)
-            frame.void_calls += 2
         option.state = base
 
     def _hovered(self) -> tuple[int, int] | None:
@@ -466,7 +422,6 @@ class TasksTable(QTableView):
         self._font = QFont(option.font)  # a copy: the option's own goes with it
         self._widths.clear()
         self._cuts.clear()
-        before = sys.getrefcount(None)
         grid = 1 if self.showGrid() else 0
         height = self.verticalHeader().defaultSectionSize() - grid
         # Sample i in column i of a model of its own (the roles the Tasks model answers),
@@ -517,9 +472,6 @@ class TasksTable(QTableView):
         selected = QRect(0, middle, theirs.width(), theirs.height() - middle)
         self.fast = not frame.special and theirs.copy(plain) == ours.copy(plain)
         self.fast_selected = self.fast and theirs.copy(selected) == ours.copy(selected)
-        # Too many kinds of calls to count here; what they made holds no None.
-        for _ in range(max(0, before - sys.getrefcount(None))):
-            _incref(None)
 
     def _blank(self, cell: QRect) -> QImage:
         """An image of `cell`'s size in the viewport's pixels, filled as its background."""
@@ -547,7 +499,6 @@ def _frame(
         palette.color(group, role.Text),
         palette.brush(group, role.Highlight).color(),
         palette.color(group, role.HighlightedText),
-        void_calls=2,  # initViewItemOption(), setCurrentColorGroup()
     )
 
 
