@@ -237,11 +237,6 @@ def browser_mb_by_kind() -> dict[str, float]:
     return totals
 
 
-def browser_mb() -> float:
-    """Summed PSS (RSS where PSS cannot be read) of every browser process under us."""
-    return sum(browser_mb_by_kind().values())
-
-
 def cpu_by_kind(exclude: int) -> dict[str, float]:
     """CPU-seconds so far of this process and its live descendants (not `exclude`'s tree),
     by process_kind. A zygote's reaped children were renderers and count as `renderer`;
@@ -298,20 +293,7 @@ class CpuMeter:
                 return int(text) / 1e9
             fields = dict(line.split() for line in text.splitlines())
             return int(fields["usage_usec"]) / 1e6
-        me = psutil.Process()
-        skip = {self.exclude} | {
-            p.pid for p in psutil.Process(self.exclude).children(recursive=True)
-        }
-        total = 0.0
-        for proc in [me, *me.children(recursive=True)]:
-            if proc.pid in skip:
-                continue
-            try:
-                t = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += t.user + t.system + t.children_user + t.children_system
-        return total
+        return sum(cpu_by_kind(self.exclude).values())
 
     def close(self) -> None:
         """Moves this process back and removes the group (once its processes are gone)."""

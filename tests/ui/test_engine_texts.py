@@ -400,31 +400,6 @@ class _Response:
         self.status = status
 
 
-class _Element:
-    """A locator of the fake page: its count, attributes and data as the page holds them."""
-
-    def __init__(self, page: _Page, name: str):
-        self.page, self.name = page, name
-
-    async def count(self) -> int:
-        return int(self.name in self.page.present)
-
-    async def get_attribute(self, attribute: str) -> str | None:
-        return self.page.attributes.get((self.name, attribute))
-
-    async def evaluate_all(self, script: str) -> Any:
-        return self.page.data.get(self.name, [])
-
-    async def click(self) -> None:
-        pass
-
-    async def fill(self, value: str) -> None:
-        pass
-
-    async def select_option(self, value: str) -> None:
-        pass
-
-
 class _Navigation:
     @property
     def value(self) -> Any:
@@ -432,20 +407,13 @@ class _Navigation:
 
 
 class _Page:
-    """As much of a Playwright page as the sandbox driver's steps read: which test ids
-    are on it, their attributes and data."""
+    """As much of a Playwright page as the sandbox driver's steps use: which test ids are
+    on it and what they show (its one-call read), and hands that leave no trace."""
 
     def __init__(self, *present: str, **data: Any):
         self.present = {"cart-link", *present}  # the shop's mark
-        self.attributes: dict[tuple[str, str], str] = {}
         self.data = data
         self.url = f"{URL}/cart"
-
-    def get_by_test_id(self, name: str) -> _Element:
-        return _Element(self, name)
-
-    def locator(self, selector: str) -> _Element:
-        return _Element(self, selector)
 
     async def goto(self, path: str) -> _Response:
         return _Response(200)

@@ -137,6 +137,11 @@ class _Shown:
     def all(self, testid: str) -> list[dict[str, Any]]:
         return self.elements.get(testid, [])
 
+    def one_unit_of(self, testid: str, article: str) -> bool:
+        """Whether the `testid` lines (a cart's, checkout's) are one unit of `article`."""
+        lines = [(line.get("sku"), line.get("quantity")) for line in self.all(testid)]
+        return lines == [(article, "1")]
+
     def number(self, testid: str, key: str, where: str) -> int:
         """The integer data attribute `key` of the first `testid` element; a page without
         one is not the page expected (a transient failure: the shop may have been
@@ -324,8 +329,11 @@ class SandboxDriver:
             price = product.number("price", "priceMinor", where)
             _check_cap(request, price, "the product page", self.shop)
             cart = await visit.submit("add-to-cart", "cart-line", "cart-clear")
-            lines = [(line.get("sku"), line.get("quantity")) for line in cart.all("cart-line")]
-            if lines == [(request.article, "1")] or not cart.has("cart-clear") or attempt:
+            if (
+                cart.one_unit_of("cart-line", request.article)
+                or not cart.has("cart-clear")
+                or attempt
+            ):
                 return
             await visit.submit("cart-clear")
 
@@ -333,8 +341,7 @@ class SandboxDriver:
         """Open checkout, verify the cart is exactly one unit of the article, re-check the
         total against the cap and choose the pickup point."""
         checkout = await visit.open("/checkout", "checkout-line", "total", "pickup-point")
-        lines = [(line.get("sku"), line.get("quantity")) for line in checkout.all("checkout-line")]
-        if lines != [(request.article, "1")]:
+        if not checkout.one_unit_of("checkout-line", request.article):
             raise TransientError(
                 f"The cart at {self.shop} does not hold exactly one unit of {request.article} at "
                 "checkout (another session may be using this account); nothing was ordered.",
@@ -342,7 +349,8 @@ class SandboxDriver:
             )
         total = checkout.number("total", "totalMinor", f"Checkout at {self.shop}")
         _check_cap(request, total, "checkout", self.shop)
-        choices = [o for select in checkout.all("pickup-point") for o in select["options"]]
+        # Options are read only from a <select>: another element offers none.
+        choices = [o for field in checkout.all("pickup-point") for o in field.get("options", [])]
         if request.pickup_point not in choices:
             raise BusinessError(
                 f"Pickup point {request.pickup_point} is not offered by {self.shop} "

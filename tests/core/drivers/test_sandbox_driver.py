@@ -17,7 +17,14 @@ import pytest_asyncio
 from aiohttp import web
 
 from app.core.domain.codes import DeliveryStatus
-from app.core.drivers.base import AccountRef, BusinessError, PurchaseRequest, TransientError
+from app.core.drivers.base import (
+    AccountRef,
+    BusinessError,
+    DriverError,
+    PurchaseRequest,
+    SessionStore,
+    TransientError,
+)
 from app.core.drivers.browser import (
     ARTIFACTS_PREFIX,
     PROFILE_PREFIX,
@@ -172,6 +179,27 @@ async def other_site() -> AsyncIterator[Callable[[int, str], Awaitable[str]]]:
         await runner.cleanup()
 
 
+async def failed_purchase(
+    url: str, sessions: SessionStore, account: AccountRef
+) -> tuple[DriverError, float]:
+    """A purchase by a driver pointed at `url`, which must fail before the place-order
+    step: its error and how long it took."""
+
+    async def never_submit() -> None:
+        raise AssertionError("reached the place-order step")
+
+    driver = SandboxDriver(url, sessions, shop=MARKETPLACE_NAME, timeout_ms=10000)
+    await driver.start()
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        with pytest.raises(DriverError) as failure:
+            await driver.purchase(request_for(account), never_submit)
+        return failure.value, loop.time() - started
+    finally:
+        await driver.close()
+
+
 @browser_test
 @pytest.mark.parametrize(
     ("status", "text", "answer"),
@@ -183,27 +211,16 @@ async def other_site() -> AsyncIterator[Callable[[int, str], Awaitable[str]]]:
 async def test_another_site_at_the_shops_address_fails_at_once(
     other_site, sessions, account: AccountRef, status: int, text: str, answer: str
 ) -> None:
-    async def never_submit() -> None:
-        raise AssertionError("reached the place-order step")
-
     url = await other_site(status, text)
-    wrong = SandboxDriver(url, sessions, shop=MARKETPLACE_NAME, timeout_ms=10000)
-    await wrong.start()
-    loop = asyncio.get_running_loop()
-    try:
-        started = loop.time()
-        with pytest.raises(BusinessError) as failure:
-            await wrong.purchase(request_for(account), never_submit)
-        took = loop.time() - started
-    finally:
-        await wrong.close()
+    failure, took = await failed_purchase(url, sessions, account)
 
-    assert failure.value.code == "wrong_site"
-    assert failure.value.reason == (
+    assert isinstance(failure, BusinessError)
+    assert failure.code == "wrong_site"
+    assert failure.reason == (
         f"{url} answered {answer}: this is not the Sandbox Market marketplace; "
         "check the marketplace's address"
     )
-    assert failure.value.__cause__ is None  # not a timeout waiting for the shop's elements
+    assert failure.__cause__ is None  # not a timeout waiting for the shop's elements
     assert took < 5, f"took {took:.1f} s"
 
 
@@ -230,24 +247,13 @@ SHOP_LIKE = (
 async def test_a_button_that_cannot_be_pressed_fails_at_once(
     other_site, sessions, account: AccountRef, button: str, shows: str
 ) -> None:
-    async def never_submit() -> None:
-        raise AssertionError("reached the place-order step")
-
     url = await other_site(200, SHOP_LIKE.format(button=button))
-    odd = SandboxDriver(url, sessions, shop=MARKETPLACE_NAME, timeout_ms=10000)
-    await odd.start()
-    loop = asyncio.get_running_loop()
-    try:
-        started = loop.time()
-        with pytest.raises(TransientError) as failure:
-            await odd.purchase(request_for(account), never_submit)
-        took = loop.time() - started
-    finally:
-        await odd.close()
+    failure, took = await failed_purchase(url, sessions, account)
 
-    assert failure.value.code == "unexpected_page"
-    assert failure.value.reason.startswith(f"/product/{MUG.sku} at Sandbox Market ")
-    assert shows in failure.value.reason
+    assert isinstance(failure, TransientError)
+    assert failure.code == "unexpected_page"
+    assert failure.reason.startswith(f"/product/{MUG.sku} at Sandbox Market ")
+    assert shows in failure.reason
     assert took < 5, f"took {took:.1f} s"  # not a wait for the button's time limit
 
 
