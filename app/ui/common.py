@@ -10,7 +10,8 @@ import logging
 import re
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -295,6 +296,8 @@ Index = QModelIndex | QPersistentModelIndex
 # PySide's stubs know no signal overloads, hence the type: ignore where it is used.
 LAYOUT_ARGS = ("QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint")
 
+T = TypeVar("T")
+
 
 def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     """Sorted runs of consecutive row numbers: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
@@ -305,6 +308,70 @@ def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
         else:
             out.append((r, r))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """How the shown id list becomes a new one while the rows stay on screen: the runs
+    of rows no longer listed are removed, the new ids appended, then all put in order.
+
+    Attributes:
+        ids, row_of: the new list and each id's row in it.
+        gone: runs of the old list's rows that are not in the new one.
+        added: ids that are new, in the new list's order.
+        reorder: whether the kept and added rows need moving to their places.
+    """
+
+    ids: list[int]
+    row_of: dict[int, int]
+    gone: list[tuple[int, int]]
+    added: list[int]
+    reorder: bool
+
+
+def plan_swap(old: list[int], old_row_of: dict[int, int], ids: list[int]) -> Swap:
+    """The Swap from `old` to `ids` (O(rows): a long list's is planned off the GUI thread)."""
+    row_of = {key: n for n, key in enumerate(ids)}
+    gone = ranges(n for n, key in enumerate(old) if key not in row_of)
+    added = [key for key in ids if key not in old_row_of]
+    kept = [key for key in old if key in row_of] if gone else old
+    return Swap(ids, row_of, gone, added, kept + added != ids)
+
+
+def move_rows(
+    model: QAbstractItemModel,
+    items: list[T],
+    swap: Swap,
+    new: list[T],
+    key: Callable[[T], int],
+    store: Callable[[list[T]], None],
+) -> None:
+    """Carries out `swap` on `model`, whose rows are `items` (`store` sets them, `key`
+    gives an item's id) and become `new`: removes, appends and moves rows as the views
+    expect, so that the selection, the current row and the scroll position follow their
+    rows (a reset would drop them)."""
+    root = QModelIndex()
+    for a, b in reversed(swap.gone):
+        model.beginRemoveRows(root, a, b)
+        items = items[:a] + items[b + 1 :]
+        store(items)
+        model.endRemoveRows()
+    if swap.added:
+        n = len(items)
+        model.beginInsertRows(root, n, n + len(swap.added) - 1)
+        items = items + [new[swap.row_of[k]] for k in swap.added]
+        store(items)
+        model.endInsertRows()
+    if swap.reorder:
+        hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+        model.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+        before = model.persistentIndexList()
+        after = [model.index(swap.row_of[key(items[i.row()])], i.column()) for i in before]
+        store(new)
+        model.changePersistentIndexList(before, after)
+        model.layoutChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+    else:
+        store(new)
 
 
 class RowsModel(QAbstractTableModel):
@@ -340,44 +407,19 @@ class RowsModel(QAbstractTableModel):
         current cell and place on screen wherever they move (another workstation's new
         Order or account must not take the row away from under an operator's click or
         open menu); rows no longer listed go, new ones come."""
-        ids = [r.id for r in rows]
-        if ids != [r.id for r in self.rows]:
-            self._follow_ids(rows, ids)
+        ids, old = [r.id for r in rows], [r.id for r in self.rows]
+        if ids != old:
+
+            def store(items: list[Any]) -> None:
+                self.rows = items
+
+            swap = plan_swap(old, {row_id: n for n, row_id in enumerate(old)}, ids)
+            move_rows(self, self.rows, swap, rows, lambda r: r.id, store)
         self.rows = rows
         if rows:
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1)
             )
-
-    def _follow_ids(self, rows: list[Any], ids: list[int]) -> None:
-        """Removes the rows not in `rows`, appends the new ones, then moves all to their
-        places (a layout change carrying the views' persistent indexes along), as the
-        views expect: a reset would drop their selection."""
-        root = QModelIndex()
-        listed = set(ids)
-        for first, last in reversed(
-            ranges(n for n, r in enumerate(self.rows) if r.id not in listed)
-        ):
-            self.beginRemoveRows(root, first, last)
-            self.rows = self.rows[:first] + self.rows[last + 1 :]
-            self.endRemoveRows()
-        kept = {r.id for r in self.rows}
-        added = [r for r in rows if r.id not in kept]
-        if added:
-            n = len(self.rows)
-            self.beginInsertRows(root, n, n + len(added) - 1)
-            self.rows = self.rows + added
-            self.endInsertRows()
-        if [r.id for r in self.rows] == ids:
-            return
-        hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
-        self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
-        row_of = {row_id: n for n, row_id in enumerate(ids)}
-        before = self.persistentIndexList()
-        after = [self.index(row_of[self.rows[i.row()].id], i.column()) for i in before]
-        self.rows = rows
-        self.changePersistentIndexList(before, after)
-        self.layoutChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
 
 
 # Inside a copied cell, what would end it or its row when a spreadsheet pastes the text.

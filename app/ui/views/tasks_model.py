@@ -31,7 +31,6 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -49,11 +48,13 @@ from app.core.storage.db import Database
 from app.core.storage.queries import TaskFilter, TaskRow, task_ids, task_rows
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
-    LAYOUT_ARGS,
+    Swap,
     column_title,
     fill,
     in_background,
     local_time,
+    move_rows,
+    plan_swap,
     ranges,
     status_background,
     status_color,
@@ -186,34 +187,6 @@ _ANSWERS: dict[int, Callable[[Look, int], Any]] = {
     _FOREGROUND: lambda look, column: look.status_color if column == STATUS_COLUMN else None,
     _ALIGN: lambda _look, column: _RIGHT if column in NUMERIC else None,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Swap:
-    """How the shown id list becomes a new one while the rows stay on screen: the runs
-    of rows no longer listed are removed, the new ids appended, then all put in order.
-
-    Attributes:
-        ids, row_of: the new list and each id's row in it.
-        gone: runs of the old list's rows that are not in the new one.
-        added: ids that are new, in the new list's order.
-        reorder: whether the kept and added rows need moving to their places.
-    """
-
-    ids: list[int]
-    row_of: dict[int, int]
-    gone: list[tuple[int, int]]
-    added: list[int]
-    reorder: bool
-
-
-def plan_swap(old: list[int], old_row_of: dict[int, int], ids: list[int]) -> Swap:
-    """The Swap from `old` to `ids` (costs O(rows): run off the GUI thread)."""
-    row_of = {task_id: n for n, task_id in enumerate(ids)}
-    gone = ranges(n for n, task_id in enumerate(old) if task_id not in row_of)
-    added = [task_id for task_id in ids if task_id not in old_row_of]
-    kept = [task_id for task_id in old if task_id in row_of] if gone else old
-    return Swap(ids, row_of, gone, added, kept + added != ids)
 
 
 class TasksModel(QAbstractTableModel):
@@ -554,23 +527,9 @@ class TasksModel(QAbstractTableModel):
     def _move_rows(self, swap: Swap) -> None:
         """Removes, appends and moves rows as the views expect, so that the selection and
         the current row follow their Tasks and the scroll position stays."""
-        root = QModelIndex()
-        for a, b in reversed(swap.gone):
-            self.beginRemoveRows(root, a, b)
-            self.ids = self.ids[:a] + self.ids[b + 1 :]
-            self.endRemoveRows()
-        if swap.added:
-            n = len(self.ids)
-            self.beginInsertRows(root, n, n + len(swap.added) - 1)
-            self.ids = self.ids + swap.added
-            self.endInsertRows()
-        if swap.reorder:
-            hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
-            self.layoutAboutToBeChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
-            placed, where = self.ids, swap.row_of
-            before = self.persistentIndexList()
-            self.ids = swap.ids
-            after = [self.index(where[placed[i.row()]], i.column()) for i in before]
-            self.changePersistentIndexList(before, after)
-            self.layoutChanged[LAYOUT_ARGS].emit([], hint)  # type: ignore[index]
+
+        def store(ids: list[int]) -> None:
+            self.ids = ids
+
+        move_rows(self, self.ids, swap, swap.ids, lambda task_id: task_id, store)
         self.ids, self._row_of = swap.ids, swap.row_of
