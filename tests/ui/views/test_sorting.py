@@ -11,6 +11,7 @@ from helpers import held_order_in_statuses
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
+from ui_helpers import shown_tasks_view
 
 from app.core.domain.models import Task
 from app.core.engine.events import TaskChanged
@@ -37,14 +38,7 @@ def db_order(db: Database, flt: TaskFilter, key: str, descending: bool = False) 
 @pytest.fixture
 def view(qtbot: QtBot, db: Database) -> TasksView:
     seed(db, 1200)
-    widget = TasksView(db)
-    qtbot.addWidget(widget)
-    widget.resize(1200, 500)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.apply_filter()
-    qtbot.waitUntil(lambda: widget.model.rowCount() == 1200, timeout=5000)
-    return widget
+    return shown_tasks_view(qtbot, db, 1200, 1200, 500)
 
 
 def on_screen(view: TasksView) -> range:

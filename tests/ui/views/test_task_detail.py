@@ -219,7 +219,5 @@ def test_a_screenshot_saved_on_another_computer_says_where_it_is(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.shot_area.isVisible(), timeout=5000)
-    assert dialog.screenshot.text() == (
-        f"The screenshot is on computer other-workstation: {shot}"
-    )
+    assert dialog.screenshot.text() == (f"The screenshot is on computer other-workstation: {shot}")
     assert dialog.screenshot.pixmap().isNull()

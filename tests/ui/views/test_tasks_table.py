@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
+from ui_helpers import shown_tasks_view
 
 from app.core.domain.models import Task
 from app.core.storage.db import Database
@@ -60,14 +61,8 @@ def seed(db: Database, units: int) -> None:
 @pytest.fixture
 def view(qtbot: QtBot, db: Database) -> TasksView:
     seed(db, 200)
-    widget = TasksView(db)
-    qtbot.addWidget(widget)
-    widget.resize(1300, 600)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.apply_filter()
+    widget = shown_tasks_view(qtbot, db, 200, 1300, 600)
     model = widget.model
-    qtbot.waitUntil(lambda: model.rowCount() == 200, timeout=5000)
     qtbot.waitUntil(lambda: all(model.row(n) is not None for n in range(20)), timeout=5000)
     return widget
 
