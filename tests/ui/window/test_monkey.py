@@ -121,6 +121,12 @@ def test_random_keys_and_clicks_never_break_the_console(qtbot, tmp_path: Path, q
                     action.trigger()
             elif roll < 0.55:
                 widgets = visible_widgets(app)
+                # Seen once in a full run (not again in 6): say what was on screen then.
+                assert widgets, f"step {step}: nothing on screen to click: " + "; ".join(
+                    f"{type(w).__name__} visible={w.isVisible()} enabled={w.isEnabled()} "
+                    f"{w.width()}x{w.height()}"
+                    for w in app.topLevelWidgets()
+                )
                 target = rng.choice(widgets)
                 spot = QPoint(rng.randrange(target.width()), rng.randrange(target.height()))
                 button = rng.choice([Qt.MouseButton.LeftButton] * 4 + [Qt.MouseButton.RightButton])
