@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -324,8 +325,10 @@ def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]])
     # The plan goes to the cursor itself, past the listener that sends held writes first.
     _send_before_execute(conn)
     keys = tuple(rows[0])
-    plan: _Plan | _Unnest | None = None
-    if conn.dialect.positional:
+    plan: _Plan | _Values | _Unnest | None = None
+    if len(rows) > 1 and conn.dialect.name == "sqlite":
+        plan = _values(stmt, conn.dialect, keys)
+    if plan is None and conn.dialect.positional:
         plan = _plan(stmt, conn.dialect, keys)
     elif len(rows) > 1 and conn.dialect.name == "postgresql":
         plan = _unnest(stmt, conn.dialect, keys)
@@ -427,6 +430,126 @@ def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | 
         value = bind.effective_value
         binds.append((None, value if process is None else process(value), None))
     return _Plan(compiled.string, tuple(binds))
+
+
+# SQLite's UPDATE ... FROM (3.33): what a _Values update needs.
+_SQLITE_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)
+_NAMED_BIND = re.compile(r":(\w+)")
+
+
+@dataclass(frozen=True)
+class _Values:
+    """On SQLite, one INSERT or UPDATE for all the rows: the rows are one VALUES list (an
+    UPDATE reads it as a table `v` that its own WHERE joins by key). sqlite3's
+    executemany steps each row on its own, letting go of the GIL and taking it back each
+    time: with the engine's event loop busy on the other core, a row then costs ten
+    times its SQL, and the CPU spent handing the GIL over. One statement hands it over
+    once."""
+
+    head: str  # before the rows
+    row: str  # one row's placeholders: "(?, ?, ?)"
+    tail: str  # after the rows
+    binds: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]  # as _Plan's
+    before: tuple[Any, ...]  # the values an UPDATE fixes itself, bound before the rows
+    fixed: tuple[Any, ...]  # and after them
+    limit: int  # rows a statement may bind
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        n = len(rows)
+        columns: list[Iterable[Any]] = []
+        for key, value, process in self.binds:
+            if key is None:
+                columns.append(itertools.repeat(value, n))
+                continue
+            values = [row[key] for row in rows]
+            columns.append(values if process is None else _processed(values, process))
+        flat = list(zip(*columns, strict=False))
+        changed = 0
+        for at in range(0, n, self.limit):
+            chunk = flat[at : at + self.limit]
+            sql = self.head + ", ".join(itertools.repeat(self.row, len(chunk))) + self.tail
+            params = [*self.before, *(v for r in chunk for v in r), *self.fixed]
+            changed += _on_cursor(conn, sql, params, many=False)
+        return changed
+
+
+@functools.lru_cache(maxsize=256)
+def _values(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Values | None:
+    """The statement's _Values, or None where executemany does it right."""
+    if not isinstance(stmt, Insert | Update) or (
+        isinstance(stmt, Update) and not _SQLITE_UPDATE_FROM
+    ):
+        return None
+    named = cast(Any, type(dialect))(paramstyle="named")
+    compiled = cast(ClauseElement, stmt).compile(dialect=named, column_keys=list(keys))
+    if not _plain(compiled):
+        return None
+    processors = cast(dict[str, Callable[[Any], Any] | None], compiled._bind_processors)
+    sql = compiled.string
+    names = _NAMED_BIND.findall(sql)
+    if not set(names) <= set(compiled.binds) or any(
+        p is not None and not callable(p) for p in processors.values()
+    ):
+        return None  # a ":" that is no value of ours, or a tuple's processors
+
+    def own(name: str) -> tuple[str | None, Any, Callable[[Any], Any] | None] | None:
+        # A value the statement fixes itself: processed once, here. None: it is missing.
+        bind = compiled.binds[name]
+        if bind.required:
+            return None
+        process = processors.get(name)
+        value = bind.effective_value
+        return None, value if process is None else process(value), None
+
+    binds: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    before: list[Any] = []  # an UPDATE's own values, bound before the rows (in SET)
+    fixed: list[Any] = []  # and after them (in WHERE)
+    if isinstance(stmt, Insert):
+        head, values, tail = sql.partition(" VALUES (")
+        columns = [p.strip() for p in tail[:-1].split(",")] if tail.endswith(")") else []
+        if not values or not columns or not all(_NAMED_BIND.fullmatch(p) for p in columns):
+            return None  # not one plain value per column
+        for part in columns:
+            name = part[1:]
+            bind = (name, None, processors.get(name)) if name in keys else own(name)
+            if bind is None:
+                return None
+            binds.append(bind)
+        head, tail = f"{head} VALUES ", ""
+    else:
+        head, where, tail = sql.partition(" WHERE ")
+        if "SELECT" in head or " FROM " in head:
+            return None  # a subquery in SET, or a FROM of its own: not ours
+        used = [k for k in keys if k in names]
+        binds = [(k, None, processors.get(k)) for k in used]
+        # The rows' columns are VALUES' own names (column1, ...): a WITH naming them would
+        # lose the rowcount (sqlite3 counts rows only for a statement that starts as one).
+        column = {k: f"v.column{i}" for i, k in enumerate(used, 1)}
+        parts: list[str] = []
+        for text_, values_ in ((head, before), (where + tail, fixed)):
+            for name in _NAMED_BIND.findall(text_):
+                if name not in column:
+                    bind = own(name)
+                    if bind is None:
+                        return None
+                    values_.append(bind[1])
+            parts.append(_NAMED_BIND.sub(lambda m: column.get(m.group(1), "?"), text_))
+        head, tail = f"{parts[0]} FROM (VALUES ", f") AS v{parts[1]}"
+    if not binds:
+        return None
+    row = "(" + ", ".join("?" * len(binds)) + ")"
+    limit = (_variable_limit() - len(before) - len(fixed)) // len(binds)
+    if limit < 1:
+        return None
+    return _Values(head, row, tail, tuple(binds), tuple(before), tuple(fixed), min(limit, 500))
+
+
+@functools.cache
+def _variable_limit() -> int:
+    """The bound values a SQLite statement may take: 32766 since SQLite 3.32, 999 before
+    (or what the library was built with)."""
+    with sqlite3.connect(":memory:") as conn:
+        return int(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
 # A PostgreSQL bind as the psycopg dialect renders it: its name and its cast.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.domain.models import Client
+from app.core.storage import db as db_module
 from app.core.storage.db import Database, defer, execute_many
 from app.core.support.errors import KnownError
 
@@ -317,3 +318,30 @@ def test_execute_many_stores_what_connection_execute_stores(db: Database) -> Non
     assert stored["fast"] == stored["slow"] == "2024-05-06 04:08:09.123456"
     with db.reading() as s:
         assert set(s.scalars(select(Client.created_at))) == {at}
+
+
+@pytest.mark.sqlite_only  # SQLite's one-statement path (db._Values)
+def test_execute_many_updates_each_row_by_its_key_and_counts_the_rows_it_changed(
+    db: Database, monkeypatch
+) -> None:
+    """Many rows go as one statement: a guarded row that finds nothing is not counted (the
+    engine's guards read that count), the statement's own values hold on every row, and
+    more rows than one statement may bind go in several."""
+    monkeypatch.setattr(db_module, "_variable_limit", lambda: 7)  # 2 rows a statement
+    names = [f"c{i}" for i in range(8)]
+    with db.engine.begin() as conn:
+        execute_many(conn, insert(Client), [{"name": n} for n in names])
+    at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rename = (
+        update(Client)
+        .where(Client.name == bindparam("old"), Client.id > bindparam("above", 0))
+        .values(name=bindparam("new"), created_at=at)
+    )
+    rows = [{"old": n, "new": n.upper()} for n in names if n != "c3"]
+    rows.insert(2, {"old": "gone", "new": "GONE"})  # its guard finds no row
+    with db.engine.begin() as conn:
+        assert execute_many(conn, rename, rows) == 7
+    with db.reading() as s:
+        stored = dict(s.execute(select(Client.name, Client.created_at)).all())
+    assert sorted(stored) == ["C0", "C1", "C2", "C4", "C5", "C6", "C7", "c3"]
+    assert {t for n, t in stored.items() if n != "c3"} == {at}
