@@ -163,10 +163,11 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
         ).fetchall()
         # The engine builds this query at each lease; its SQL is the same each time.
         req = LeaseRequest(order_id, job_id, marketplace_id, UnitRule.PER_JOB, [])
-        eligible = _eligible(req, datetime.now(UTC), concurrency).compile(
+        stmt, params = _eligible(req, datetime.now(UTC), concurrency)
+        eligible = stmt.compile(
             dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
         )
-        bound = eligible.construct_params()
+        bound = eligible.construct_params(params)
         for at in range(0, len(tasks), concurrency):
             now = datetime.now(UTC)
             conn.execute("BEGIN IMMEDIATE")

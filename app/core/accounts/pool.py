@@ -3,6 +3,7 @@ browser session."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -88,9 +89,30 @@ class PoolRules:
         return min(self.cooldown_max_s, self.cooldown_s * 2 ** max(0, failures_in_row - 1))
 
 
-def _eligible(req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False) -> Select[int]:
+def _eligible(
+    req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False
+) -> tuple[Select[int], dict[str, object]]:
+    """The query of the accounts that may take the Job's units now, least recently used
+    first, and its parameters."""
+    scope = req.unit_rule.scope(req.order_id, req.job_id)
+    params: dict[str, object] = {
+        "marketplace": req.marketplace_id,
+        "now": now,
+        "day_start": day_start(now),
+        "limit": limit,
+    }
+    if scope is not None:
+        params["scope"] = scope
+    return _eligible_statement(scope is not None, lock), params
+
+
+@functools.cache
+def _eligible_statement(scoped: bool, lock: bool) -> Select[int]:
+    # Built once for each shape, with bound parameters: a claim runs it for every batch of
+    # purchases, and building it cost more than running it.
+    now = bindparam("now", type_=A.cooldown_until.type)
     stmt = select(A.id).where(
-        A.marketplace_id == req.marketplace_id, A.status == AccountStatus.ACTIVE, _FREE
+        A.marketplace_id == bindparam("marketplace"), A.status == AccountStatus.ACTIVE, _FREE
     )
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
     # The day's purchases are counted only for an account that has a daily limit, each
@@ -100,22 +122,24 @@ def _eligible(req: LeaseRequest, now: datetime, limit: int, *, lock: bool = Fals
     # every claim made the engine slower by the hour).
     bought_today = (
         select(func.count())
-        .where(BuyBack.account_id == A.id, BuyBack.purchased_at >= day_start(now))
+        .where(
+            BuyBack.account_id == A.id,
+            BuyBack.purchased_at >= bindparam("day_start", type_=BuyBack.purchased_at.type),
+        )
         .scalar_subquery()
     )
     stmt = stmt.where(case((A.daily_limit.is_(None), True), else_=bought_today < A.daily_limit))
-    scope = req.unit_rule.scope(req.order_id, req.job_id)
-    if scope is not None:
+    if scoped:
         # An account that bought (or may have bought, or is buying) a unit of this
         # Job/Order is not used for another one: the seed's rule, held by the unique
         # index ux_task_account_scope, whose own rows (its WHERE, as written there) are
         # read here.
         used = select(Task.account_id).where(
-            Task.unit_scope == scope, text(SCOPED_SQL), Task.account_id.is_not(None)
+            Task.unit_scope == bindparam("scope"), text(SCOPED_SQL), Task.account_id.is_not(None)
         )
         stmt = stmt.where(A.id.not_in(used))
     # Least recently used first spreads purchases over the pool.
-    stmt = stmt.order_by(A.last_used_at.asc().nulls_first(), A.id).limit(limit)
+    stmt = stmt.order_by(A.last_used_at.asc().nulls_first(), A.id).limit(bindparam("limit"))
     if lock:
         # On a server, workers claiming at once each get other accounts, without waiting
         # (a SQLite writer holds the whole database: no clause there).
@@ -129,7 +153,7 @@ def pool_may_free_up(
     """Whether the Job can still get an account without the operator: one is eligible
     right now (it came back since the last try), rests after failures, or is leased by
     another worker."""
-    if conn.execute(_eligible(req, now, 1)).first() is not None:
+    if conn.execute(*_eligible(req, now, 1)).first() is not None:
         return True
     soon = select(A.id).where(
         A.marketplace_id == req.marketplace_id,
@@ -174,25 +198,43 @@ class ClaimResult:
     contended: bool = False
 
 
-def _due(job_id: int, owner: str, now: datetime, limit: int) -> Select[int, TaskStatus, int, int]:
+def _due(job_id: int, owner: str, now: datetime, limit: int) -> dict[str, object]:
+    """The parameters of _DUE: up to `limit` of the Job's queued Tasks that are due now."""
+    return {
+        "job": job_id,
+        "owner": owner,
+        "now": now,
+        "fresh_since": now - timedelta(seconds=workers.FENCE_S),
+        "limit": limit,
+    }
+
+
+def _due_statement() -> Select[int, TaskStatus, int, int]:
+    # Built once, with bound parameters (see _eligible_statement).
+    now = bindparam("now", type_=Task.next_attempt_at.type)
+    fresh_since = bindparam("fresh_since", type_=Task.next_attempt_at.type)
     # The Job's released batches, a handful of rows, read as one set: a join of each due
     # Task with its batch ran as a loop over every Task of a fresh, not yet analyzed Job.
     released = select(JobBatch.id).where(
-        JobBatch.job_id == job_id, or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now)
+        JobBatch.job_id == bindparam("job"),
+        or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now),
     )
     return (
         select(Task.id, Task.status, Task.attempts, Task.claim)
-        .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+        .where(Task.job_id == bindparam("job"), Task.status.in_(QUEUED))
         .where(Task.batch_id.in_(released))
         # Only a worker heard from lately claims: one that was taken for dead, or is
         # about to be, takes nothing new.
-        .where(workers.fresh(owner, now))
+        .where(workers.fresh_clause(bindparam("owner", type_=Task.worker.type), fresh_since))
         .where(or_(Task.next_attempt_at.is_(None), Task.next_attempt_at <= now))
         .order_by(Task.unit_no)
-        .limit(limit)
+        .limit(bindparam("limit"))
         # Workers claiming the same Job at once take different units, without waiting.
         .with_for_update(skip_locked=True, of=Task)
     )
+
+
+_DUE = _due_statement()
 
 
 def claim_units(
@@ -205,9 +247,9 @@ def claim_units(
     Workers on a shared database never take the same Task or account: both are locked as
     they are read (SKIP LOCKED) and every write is guarded."""
     result = ClaimResult()
-    due = conn.execute(_due(req.job_id, owner, now, limit)).all()
+    due = conn.execute(_DUE, _due(req.job_id, owner, now, limit)).all()
     if due:
-        found = conn.execute(_eligible(req, now, len(due), lock=True)).scalars().all()
+        found = conn.execute(*_eligible(req, now, len(due), lock=True)).scalars().all()
         pairs = list(zip(due, found, strict=False))
         savepoint = conn.begin_nested()
         try:
@@ -308,7 +350,7 @@ def lease_accounts(
     eligible accounts ran out, and the Tasks found no longer in the state the caller
     believed. Every step is a guarded update, so concurrent workers on a shared database
     never take the same account or the same Task."""
-    found = conn.execute(_eligible(req, now, len(req.tasks), lock=True)).scalars().all()
+    found = conn.execute(*_eligible(req, now, len(req.tasks), lock=True)).scalars().all()
     claims = dict(
         conn.execute(
             select(Task.id, Task.claim).where(Task.id.in_([t for t, _, _ in req.tasks]))

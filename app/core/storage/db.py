@@ -7,9 +7,11 @@ import asyncio
 import functools
 import itertools
 import logging
+import math
 import os
 import re
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -237,6 +239,10 @@ def _upgrade(engine: Engine) -> None:
 # a write changes, and a second write of the same row sends the ones held first.
 
 _BATCH = "buyback_batch"  # the held writes of the transaction, in Connection.info
+
+# The writer keeps its connection from one transaction to the next when the next comes
+# within this many seconds; after a longer pause it takes one from the pool, checked.
+WRITER_IDLE_S = 2.0
 
 
 class _Redo(Exception):
@@ -745,6 +751,12 @@ class Database:
         self._pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._tokens = 0  # commit tokens written
+        # The writer thread's connection, kept from one transaction to the next while
+        # they follow each other closely (see _writer_connection).
+        self._held: Connection | None = None
+        self._held_since = 0.0  # time.monotonic() of its last transaction's end
+        # engine.dispose() means "new connections from now on": the writer's too.
+        event.listen(self.engine, "engine_disposed", self._forget_writer_connection)
 
     def session(self) -> Session:
         """A session for a short unit of work that writes (commit it)."""
@@ -819,19 +831,46 @@ class Database:
         done a second time (or lost)."""
         token = None if self.engine.dialect.name == "sqlite" else uuid.uuid4().hex
         committing = False
+        conn = self._writer_connection()
         try:
-            with self.engine.begin() as conn:
+            with conn.begin():
                 with _holding(conn, grouped=grouped):
                     results = [fn(conn) for fn in fns]
                 if token is not None:
                     self._write_token(conn, token)
                 committing = True
+            self._held_since = time.monotonic()
             return results
         except Exception:
+            self._drop_writer_connection()  # the next transaction starts on a checked one
             if committing and token is not None and self._committed(token):
                 log.warning("a COMMIT's answer was lost; it had happened")
                 return results
             raise
+
+    def _writer_connection(self) -> Connection:
+        """The writer's connection: the one of the last transaction when it ended less
+        than WRITER_IDLE_S ago, else one from the pool, which checks it first (a server
+        may have been restarted meanwhile). Checking out and pinging for each of
+        thousands of transactions a second cost more than many of them."""
+        held = self._held
+        if held is not None and time.monotonic() - self._held_since > WRITER_IDLE_S:
+            self._drop_writer_connection()
+            held = None
+        if held is None:
+            held = self._held = self.engine.connect()
+        return held
+
+    def _forget_writer_connection(self, _engine: Engine) -> None:
+        self._held_since = -math.inf  # dropped at the writer's next transaction
+
+    def _drop_writer_connection(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                held.close()
+            except Exception:  # a broken connection: the pool forgets it
+                log.debug("closing the writer's connection failed", exc_info=True)
 
     def _write_token(self, conn: Connection, token: str) -> None:
         now = utcnow()
@@ -852,4 +891,5 @@ class Database:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._writer = self._reader = None
+        self._drop_writer_connection()
         self.engine.dispose()

@@ -31,7 +31,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -135,9 +134,13 @@ def live_ids(now: datetime, *, within_s: float = STALE_S) -> Select[str]:
     return select(W.id).where(alive_clause(now, within_s=within_s))
 
 
-def fresh(worker_id: str, now: datetime) -> ColumnElement[bool]:
-    """SQL: this worker was heard from within FENCE_S: it may still place an order."""
-    return literal(worker_id).in_(live_ids(now, within_s=FENCE_S))
+def fresh_clause(
+    worker_id: ColumnElement[str], since: datetime | ColumnElement[datetime]
+) -> ColumnElement[bool]:
+    """SQL: the worker was heard from at `since` or later (both may be bound parameters):
+    with `since` FENCE_S ago, it may still place an order."""
+    alive = W.stopped_at.is_(None) & W.rescued_by.is_(None) & (W.heartbeat_at >= since)
+    return worker_id.in_(select(W.id).where(alive))
 
 
 def rescue_stale(

@@ -345,3 +345,31 @@ def test_execute_many_updates_each_row_by_its_key_and_counts_the_rows_it_changed
         stored = dict(s.execute(select(Client.name, Client.created_at)).all())
     assert sorted(stored) == ["C0", "C1", "C2", "C4", "C5", "C6", "C7", "c3"]
     assert {t for n, t in stored.items() if n != "c3"} == {at}
+
+
+async def test_a_write_gets_over_a_server_that_dropped_the_writers_connection(
+    pg_db_url: str, monkeypatch
+) -> None:
+    """The writer keeps its connection from one transaction to the next (it is not
+    checked before each): when the server has dropped it (a restart, an administrator),
+    the write that finds it gone runs again on a new one, and nothing is lost."""
+    monkeypatch.setattr(db_module, "WRITER_IDLE_S", 3600.0)  # however slow this machine is
+    db = Database(pg_db_url)
+
+    def add(name: str):
+        return lambda c: c.execute(insert(Client).values(name=name))
+
+    def backend(conn) -> int:
+        return int(conn.scalar(text("SELECT pg_backend_pid()")))
+
+    try:
+        await db.write(add("a"))
+        first = await db.write(backend)
+        assert await db.write(backend) == first  # the same connection, kept
+        with db.reading() as s:
+            assert s.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await db.write(add("b"))
+        assert await db.write(backend) != first
+        assert _clients(db) == ["a", "b"]
+    finally:
+        db.close()
