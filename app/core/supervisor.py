@@ -164,7 +164,7 @@ class Supervisor:
         """Starts no new purchase; the ones running finish and are recorded."""
         self._rejoin = False
         self.ctx.stopping = True
-        self.ctx.changed.fire()
+        self.ctx.wake()
 
     # -- the run loop ----------------------------------------------------------------
 
@@ -194,7 +194,7 @@ class Supervisor:
             await self.recover()
             last_recovery = utcnow()
             while not ctx.stopping:
-                token = ctx.changed.current()
+                token = ctx.rounds.current()
                 await self._start_managers()
                 if utcnow() - last_rollup >= timedelta(seconds=ctx.settings.rollup_s):
                     await self.rollup()
@@ -223,7 +223,7 @@ class Supervisor:
 
         def wake() -> None:
             pending.clear()
-            ctx.changed.fire()
+            ctx.wake()
 
         def heard(_change: Change | None) -> None:
             if not pending.is_set():
@@ -266,7 +266,7 @@ class Supervisor:
             await asyncio.gather(tracker, return_exceptions=True)
         if self.managers:
             ctx.stopping = True
-            ctx.changed.fire()
+            ctx.wake()
             await asyncio.gather(*self.managers.values(), return_exceptions=True)
         try:
             await self.rollup()
@@ -318,7 +318,7 @@ class Supervisor:
             self._stuck.clear()  # units may be back in the queue of Jobs that had ended
             self.ctx.dirty.update(report.orders)
             self.bus.publish(EngineNotice("info", f"Recovered after a stop: {report}."))
-            self.ctx.changed.fire()
+            self.ctx.wake()
         return report
 
     async def _track_forever(self) -> None:
@@ -362,7 +362,7 @@ class Supervisor:
             if reason is not None:
                 self._park(plan, reason)
         self.ctx.dirty.add(plan.order_id)
-        self.ctx.changed.fire()
+        self.ctx.wake()
 
     def _park(self, plan: JobPlan, reason: str) -> None:
         """A defect of ours stopped this Job: it is not started again in this run, its

@@ -84,7 +84,12 @@ class EngineContext:
     worker_id: str = field(default_factory=new_worker_id)
     rng: random.Random = field(default_factory=random.Random)
     held: dict[int, OrderIntent] = field(default_factory=dict)
+    # A Task, an Order or the worker changed: the TaskManagers look again.
     changed: Signal = field(default_factory=Signal)
+    # An Order, a Job or the worker changed (not merely a Task): the Supervisor looks again.
+    # A Task ending fires only `changed`: a round of the Supervisor per purchase read the
+    # open Jobs again thousands of times a second.
+    rounds: Signal = field(default_factory=Signal)
     slots: Slots = field(init=False)
     stopping: bool = False
     until_idle: bool = False  # leave when nothing can progress instead of waiting
@@ -112,7 +117,12 @@ class EngineContext:
     def touch(self, order_id: int) -> None:
         """The Order's Tasks changed: roll it up, and wake whoever waits for work."""
         self.dirty.add(order_id)
+        self.wake()
+
+    def wake(self) -> None:
+        """Wakes the Supervisor and every TaskManager."""
         self.changed.fire()
+        self.rounds.fire()
 
     def report_fault(self, fault: StorageFault) -> None:
         """The engine cannot record what it does (disk full, database locked or broken):
@@ -123,7 +133,7 @@ class EngineContext:
         self.stopping = True
         self.fault = fault
         self.bus.publish(EngineNotice("error", fault.purchases_stopped()))
-        self.changed.fire()
+        self.wake()
 
     def report_error(self, what: str, exc: BaseException) -> str | None:
         """Whatever stopped `what`, said once: a storage fault stops purchases (returns
