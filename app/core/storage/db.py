@@ -737,6 +737,9 @@ def _holding(conn: Connection, *, grouped: bool) -> Iterator[None]:
         conn.info.pop(_BATCH, None)
 
 
+_INSERT_TOKEN = insert(CommitToken)  # built once: every transaction on a server writes one
+
+
 class Database:
     """The console's database: a session factory for views and a group-committing writer
     for the engine.
@@ -901,7 +904,7 @@ class Database:
 
     def _write_token(self, conn: Connection, token: str) -> None:
         now = utcnow()
-        conn.execute(insert(CommitToken).values(token=token, at=now))
+        conn.execute(_INSERT_TOKEN, {"token": token, "at": now})
         self._tokens += 1
         if self._tokens % 1000 == 0:  # an answer lost an hour ago is long settled
             conn.execute(delete(CommitToken).where(CommitToken.at < now - timedelta(hours=1)))
