@@ -8,7 +8,6 @@ import functools
 import itertools
 import json
 import logging
-import math
 import os
 import re
 import sqlite3
@@ -172,8 +171,11 @@ def make_engine(url: str) -> Engine:
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             except OSError:
                 pass  # it exists (and keeps its mode), or SQLite will say why it cannot
-        # Our own threads share connections only through the pool, one at a time.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # Our own threads share connections only through the pool, one at a time. Many
+        # statements to keep prepared: a batch of each size is a statement of its own
+        # (_Values), and preparing one anew costs more than running it.
+        args = {"check_same_thread": False, "timeout": 10, "cached_statements": 1024}
+        engine = create_engine(url, connect_args=args)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so a
         # write transaction takes the lock up front instead of failing half-way.
@@ -326,8 +328,11 @@ def sane_rowcount(conn: Connection) -> bool:
 
 
 def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]]) -> int:
-    """Executes `stmt` once per row in one executemany; returns the rows changed in all
-    (meaningful where `sane_rowcount`)."""
+    """Executes `stmt` once per row, as one statement where the database allows it (SQLite:
+    _Values, PostgreSQL: _Unnest), else one executemany; returns the rows changed in all
+    (meaningful where `sane_rowcount`). Each row must change rows of its own: rows of one
+    statement do not see each other's changes, and two rows naming the same table row
+    change it once."""
     if not rows:
         return 0
     # The plan goes to the cursor itself, past the listener that sends held writes first.
@@ -785,8 +790,10 @@ class Database:
         # they follow each other closely (see _writer_connection).
         self._held: Connection | None = None
         self._held_since = 0.0  # time.monotonic() of its last transaction's end
-        # engine.dispose() means "new connections from now on": the writer's too.
-        event.listen(self.engine, "engine_disposed", self._forget_writer_connection)
+        # engine.dispose() means "new connections from now on", the writer's too: counted,
+        # from any thread, and compared by the writer before its next transaction.
+        self._disposals = self._held_disposals = 0
+        event.listen(self.engine, "engine_disposed", self._count_disposal)
 
     def session(self) -> Session:
         """A session for a short unit of work that writes (commit it)."""
@@ -871,8 +878,9 @@ class Database:
                 committing = True
             self._held_since = time.monotonic()
             return results
-        except Exception:
-            self._drop_writer_connection()  # the next transaction starts on a checked one
+        except Exception as exc:
+            if isinstance(exc, DBAPIError):  # the next transaction starts on a checked one
+                self._drop_writer_connection()
             if committing and token is not None and self._committed(token):
                 log.warning("a COMMIT's answer was lost; it had happened")
                 return results
@@ -884,15 +892,20 @@ class Database:
         may have been restarted meanwhile). Checking out and pinging for each of
         thousands of transactions a second cost more than many of them."""
         held = self._held
-        if held is not None and time.monotonic() - self._held_since > WRITER_IDLE_S:
+        if held is not None and (
+            held.invalidated
+            or self._held_disposals != self._disposals
+            or time.monotonic() - self._held_since > WRITER_IDLE_S
+        ):
             self._drop_writer_connection()
             held = None
         if held is None:
+            self._held_disposals = self._disposals
             held = self._held = self.engine.connect()
         return held
 
-    def _forget_writer_connection(self, _engine: Engine) -> None:
-        self._held_since = -math.inf  # dropped at the writer's next transaction
+    def _count_disposal(self, _engine: Engine) -> None:
+        self._disposals += 1
 
     def _drop_writer_connection(self) -> None:
         held, self._held = self._held, None
