@@ -350,6 +350,9 @@ def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]])
     return plan.run(conn, rows)
 
 
+Binds = tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+
+
 @dataclass(frozen=True)
 class _Plan:
     """A statement compiled once for one dialect and one set of row keys, executed with
@@ -359,21 +362,26 @@ class _Plan:
     SQLite itself at thousands of rows a second."""
 
     sql: str
-    binds: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    binds: Binds
     # (the row's key, or None for a fixed value; the fixed value; the type's processor)
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
-        # Column by column: the rows' values taken and zipped back in C, processed per
-        # column (the rows of a group commit often share their times).
-        n = len(rows)
-        columns: list[Iterable[Any]] = []
-        for key, fixed, process in self.binds:
-            if key is None:
-                columns.append(itertools.repeat(fixed, n))
-                continue
-            values = [row[key] for row in rows]
-            columns.append(values if process is None else _processed(values, process))
-        return _on_cursor(conn, self.sql, list(zip(*columns, strict=False)), many=True)
+        return _on_cursor(conn, self.sql, _bound(self.binds, rows), many=True)
+
+
+def _bound(binds: Binds, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row's parameters in the order of `binds` (see _Plan.binds). Column by column:
+    the rows' values taken and zipped back in C, processed per column (the rows of a
+    group commit often share their times)."""
+    n = len(rows)
+    columns: list[Iterable[Any]] = []
+    for key, fixed, process in binds:
+        if key is None:
+            columns.append(itertools.repeat(fixed, n))
+            continue
+        values = [row[key] for row in rows]
+        columns.append(values if process is None else _processed(values, process))
+    return list(zip(*columns, strict=False))
 
 
 def _on_cursor(conn: Connection, sql: str, params: Any, *, many: bool, binary: bool = False) -> int:
@@ -462,23 +470,15 @@ class _Values:
     head: str  # before the rows
     row: str  # one row's placeholders: "(?, ?, ?)"
     tail: str  # after the rows
-    binds: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]  # as _Plan's
+    binds: Binds  # as _Plan's
     before: tuple[Any, ...]  # the values an UPDATE fixes itself, bound before the rows
     fixed: tuple[Any, ...]  # and after them
     limit: int  # rows a statement may bind
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
-        n = len(rows)
-        columns: list[Iterable[Any]] = []
-        for key, value, process in self.binds:
-            if key is None:
-                columns.append(itertools.repeat(value, n))
-                continue
-            values = [row[key] for row in rows]
-            columns.append(values if process is None else _processed(values, process))
-        flat = list(zip(*columns, strict=False))
+        flat = _bound(self.binds, rows)
         changed = 0
-        for at in range(0, n, self.limit):
+        for at in range(0, len(flat), self.limit):
             chunk = flat[at : at + self.limit]
             sql = self.head + ", ".join(itertools.repeat(self.row, len(chunk))) + self.tail
             params = [*self.before, *(v for r in chunk for v in r), *self.fixed]
