@@ -198,17 +198,22 @@ class ClaimResult:
     contended: bool = False
 
 
-def _due(job_id: int, owner: str, now: datetime, limit: int) -> dict[str, object]:
-    """The parameters of _DUE: up to `limit` of the Job's queued Tasks that are due now."""
-    return {
+def _due(
+    job_id: int, owner: str, now: datetime, limit: int
+) -> tuple[Select[int, TaskStatus, int, int], dict[str, object]]:
+    """The query of up to `limit` of the Job's queued Tasks that are due now, and its
+    parameters."""
+    params: dict[str, object] = {
         "job": job_id,
         "owner": owner,
         "now": now,
         "fresh_since": now - timedelta(seconds=workers.FENCE_S),
         "limit": limit,
     }
+    return _due_statement(), params
 
 
+@functools.cache
 def _due_statement() -> Select[int, TaskStatus, int, int]:
     # Built once, with bound parameters (see _eligible_statement).
     now = bindparam("now", type_=Task.next_attempt_at.type)
@@ -234,9 +239,6 @@ def _due_statement() -> Select[int, TaskStatus, int, int]:
     )
 
 
-_DUE = _due_statement()
-
-
 def claim_units(
     conn: Connection, req: LeaseRequest, *, owner: str, now: datetime, limit: int
 ) -> ClaimResult:
@@ -247,7 +249,7 @@ def claim_units(
     Workers on a shared database never take the same Task or account: both are locked as
     they are read (SKIP LOCKED) and every write is guarded."""
     result = ClaimResult()
-    due = conn.execute(_DUE, _due(req.job_id, owner, now, limit)).all()
+    due = conn.execute(*_due(req.job_id, owner, now, limit)).all()
     if due:
         found = conn.execute(*_eligible(req, now, len(due), lock=True)).scalars().all()
         pairs = list(zip(due, found, strict=False))

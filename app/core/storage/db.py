@@ -341,16 +341,19 @@ def execute_many(conn: Connection, stmt: Executable, rows: list[dict[str, Any]])
     plan: _Plan | _Values | _Unnest | None = None
     if len(rows) > 1 and conn.dialect.name == "sqlite":
         plan = _values(stmt, conn.dialect, keys)
-    if plan is None and conn.dialect.positional:
-        plan = _plan(stmt, conn.dialect, keys)
     elif len(rows) > 1 and conn.dialect.name == "postgresql":
         plan = _unnest(stmt, conn.dialect, keys)
+    if plan is None and conn.dialect.positional:
+        plan = _plan(stmt, conn.dialect, keys)
     if plan is None:
         return int(conn.execute(stmt, rows).rowcount)
     return plan.run(conn, rows)
 
 
-Binds = tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+# Each value a statement binds: (the row's key, or None for a fixed value; the fixed
+# value; the type's processor).
+Bind = tuple[str | None, Any, Callable[[Any], Any] | None]
+Binds = tuple[Bind, ...]
 
 
 @dataclass(frozen=True)
@@ -363,7 +366,6 @@ class _Plan:
 
     sql: str
     binds: Binds
-    # (the row's key, or None for a fixed value; the fixed value; the type's processor)
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
         return _on_cursor(conn, self.sql, _bound(self.binds, rows), many=True)
@@ -430,6 +432,18 @@ def _plain(compiled: object) -> TypeGuard[SQLCompiler]:
     )
 
 
+def _fixed(compiled: SQLCompiler, name: str) -> Bind | None:
+    """A value the statement fixes itself, as a bind of _Plan.binds (processed once,
+    here); None when it has none (Connection.execute says which is missing) or it takes
+    a tuple's processors, one per element."""
+    bind = compiled.binds[name]
+    process = compiled._bind_processors.get(name)
+    if bind.required or (process is not None and not callable(process)):
+        return None
+    value = bind.effective_value
+    return None, value if process is None else process(value), None
+
+
 @functools.lru_cache(maxsize=256)
 def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
     """The statement's _Plan, or None where only Connection.execute does it right."""
@@ -437,19 +451,15 @@ def _plan(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | 
     if not _plain(compiled) or compiled.positiontup is None:
         return None
     processors = compiled._bind_processors
-    binds: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    binds: list[Bind] = []
     for key in compiled.positiontup:
         process = processors.get(key)
         if process is not None and not callable(process):
             return None  # a tuple's processors, one per element
-        if key in keys:
-            binds.append((key, None, process))
-            continue
-        bind = compiled.binds[key]
-        if bind.required:
-            return None  # a missing value: Connection.execute says which
-        value = bind.effective_value
-        binds.append((None, value if process is None else process(value), None))
+        bind = (key, None, process) if key in keys else _fixed(compiled, key)
+        if bind is None:
+            return None
+        binds.append(bind)
     return _Plan(compiled.string, tuple(binds))
 
 
@@ -505,16 +515,7 @@ def _values(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Value
     ):
         return None  # a ":" that is no value of ours, or a tuple's processors
 
-    def own(name: str) -> tuple[str | None, Any, Callable[[Any], Any] | None] | None:
-        # A value the statement fixes itself: processed once, here. None: it is missing.
-        bind = compiled.binds[name]
-        if bind.required:
-            return None
-        process = processors.get(name)
-        value = bind.effective_value
-        return None, value if process is None else process(value), None
-
-    binds: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    binds: list[Bind] = []
     before: list[Any] = []  # an UPDATE's own values, bound before the rows (in SET)
     fixed: list[Any] = []  # and after them (in WHERE)
     if isinstance(stmt, Insert):
@@ -524,7 +525,7 @@ def _values(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Value
             return None  # not one plain value per column
         for part in columns:
             name = part[1:]
-            bind = (name, None, processors.get(name)) if name in keys else own(name)
+            bind = (name, None, processors.get(name)) if name in keys else _fixed(compiled, name)
             if bind is None:
                 return None
             binds.append(bind)
@@ -542,7 +543,7 @@ def _values(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Value
         for text_, values_ in ((head, before), (where + tail, fixed)):
             for name in _NAMED_BIND.findall(text_):
                 if name not in column:
-                    bind = own(name)
+                    bind = _fixed(compiled, name)
                     if bind is None:
                         return None
                     values_.append(bind[1])
@@ -582,19 +583,15 @@ class _Unnest:
     Python (a fifth of the writer's time), json.dumps in C."""
 
     sql: str
-    columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # the rows' keys, processed
+    columns: Binds  # the rows' keys in `v`, each with its processor
     key: str | None  # the key of the rows' table row, sent again as an array (see below)
     fixed: dict[str, Any]
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
-        names = [k for k, _ in self.columns]
-        values = []
-        for key, process in self.columns:
-            column = [row[key] for row in rows]
-            values.append(column if process is None else _processed(column, process))
+        names = [k for k, _, _ in self.columns]
         params = dict(self.fixed)
         params["_rows"] = json.dumps(
-            [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)],
+            [dict(zip(names, row, strict=True)) for row in _bound(self.columns, rows)],
             default=_json_value,
             ensure_ascii=False,
         )
@@ -672,7 +669,8 @@ def _unnest(stmt: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Unnes
         if process is not None and not callable(process):
             return None
         fixed[name] = value if process is None else process(value)
-    return _Unnest(sql, tuple((k, cast(Any, processors.get(k))) for k in columns), key, fixed)
+    binds = tuple((k, None, cast(Any, processors.get(k))) for k in columns)
+    return _Unnest(sql, binds, key, fixed)
 
 
 def _send_ordered(conn: Connection, held: _Held) -> None:
