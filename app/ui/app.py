@@ -42,6 +42,7 @@ UNPAINTED_MS = 1000  # a window not painted by then (minimized, hidden) starts o
 # before the GUI thread gets it back: Python's default, 5 ms, is paid again at each of the
 # thousands of calls from Qt into the Tasks model during one repaint.
 GUI_SWITCH_INTERVAL_S = 0.0005
+COLLECT_MS = 100  # how often the GUI thread looks whether garbage is due (GuiCollector)
 
 
 def keep_none_alive() -> None:
@@ -52,6 +53,37 @@ def keep_none_alive() -> None:
     made so here, with a reference count no console will wear down."""
     if sys.version_info < (3, 12):
         ctypes.c_ssize_t.from_address(id(None)).value += 1 << 48
+
+
+class GuiCollector(QObject):
+    """Python's cyclic garbage is collected on the GUI thread only, every COLLECT_MS.
+    Left to itself, Python collects on whichever thread happens to allocate: a database
+    read or the engine. A cycle that holds a Qt object (a widget, a model, a slot's
+    closure) is then destroyed on that thread, and Qt crashes the console. The full
+    test run did that once, in a reader thread that was "Garbage-collecting". Each
+    collection here is the one Python would have made: the generation whose count is
+    past its threshold."""
+
+    def __init__(self, app: QApplication):
+        super().__init__(app)
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start(COLLECT_MS)
+
+    @staticmethod
+    def collect() -> None:
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        if counts[0] <= thresholds[0]:
+            return
+        generation = 2 if counts[2] > thresholds[2] else 1 if counts[1] > thresholds[1] else 0
+        gc.collect(generation)
+
+
+def collect_on_gui_thread(app: QApplication) -> None:
+    """Installs the GuiCollector on `app`, once."""
+    if app.findChild(GuiCollector) is None:
+        GuiCollector(app)
 
 
 def qt_app() -> QApplication:
@@ -66,6 +98,7 @@ def qt_app() -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName("Buyback console")
+    collect_on_gui_thread(app)
     return app
 
 

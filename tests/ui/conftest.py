@@ -19,7 +19,7 @@ from PySide6.QtCore import QSettings
 
 from app.core.orders.catalog import Catalog
 from app.core.orders.spec import OrderSpec
-from app.ui.app import keep_none_alive
+from app.ui.app import collect_on_gui_thread, keep_none_alive
 
 # pytest-qt makes its own QApplication, not the console's qt_app(): None is kept alive
 # here as the console keeps it (PySide6 6.12 on Python 3.11 takes a reference from it at
@@ -47,6 +47,12 @@ class FakeEngine:
         thread = threading.Thread(target=done)
         thread.start()
         thread.join()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_on_gui_thread(qapp) -> None:
+    """As in the console (app.qt_app): cyclic garbage is collected on the GUI thread only."""
+    collect_on_gui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,13 @@ and no traceback on the terminal; "keeps running" is only said once the window i
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -201,3 +203,36 @@ def test_closing_the_window_while_it_opens_ends_the_console(qapp, tmp_path, monk
     assert console_app.run_console(args) == 0
     (_db, service) = started[0]
     assert not service.running  # stopped, not left running behind a closed window
+
+
+def test_cyclic_garbage_is_collected_on_the_gui_thread_only(qtbot) -> None:
+    """A cycle holding a Qt object must never be destroyed on a database or engine thread:
+    a thread that allocates a lot triggers no collection there, and the GUI thread
+    collects what is due (the full run once crashed in a reader thread's collection)."""
+    collectors: list[int] = []
+
+    def seen(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collectors.append(threading.get_ident())
+
+    def litter() -> None:
+        for _ in range(50_000):
+            cycle: list[object] = []
+            cycle.append(cycle)
+
+    class Cycle:
+        me: object
+
+    gc.callbacks.append(seen)
+    try:
+        worker = threading.Thread(target=litter)
+        worker.start()
+        worker.join()
+        cycle = Cycle()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        qtbot.waitUntil(lambda: gone() is None, timeout=5000)
+    finally:
+        gc.callbacks.remove(seen)
+    assert collectors and set(collectors) == {threading.get_ident()}
