@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.core.domain.clock import day_start
 from app.core.domain.codes import AccountStatus
 from app.core.domain.models import (
+    QUEUED_SQL,
     SCOPED_SQL,
     BuyBack,
     JobBatch,
@@ -226,7 +227,9 @@ def _due_statement() -> Select[int, TaskStatus, int, int]:
     )
     return (
         select(Task.id, Task.status, Task.attempts, Task.claim)
-        .where(Task.job_id == bindparam("job"), Task.status.in_(QUEUED))
+        # As ix_task_queue's WHERE is written: the claim walks that index in unit order
+        # and stops at `limit`, whatever the size of the Job.
+        .where(Task.job_id == bindparam("job"), text(QUEUED_SQL))
         .where(Task.batch_id.in_(released))
         # Only a worker heard from lately claims: one that was taken for dead, or is
         # about to be, takes nothing new.
@@ -338,7 +341,7 @@ def _left(conn: Connection, job_id: int, now: datetime) -> tuple[bool, datetime 
         )
         .select_from(Task)
         .join(JobBatch, JobBatch.id == Task.batch_id)
-        .where(Task.job_id == job_id, Task.status.in_(QUEUED))
+        .where(Task.job_id == job_id, text(QUEUED_SQL))  # ix_task_queue
     ).one()
     times = [t for t in (retry_at, batch_at) if t is not None]
     return bool(count), min(times) if times else None

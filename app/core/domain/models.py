@@ -26,6 +26,7 @@ from app.core.domain.codes import AccountStatus, DeliveryStatus, Health
 from app.core.domain.states import (
     ACTIVE,
     BOUGHT_OR_MAYBE,
+    QUEUED,
     JobStatus,
     OrderIntent,
     OrderStatus,
@@ -39,6 +40,7 @@ def _in(statuses: frozenset[TaskStatus]) -> str:
 
 
 ACTIVE_SQL = _in(ACTIVE)
+QUEUED_SQL = _in(QUEUED)
 SCOPED_SQL = f"unit_scope IS NOT NULL AND {_in(ACTIVE | BOUGHT_OR_MAYBE)}"
 
 
@@ -130,8 +132,17 @@ class MarketPlaceAccount(Base):
     __tablename__ = "marketplace_account"
     __table_args__ = (
         UniqueConstraint("marketplace_id", "login"),
-        # Least-recently-used first: the lease query walks this index.
-        Index("ix_account_pick", "marketplace_id", "status", "last_used_at"),
+        # Least-recently-used first (never used first, then by id): the lease query walks
+        # this index in its order and stops at the accounts it takes. SQLite puts NULLs
+        # first in ascending order; PostgreSQL is told to.
+        Index(
+            "ix_account_pick",
+            "marketplace_id",
+            "status",
+            "last_used_at",
+            "id",
+            postgresql_ops={"last_used_at": "NULLS FIRST"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -293,6 +304,15 @@ class Task(Base):
         # of this Job / Order?" reads the rule's own index.
         Index("ix_task_job_status", "job_id", "status"),
         Index("ix_task_order", "order_id"),
+        # A claim's queue: a Job's queued Tasks in their order, so that a claim reads the
+        # units it takes, not every queued unit of the Job. A Task leaves it when claimed.
+        Index(
+            "ix_task_queue",
+            "job_id",
+            "unit_no",
+            sqlite_where=text(QUEUED_SQL),
+            postgresql_where=text(QUEUED_SQL),
+        ),
         # The rules, held by the database whatever the code does (several workers share
         # it): an account is in one active Task at a time, and buys (or may have bought,
         # or is buying) at most one unit of its rule's scope (a Job or an Order).
