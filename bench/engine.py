@@ -137,7 +137,6 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
         .join(Job, Job.order_line_id == OrderLine.id)
         .where(Job.id == bindparam("job"))
     )
-    refs = "SELECT id, login, password FROM marketplace_account WHERE id IN ({})"
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
         conn.execute(f"PRAGMA {pragma}")
@@ -163,7 +162,7 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
         ).fetchall()
         # The engine builds this query at each lease; its SQL is the same each time.
         req = LeaseRequest(order_id, job_id, marketplace_id, UnitRule.PER_JOB, [])
-        stmt, params = _eligible(req, datetime.now(UTC), concurrency)
+        stmt, params = _eligible(req, datetime.now(UTC), concurrency, refs=True)
         eligible = stmt.compile(
             dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
         )
@@ -171,9 +170,9 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
         for at in range(0, len(tasks), concurrency):
             now = datetime.now(UTC)
             conn.execute("BEGIN IMMEDIATE")
-            found = [
+            found = [  # with what the drivers take of each account
                 a
-                for (a,) in conn.execute(
+                for (a, *_ref) in conn.execute(
                     eligible.string, [_value(bound[k]) for k in eligible.positiontup or []]
                 )
             ]
@@ -192,7 +191,6 @@ def raw_sqlite3_ceiling(path: Path, units: int, concurrency: int, line_size: int
                 started_at=now,
                 worker=owner,
             )
-            conn.execute(refs.format(",".join("?" * len(found))), found).fetchall()
             conn.execute(cap.sql, (job_id,)).fetchall()
             conn.execute("COMMIT")
             for frm, to, values in (

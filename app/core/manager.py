@@ -103,19 +103,18 @@ class TaskManager:
 
         def claim(
             conn: Connection,
-        ) -> tuple[accounts.ClaimResult, dict[int, AccountRef], int | None]:
+        ) -> tuple[accounts.ClaimResult, int | None]:
             result = accounts.claim_units(conn, req, owner=ctx.worker_id, now=now, limit=taken)
-            refs = accounts.account_refs(conn, [c.account_id for c in result.claimed])
-            return result, refs, price_cap(conn, p.job_id) if result.claimed else None
+            return result, price_cap(conn, p.job_id) if result.claimed else None
 
         try:
-            result, refs, cap = await ctx.db.write(claim)
+            result, cap = await ctx.db.write(claim)
         except BaseException:
             ctx.slots.give(taken)
             raise
         ctx.slots.give(taken - len(result.claimed))  # each runner gives its own back
         for c in result.claimed:
-            self._start(c, refs[c.account_id], cap)
+            self._start(c, result.accounts[c.account_id], cap)
         self._announce_waiting(result.waiting)
         return result
 

@@ -4,8 +4,10 @@ browser session."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -91,10 +93,11 @@ class PoolRules:
 
 
 def _eligible(
-    req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False
-) -> tuple[Select[int], dict[str, object]]:
+    req: LeaseRequest, now: datetime, limit: int, *, lock: bool = False, refs: bool = False
+) -> tuple[Select[Any], dict[str, object]]:
     """The query of the accounts that may take the Job's units now, least recently used
-    first, and its parameters."""
+    first, and its parameters. Its rows: the account's id; with `refs`, also what an
+    AccountRef is made of (login, encrypted password, the marketplace's address)."""
     scope = req.unit_rule.scope(req.order_id, req.job_id)
     params: dict[str, object] = {
         "marketplace": req.marketplace_id,
@@ -104,15 +107,21 @@ def _eligible(
     }
     if scope is not None:
         params["scope"] = scope
-    return _eligible_statement(scope is not None, lock), params
+    return _eligible_statement(scope is not None, lock, refs), params
 
 
 @functools.cache
-def _eligible_statement(scoped: bool, lock: bool) -> Select[int]:
+def _eligible_statement(scoped: bool, lock: bool, refs: bool) -> Select[Any]:
     # Built once for each shape, with bound parameters: a claim runs it for every batch of
     # purchases, and building it cost more than running it.
     now = bindparam("now", type_=A.cooldown_until.type)
-    stmt = select(A.id).where(
+    columns: list[Any] = [A.id]
+    if refs:
+        # Read for the rows taken only (a subquery, not a join: the pick's index order
+        # stays the query's, on both databases).
+        url = select(MarketPlace.base_url).where(MarketPlace.id == A.marketplace_id)
+        columns += [A.login, A.password, url.scalar_subquery()]
+    stmt = select(*columns).where(
         A.marketplace_id == bindparam("marketplace"), A.status == AccountStatus.ACTIVE, _FREE
     )
     stmt = stmt.where(or_(A.cooldown_until.is_(None), A.cooldown_until <= now))
@@ -182,6 +191,7 @@ class ClaimResult:
 
     Attributes:
         claimed: the Tasks now `running` for the caller, with their accounts.
+        accounts: those accounts, by id, as the drivers take them.
         starved: due Tasks were left without an account (now `waiting_account`).
         waiting: those of them that were not waiting before: (task id, attempts).
         more: queued Tasks of the Job are left (due or not); None: not counted (the
@@ -192,6 +202,7 @@ class ClaimResult:
     """
 
     claimed: list[Claimed] = field(default_factory=list)
+    accounts: dict[int, AccountRef] = field(default_factory=dict)
     starved: bool = False
     waiting: list[tuple[int, int]] = field(default_factory=list)
     more: bool | None = None
@@ -254,8 +265,8 @@ def claim_units(
     result = ClaimResult()
     due = conn.execute(*_due(req.job_id, owner, now, limit)).all()
     if due:
-        found = conn.execute(*_eligible(req, now, len(due), lock=True)).scalars().all()
-        pairs = list(zip(due, found, strict=False))
+        rows = conn.execute(*_eligible(req, now, len(due), lock=True, refs=True)).all()
+        pairs = [(t, r.id) for t, r in zip(due, rows, strict=False)]
         savepoint = conn.begin_nested()
         try:
             took = execute_many(
@@ -294,6 +305,7 @@ def claim_units(
             return result
         savepoint.commit()
         result.claimed = [Claimed(tid, a, att, c + 1, now) for (tid, _st, att, c), a in pairs]
+        result.accounts = _refs(rows[: len(pairs)])
         left = due[len(pairs) :]
         if left:
             result.starved = True
@@ -437,11 +449,17 @@ def set_status(conn: Connection, account_id: int, status: AccountStatus, reason:
 
 
 def account_refs(conn: Connection | Session, ids: list[int]) -> dict[int, AccountRef]:
-    rows = conn.execute(
-        select(A.id, A.login, A.password, MarketPlace.base_url)
-        .join(MarketPlace, MarketPlace.id == A.marketplace_id)
-        .where(A.id.in_(ids))
+    return _refs(
+        conn.execute(
+            select(A.id, A.login, A.password, MarketPlace.base_url)
+            .join(MarketPlace, MarketPlace.id == A.marketplace_id)
+            .where(A.id.in_(ids))
+        )
     )
+
+
+def _refs(rows: Iterable[Sequence[Any]]) -> dict[int, AccountRef]:
+    """AccountRefs of rows of (id, login, encrypted password, the marketplace's address)."""
     # Decrypted only here, when Tasks take the accounts: the cost is one per purchase.
     decrypt = get_vault().decrypt
     return {i: AccountRef(i, login, decrypt(pw), url) for i, login, pw, url in rows}
