@@ -320,6 +320,24 @@ def test_execute_many_stores_what_connection_execute_stores(db: Database) -> Non
         assert set(s.scalars(select(Client.created_at))) == {at}
 
 
+def test_execute_many_stores_the_times_connection_execute_stores(db: Database) -> None:
+    """Many rows in one statement (SQLite: VALUES, PostgreSQL: JSON rows) keep each
+    row's time to the microsecond, whatever its zone, shared or not."""
+    at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=3)))
+    later = at + timedelta(microseconds=1)
+    rows = [
+        {"name": "fast", "created_at": at},
+        {"name": "fast2", "created_at": later},
+        {"name": "fast3", "created_at": at},
+    ]
+    with db.engine.begin() as conn:
+        assert execute_many(conn, insert(Client), rows) == 3
+        conn.execute(insert(Client), [{"name": "slow", "created_at": at}])
+    with db.reading() as s:
+        stored = {n: t for n, t in s.execute(select(Client.name, Client.created_at))}
+    assert stored == {"fast": at, "fast2": later, "fast3": at, "slow": at}
+
+
 @pytest.mark.sqlite_only  # SQLite's one-statement path (db._Values)
 def test_execute_many_updates_each_row_by_its_key_and_counts_the_rows_it_changed(
     db: Database, monkeypatch
