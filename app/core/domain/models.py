@@ -134,7 +134,9 @@ class MarketPlaceAccount(Base):
         UniqueConstraint("marketplace_id", "login"),
         # Least-recently-used first (never used first, then by id): the lease query walks
         # this index in its order and stops at the accounts it takes. SQLite puts NULLs
-        # first in ascending order; PostgreSQL is told to.
+        # first in ascending order; PostgreSQL is told to (through the operator class
+        # option: Alembic's autogenerate on PostgreSQL then sees a difference here that
+        # is none; migration c9d0e1f2a3b4 made the index as it should be).
         Index(
             "ix_account_pick",
             "marketplace_id",

@@ -406,13 +406,17 @@ def _on_cursor(conn: Connection, sql: str, params: Any, *, many: bool, binary: b
 
 
 def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
-    done: dict[datetime, Any] = {}
+    # Keyed by the zone and fold too: datetimes compare equal as instants across zones,
+    # and within one zone whatever their fold (the hour a clock goes back), yet each is
+    # its own text.
+    done: dict[tuple[datetime, Any, int], Any] = {}
     out = []
     for v in values:
         if type(v) is datetime:
-            if v not in done:
-                done[v] = process(v)
-            out.append(done[v])
+            key = (v, v.tzinfo, v.fold)
+            if key not in done:
+                done[key] = process(v)
+            out.append(done[key])
         else:
             out.append(process(v))
     return out

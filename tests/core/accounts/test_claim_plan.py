@@ -24,8 +24,11 @@ TAKE = 64
 
 def _plan(db: Database, stmt: ClauseElement, params: dict[str, Any]) -> str:
     """The plan the database runs `stmt` with (run, on PostgreSQL: actual row counts)."""
-    compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
-    bound = compiled.construct_params(params)
+    # The values bound before compiling: an IN list's (expanding) values are rendered.
+    compiled = stmt.params(params).compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    bound = compiled.construct_params()
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE")  # as autovacuum does after a big Order
@@ -78,8 +81,8 @@ def test_a_claim_reads_the_free_accounts_least_recently_used_first_without_sorti
             text("UPDATE marketplace_account SET last_used_at = '2026-01-01' WHERE id % 3 = 0")
         )
     req = LeaseRequest(order_id, job_id, marketplace_id, UnitRule.PER_JOB, [])
-    lock = db.engine.dialect.name == "postgresql"
-    plan = _plan(db, *_eligible(req, utcnow(), TAKE, lock=lock))
+    lock = db.engine.dialect.name == "postgresql"  # as claim_units asks
+    plan = _plan(db, *_eligible(req, utcnow(), TAKE, lock=lock, refs=True))
     assert "ix_account_pick" in plan, plan
     if lock:
         assert "Sort" not in plan, plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -322,20 +323,29 @@ def test_execute_many_stores_what_connection_execute_stores(db: Database) -> Non
 
 def test_execute_many_stores_the_times_connection_execute_stores(db: Database) -> None:
     """Many rows in one statement (SQLite: VALUES, PostgreSQL: JSON rows) keep each
-    row's time to the microsecond, whatever its zone, shared or not."""
+    row's time to the microsecond, whatever its zone, shared or not: the same instant in
+    another zone, and the two instants a clock shows twice when it goes back (fold)."""
     at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=3)))
-    later = at + timedelta(microseconds=1)
-    rows = [
-        {"name": "fast", "created_at": at},
-        {"name": "fast2", "created_at": later},
-        {"name": "fast3", "created_at": at},
-    ]
+    berlin = ZoneInfo("Europe/Berlin")
+    first = datetime(2024, 10, 27, 2, 30, tzinfo=berlin)  # 00:30 UTC, summer time
+    second = first.replace(fold=1)  # 01:30 UTC, an hour later; == first all the same
+    times = {
+        "fast": at,
+        "later": at + timedelta(microseconds=1),
+        "again": at,
+        "in UTC": at.astimezone(UTC),
+        "first 02:30": first,
+        "second 02:30": second,
+    }
+    rows = [{"name": n, "created_at": t} for n, t in times.items()]
     with db.engine.begin() as conn:
-        assert execute_many(conn, insert(Client), rows) == 3
+        assert execute_many(conn, insert(Client), rows) == len(rows)
         conn.execute(insert(Client), [{"name": "slow", "created_at": at}])
     with db.reading() as s:
         stored = {n: t for n, t in s.execute(select(Client.name, Client.created_at))}
-    assert stored == {"fast": at, "fast2": later, "fast3": at, "slow": at}
+    # As instants in UTC: an aware time within a fold never equals one of another zone.
+    assert stored == {n: t.astimezone(UTC) for n, t in (times | {"slow": at}).items()}
+    assert stored["second 02:30"] - stored["first 02:30"] == timedelta(hours=1)
 
 
 @pytest.mark.sqlite_only  # SQLite's one-statement path (db._Values)
