@@ -195,6 +195,7 @@ class ToBuyView(QWidget):
         self.launched: list[BrowserLaunch] = []
         self.start_browser: Callable[[BrowserLaunch], None] = start_browser
         self._loading = False
+        self._again = False  # a reload was asked while a read was under way
         self._select_after: int | None = None
 
         self.take_button = QPushButton(self.tr("Take the next unit (Ctrl+T)"))
@@ -264,10 +265,15 @@ class ToBuyView(QWidget):
     # -- reading ---------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Re-reads both lists off the GUI thread (one read at a time)."""
+        """Re-reads both lists off the GUI thread, one read at a time. Asked while a read
+        is under way, it reads again once that one is shown: the read under way may have
+        begun before what the caller just did (a unit taken or recorded), and its lists
+        alone would leave a unit that is gone selected until the next refresh."""
         if self._loading:
+            self._again = True
             return
         self._loading = True
+        self._again = False
         db = self.db
 
         def read() -> tuple[list[HandUnit], list[QueuedUnit], int]:
@@ -280,6 +286,8 @@ class ToBuyView(QWidget):
     def _read_failed(self, exc: BaseException) -> None:
         self._loading = False
         self.say(error_text(exc), error=True)
+        if self._again:
+            self.reload()
 
     def _show(self, result: tuple[list[HandUnit], list[QueuedUnit], int]) -> None:
         self._loading = False
@@ -298,6 +306,8 @@ class ToBuyView(QWidget):
         elif rows and self.selected_unit() is None:
             self.hand_table.selectRow(0)
         self._show_selected()
+        if self._again:  # what was shown may predate what was asked since: read again
+            self.reload()
 
     def selected_unit(self) -> HandUnit | None:
         rows = self.hand_table.selectionModel().selectedRows()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,8 @@ from app.core.storage.db import Database
 from app.core.support.paths import data_dir
 from app.sandbox import seed
 from app.sandbox.server import SandboxOptions, SandboxServer
+from app.ui.views import to_buy
+from app.ui.views.to_buy import ToBuyView
 from app.ui.window.main_window import MainWindow
 
 ARTICLE, POINT = seed.ARTICLES[0], seed.PICKUP_POINTS[1]
@@ -105,6 +108,13 @@ def lease_of(db: Database, login: str) -> str | None:
         )
 
 
+def _selected_other_than(view: ToBuyView, *task_ids: int) -> bool:
+    """The view shows a unit selected, none of `task_ids` (the unit just taken, once the
+    view has read it)."""
+    unit = view.selected_unit()
+    return unit is not None and unit.task_id not in task_ids
+
+
 @pytest.mark.browser
 def test_a_person_buys_through_the_to_buy_view_and_the_shop_agrees(
     qtbot, tmp_path: Path, shop: str
@@ -165,7 +175,7 @@ def test_a_person_buys_through_the_to_buy_view_and_the_shop_agrees(
         # A second unit: out of stock, with a note.
         window.menu_actions["take_next"].trigger()
         qtbot.waitUntil(lambda: len(view.launched) == 2, timeout=10000)
-        qtbot.waitUntil(lambda: view.selected_unit() is not None, timeout=5000)
+        qtbot.waitUntil(lambda: _selected_other_than(view, unit.task_id), timeout=5000)
         second = view.selected_unit()
         assert second is not None and second.login != unit.login
         qtbot.mouseClick(view.not_bought_button, Qt.MouseButton.LeftButton)
@@ -180,7 +190,9 @@ def test_a_person_buys_through_the_to_buy_view_and_the_shop_agrees(
         # A third: skipped, back in the queue with its account free.
         window.menu_actions["take_next"].trigger()
         qtbot.waitUntil(lambda: len(view.launched) == 3, timeout=10000)
-        qtbot.waitUntil(lambda: view.selected_unit() is not None, timeout=5000)
+        qtbot.waitUntil(
+            lambda: _selected_other_than(view, unit.task_id, second.task_id), timeout=5000
+        )
         third = view.selected_unit()
         assert third is not None and lease_of(db, third.login) is not None
         qtbot.mouseClick(view.skip_button, Qt.MouseButton.LeftButton)
@@ -248,3 +260,44 @@ def test_arrivals_are_marked_in_the_tasks_list_or_imported_from_a_list(qtbot, tm
 def statuses(db: Database) -> list[str]:
     with db.reading() as s:
         return list(s.scalars(select(Task.status).order_by(Task.id)))
+
+
+def test_a_unit_taken_while_the_view_reads_shows_once_that_read_is_done(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read under way may have begun before a unit was taken; asked to reload then,
+    the view reads again after it, rather than showing that read's lists alone (a unit
+    already recorded still selected) until something else reloads it."""
+    db = Database(str(tmp_path / "console.sqlite3"))
+    seed_market(db, accounts=3, code="wb")
+    with db.session() as s:
+        s.execute(update(MarketPlace).values(driver="assisted", base_url="https://wb.example"))
+        s.commit()
+    service = EngineService(db, lambda _m: MemoryDriver(), EngineSettings(poll_s=0.2))
+    service.start()
+    gate, reading = threading.Event(), threading.Event()
+    real = to_buy.hand_units
+
+    def slow_first_read(s):  # the read's snapshot is taken (queued_units) before this
+        if not gate.is_set():
+            reading.set()
+            assert gate.wait(10)
+        return real(s)
+
+    monkeypatch.setattr(to_buy, "hand_units", slow_first_read)
+    view = ToBuyView(db, service)  # on its own: no window refreshes it every few seconds
+    qtbot.addWidget(view)
+    try:
+        service.submit(OrderSpec("Client", "wb", [LineSpec("A1", 2, "P1")])).result(30)
+        view.reload()
+        assert reading.wait(10)
+        unit = service.take_next(ME).result(10)  # another workstation's, or this one's
+        view.reload()  # asked while the first read is under way
+        gate.set()
+        qtbot.waitUntil(lambda: [r.id for r in view.hands.rows] == [unit.task_id], timeout=5000)
+        assert view.selected_unit() is not None
+        assert view.selected_unit().task_id == unit.task_id
+    finally:
+        gate.set()
+        service.stop()
+        db.close()
