@@ -216,6 +216,9 @@ class MainWindow(QMainWindow):
         self.context_menus = install_context_menus(self)
 
         self._orders_dirty = True
+        # Reads of the Orders run two at a time and may finish out of order: each is
+        # numbered, and one older than the rows shown is not shown.
+        self._orders_asked = self._orders_shown = 0
         self._select_pending: int | None = None
         self._last_refresh = 0.0
         self._pump = QTimer(self, interval=PUMP_MS)
@@ -402,14 +405,19 @@ class MainWindow(QMainWindow):
         from app.core.storage.queries import order_rows
 
         db = self.db
+        self._orders_asked += 1
+        asked = self._orders_asked
 
         def read() -> list:
             with db.reading() as s:
                 return order_rows(s)
 
-        in_background(read, self._show_orders)
+        in_background(read, lambda rows: self._show_orders(rows, asked))
 
-    def _show_orders(self, rows: list) -> None:
+    def _show_orders(self, rows: list, asked: int) -> None:
+        if asked < self._orders_shown:
+            return  # a newer read's rows are shown already
+        self._orders_shown = asked
         selected = self.orders_view.current_order() or self._select_pending
         self._select_pending = None
         known = {r.id for r in self.orders_view.orders.rows}

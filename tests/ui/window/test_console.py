@@ -4,6 +4,7 @@ the real sandbox, bad input writes nothing, and pause and cancel do what they sa
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ from app.core.engine.market_drivers import DriverOptions, driver_factory
 from app.core.engine.settings import EngineSettings
 from app.core.orders.spec import LineSpec, OrderSpec
 from app.core.service import EngineService
+from app.core.storage import queries
 from app.core.storage.db import Database
 from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
@@ -319,3 +321,51 @@ def test_review_verdicts_from_the_task_detail(qtbot, db) -> None:
 def window_task_ids(db: Database, order_id: int) -> list[int]:
     with db.session() as s:
         return list(s.scalars(select(Task.id).where(Task.order_id == order_id).order_by(Task.id)))
+
+
+def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
+    qtbot, db, monkeypatch
+) -> None:
+    """Reads of the Orders run side by side: one begun before an Order was created may
+    finish after one begun since. The newer rows stay on screen."""
+    seed_market(db, accounts=3)
+    window, service = open_window(qtbot, db, lambda _m: GatedDriver())
+    gate, reading = threading.Event(), threading.Event()
+    try:
+        spec = OrderSpec("Early", "mem", [LineSpec("A1", 1, "P1")], hold=True)
+        first = service.submit(spec).result(10)
+        qtbot.waitUntil(lambda: order_row(window, first) is not None, timeout=5000)
+        real, calls = queries.order_rows, []
+
+        def held_back(s):  # the first read's rows are read, then held back
+            rows = real(s)
+            calls.append(1)
+            if len(calls) == 1:
+                reading.set()
+                assert gate.wait(10)
+            return rows
+
+        monkeypatch.setattr(queries, "order_rows", held_back)
+        shown: dict[int, bool] = {}  # each read shown: the new Order on screen after it
+        real_show = window._show_orders
+
+        def show(rows, asked):
+            real_show(rows, asked)
+            shown[asked] = order_row(window, late) is not None
+
+        monkeypatch.setattr(window, "_show_orders", show)
+        window._reload_orders()  # the older read
+        older = window._orders_asked
+        assert reading.wait(10)
+        late = service.submit(OrderSpec("Late", "mem", [LineSpec("A1", 1, "P1")], hold=True))
+        late = late.result(10)
+        window._reload_orders()  # a newer read, which shows the new Order
+        newer = window._orders_asked
+        qtbot.waitUntil(lambda: shown.get(newer) is True, timeout=5000)
+        gate.set()  # the older read finishes last
+        qtbot.waitUntil(lambda: older in shown, timeout=5000)
+        assert shown[older] is True
+    finally:
+        gate.set()
+        window.close()
+        service.stop()
