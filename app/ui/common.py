@@ -127,6 +127,33 @@ def in_background(
     return fut
 
 
+class Newest:
+    """Numbers the reads that fill one view. Reads run two at a time and may finish out
+    of order: one that finishes after a newer one was shown would put back what the
+    newer one replaced (an Order just created gone, an account just disabled enabled
+    again) until the next refresh. `ask()` numbers a read as it starts; `fresh(n)` says
+    whether read n may be shown, and makes it the newest shown."""
+
+    def __init__(self) -> None:
+        self._asked = 0
+        self._shown = 0
+
+    def ask(self) -> int:
+        self._asked += 1
+        return self._asked
+
+    @property
+    def asked(self) -> int:
+        """The number of the last read asked."""
+        return self._asked
+
+    def fresh(self, n: int) -> bool:
+        if n < self._shown:
+            return False
+        self._shown = n
+        return True
+
+
 def _run(r: _Relay, key: int) -> Any:
     """A worker thread's part: the work kept under `key` (where it stays referenced)."""
     fn = r.waiting[key][0]

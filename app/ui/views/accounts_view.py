@@ -30,6 +30,7 @@ from app.core.support.secrets import get_vault
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     Index,
+    Newest,
     RowsModel,
     copy_rows,
     error_text,
@@ -163,6 +164,7 @@ class AccountsView(QWidget):
         self.db = db
         self._check = check
         self.accounts = AccountsModel(self)
+        self.reads = Newest()  # this view's reads, and the window's refresh of its rows
         self.table = QTableView()
         self.table.setModel(self.accounts)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -228,13 +230,17 @@ class AccountsView(QWidget):
         self.message.setVisible(bool(text))
 
     def reload(self) -> None:
-        db = self.db
+        db, asked = self.db, self.reads.ask()
 
         def read() -> list[AccountRow]:
             with db.reading() as s:
                 return account_rows(s)
 
-        in_background(read, self.accounts.set_rows)
+        def show(rows: list[AccountRow]) -> None:
+            if self.reads.fresh(asked):
+                self.accounts.set_rows(rows)
+
+        in_background(read, show)
 
     def _failed(self, exc: BaseException) -> None:
         QMessageBox.warning(self, self.tr("Accounts"), str(exc))

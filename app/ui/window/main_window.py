@@ -40,7 +40,16 @@ from app.core.engine.events import (
 )
 from app.core.support.paths import log_dir
 from app.ui import folders
-from app.ui.common import counted, error_text, fill, in_background, number, say, when_done
+from app.ui.common import (
+    Newest,
+    counted,
+    error_text,
+    fill,
+    in_background,
+    number,
+    say,
+    when_done,
+)
 from app.ui.i18n import apply_language
 from app.ui.window.layout import restore_views, restore_window, save_layout
 from app.ui.window.menus import build_menus, menu_path
@@ -216,9 +225,7 @@ class MainWindow(QMainWindow):
         self.context_menus = install_context_menus(self)
 
         self._orders_dirty = True
-        # Reads of the Orders run two at a time and may finish out of order: each is
-        # numbered, and one older than the rows shown is not shown.
-        self._orders_asked = self._orders_shown = 0
+        self._order_reads = Newest()
         self._select_pending: int | None = None
         self._last_refresh = 0.0
         self._pump = QTimer(self, interval=PUMP_MS)
@@ -365,6 +372,7 @@ class MainWindow(QMainWindow):
         self._reload_orders()
         self.to_buy_view.reload()  # other workstations take and record units too
         db = self.db
+        accounts_read = self.accounts_view.reads.ask()
 
         def read() -> tuple[dict[str, int], int, list, bool]:
             with db.reading() as s:
@@ -375,13 +383,15 @@ class MainWindow(QMainWindow):
                     first_launch(s),
                 )
 
-        in_background(read, self._show_refresh)
+        in_background(read, lambda result: self._show_refresh(result, accounts_read))
 
     def refresh_all(self) -> None:
         self.tasks_view.model.reload()
         self.refresh()
 
-    def _show_refresh(self, result: tuple[dict[str, int], int, list, bool]) -> None:
+    def _show_refresh(
+        self, result: tuple[dict[str, int], int, list, bool], accounts_read: int
+    ) -> None:
         counts, per_minute, accounts, first = result
         opened = self.pages.currentWidget() is self.opening
         self.pages.setCurrentWidget(self.welcome if first else self.splitter)
@@ -397,7 +407,8 @@ class MainWindow(QMainWindow):
             )
         )
         self.rate_label.setText(fill(self.tr("%1 purchases/min"), number(per_minute)))
-        self.accounts_view.accounts.set_rows(accounts)
+        if self.accounts_view.reads.fresh(accounts_read):
+            self.accounts_view.accounts.set_rows(accounts)
         if opened:
             self.loaded.emit()
 
@@ -405,8 +416,7 @@ class MainWindow(QMainWindow):
         from app.core.storage.queries import order_rows
 
         db = self.db
-        self._orders_asked += 1
-        asked = self._orders_asked
+        asked = self._order_reads.ask()
 
         def read() -> list:
             with db.reading() as s:
@@ -415,9 +425,8 @@ class MainWindow(QMainWindow):
         in_background(read, lambda rows: self._show_orders(rows, asked))
 
     def _show_orders(self, rows: list, asked: int) -> None:
-        if asked < self._orders_shown:
+        if not self._order_reads.fresh(asked):
             return  # a newer read's rows are shown already
-        self._orders_shown = asked
         selected = self.orders_view.current_order() or self._select_pending
         self._select_pending = None
         known = {r.id for r in self.orders_view.orders.rows}

@@ -355,16 +355,73 @@ def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
 
         monkeypatch.setattr(window, "_show_orders", show)
         window._reload_orders()  # the older read
-        older = window._orders_asked
+        older = window._order_reads.asked
         assert reading.wait(10)
         late = service.submit(OrderSpec("Late", "mem", [LineSpec("A1", 1, "P1")], hold=True))
         late = late.result(10)
         window._reload_orders()  # a newer read, which shows the new Order
-        newer = window._orders_asked
+        newer = window._order_reads.asked
         qtbot.waitUntil(lambda: shown.get(newer) is True, timeout=5000)
         gate.set()  # the older read finishes last
         qtbot.waitUntil(lambda: older in shown, timeout=5000)
         assert shown[older] is True
+    finally:
+        gate.set()
+        window.close()
+        service.stop()
+
+
+def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_again(
+    qtbot, db, monkeypatch
+) -> None:
+    """The window's periodic refresh reads the accounts too. One begun before the
+    operator disabled an account may finish after the view's own read: the account must
+    not show active again."""
+    seed_market(db, accounts=2)
+    window, service = open_window(qtbot, db, lambda _m: GatedDriver())
+    gate, reading = threading.Event(), threading.Event()
+    view = window.accounts_view
+
+    def statuses() -> dict[str, str]:
+        return {r.login: str(r.status) for r in view.accounts.rows}
+
+    try:
+        qtbot.waitUntil(lambda: len(statuses()) == 2, timeout=5000)
+        real, calls = queries.account_rows, []
+
+        def held_back(s):  # the refresh's rows are read, then held back
+            rows = real(s)
+            calls.append(1)
+            if len(calls) == 1:
+                reading.set()
+                assert gate.wait(10)
+            return rows
+
+        monkeypatch.setattr(queries, "account_rows", held_back)
+        shown: dict[int, str] = {}  # each refresh shown: the account's status after it
+        real_show = window._show_refresh
+
+        def show(result, accounts_read):
+            real_show(result, accounts_read)
+            shown[accounts_read] = statuses()[login]
+
+        monkeypatch.setattr(window, "_show_refresh", show)
+        login = sorted(statuses())[0]
+        window.refresh()  # the older read
+        older = view.reads.asked
+        assert reading.wait(10)
+        with db.session() as s:
+            s.execute(
+                update(MarketPlaceAccount)
+                .where(MarketPlaceAccount.login == login)
+                .values(status="disabled")
+            )
+            s.commit()
+        view.reload()  # as after the operator's "Disable"
+        qtbot.waitUntil(lambda: statuses()[login] == "disabled", timeout=5000)
+        gate.set()  # the refresh finishes last
+        qtbot.waitUntil(lambda: older in shown, timeout=5000)
+        assert shown[older] == "disabled"
     finally:
         gate.set()
         window.close()
