@@ -40,7 +40,16 @@ from app.core.orders.marketplaces import (
 from app.core.storage.db import Database
 from app.core.storage.errors import known
 from app.core.support.text import QT_TRANSLATE_NOOP, Message, Refused
-from app.ui.common import Index, RowsModel, fill, in_background, number, say, status_color
+from app.ui.common import (
+    Index,
+    Newest,
+    RowsModel,
+    fill,
+    in_background,
+    number,
+    say,
+    status_color,
+)
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("Column", "Name"),
@@ -126,6 +135,7 @@ class MarketplacesDialog(QDialog):
     def __init__(self, db: Database, parent: QWidget | None = None, *, adding: bool = False):
         super().__init__(parent)
         self.db = db
+        self.reads = Newest()
         self.editing: int | None = None
         self._enabled = True  # the edited marketplace's: the form does not change it
         self._add_when_loaded = adding
@@ -269,13 +279,17 @@ class MarketplacesDialog(QDialog):
     # -- the table ---------------------------------------------------------------------
 
     def reload(self) -> None:
-        db = self.db
+        db, asked = self.db, self.reads.ask()
 
         def read() -> list[MarketRow]:
             with db.reading() as s:
                 return marketplace_rows(s)
 
-        in_background(read, self._show_rows, self._failed)
+        def show(rows: list[MarketRow]) -> None:
+            if self.reads.fresh(asked):  # not one begun before the last change shown
+                self._show_rows(rows)
+
+        in_background(read, show, self._failed)
 
     def _show_rows(self, rows: list[MarketRow]) -> None:
         selected = self.selected()
