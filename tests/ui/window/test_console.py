@@ -323,6 +323,22 @@ def window_task_ids(db: Database, order_id: int) -> list[int]:
         return list(s.scalars(select(Task.id).where(Task.order_id == order_id).order_by(Task.id)))
 
 
+def hold_back_first_read(monkeypatch, name: str, gate: threading.Event) -> threading.Event:
+    """Patches the read `queries.<name>`: its next call reads, then waits for `gate`
+    (a read begun now that finishes later). Returns the event set when it waits."""
+    real, reading = getattr(queries, name), threading.Event()
+
+    def held_back(s):
+        rows = real(s)
+        if not reading.is_set():
+            reading.set()
+            assert gate.wait(10)
+        return rows
+
+    monkeypatch.setattr(queries, name, held_back)
+    return reading
+
+
 def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
     qtbot, db, monkeypatch
 ) -> None:
@@ -330,22 +346,12 @@ def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
     finish after one begun since. The newer rows stay on screen."""
     seed_market(db, accounts=3)
     window, service = open_window(qtbot, db, lambda _m: GatedDriver())
-    gate, reading = threading.Event(), threading.Event()
+    gate = threading.Event()
     try:
         spec = OrderSpec("Early", "mem", [LineSpec("A1", 1, "P1")], hold=True)
         first = service.submit(spec).result(10)
         qtbot.waitUntil(lambda: order_row(window, first) is not None, timeout=5000)
-        real, calls = queries.order_rows, []
-
-        def held_back(s):  # the first read's rows are read, then held back
-            rows = real(s)
-            calls.append(1)
-            if len(calls) == 1:
-                reading.set()
-                assert gate.wait(10)
-            return rows
-
-        monkeypatch.setattr(queries, "order_rows", held_back)
+        reading = hold_back_first_read(monkeypatch, "order_rows", gate)
         shown: dict[int, bool] = {}  # each read shown: the new Order on screen after it
         real_show = window._show_orders
 
@@ -379,7 +385,7 @@ def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_
     not show active again."""
     seed_market(db, accounts=2)
     window, service = open_window(qtbot, db, lambda _m: GatedDriver())
-    gate, reading = threading.Event(), threading.Event()
+    gate = threading.Event()
     view = window.accounts_view
 
     def statuses() -> dict[str, str]:
@@ -387,17 +393,7 @@ def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_
 
     try:
         qtbot.waitUntil(lambda: len(statuses()) == 2, timeout=5000)
-        real, calls = queries.account_rows, []
-
-        def held_back(s):  # the refresh's rows are read, then held back
-            rows = real(s)
-            calls.append(1)
-            if len(calls) == 1:
-                reading.set()
-                assert gate.wait(10)
-            return rows
-
-        monkeypatch.setattr(queries, "account_rows", held_back)
+        reading = hold_back_first_read(monkeypatch, "account_rows", gate)
         shown: dict[int, str] = {}  # each refresh shown: the account's status after it
         real_show = window._show_refresh
 
