@@ -323,14 +323,19 @@ def window_task_ids(db: Database, order_id: int) -> list[int]:
         return list(s.scalars(select(Task.id).where(Task.order_id == order_id).order_by(Task.id)))
 
 
-def hold_back_first_read(monkeypatch, name: str, gate: threading.Event) -> threading.Event:
+def hold_back_first_read(
+    monkeypatch, window: MainWindow, name: str, gate: threading.Event
+) -> threading.Event:
     """Patches the read `queries.<name>`: its next call reads, then waits for `gate`
-    (a read begun now that finishes later). Returns the event set when it waits."""
-    real, reading = getattr(queries, name), threading.Event()
+    (a read begun now that finishes later). The window's own refreshes are stopped, so
+    that the reads are the test's. Returns the event set when the read waits."""
+    real, reading, first = getattr(queries, name), threading.Event(), threading.Lock()
+    window._refresh.stop()  # the periodic refresh
+    monkeypatch.setattr(window, "_refresh_due", lambda: False)  # the one after changes
 
     def held_back(s):
         rows = real(s)
-        if not reading.is_set():
+        if first.acquire(blocking=False):  # the first call only, whatever the thread
             reading.set()
             assert gate.wait(10)
         return rows
@@ -351,7 +356,7 @@ def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
         spec = OrderSpec("Early", "mem", [LineSpec("A1", 1, "P1")], hold=True)
         first = service.submit(spec).result(10)
         qtbot.waitUntil(lambda: order_row(window, first) is not None, timeout=5000)
-        reading = hold_back_first_read(monkeypatch, "order_rows", gate)
+        reading = hold_back_first_read(monkeypatch, window, "order_rows", gate)
         shown: dict[int, bool] = {}  # each read shown: the new Order on screen after it
         real_show = window._show_orders
 
@@ -393,7 +398,7 @@ def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_
 
     try:
         qtbot.waitUntil(lambda: len(statuses()) == 2, timeout=5000)
-        reading = hold_back_first_read(monkeypatch, "account_rows", gate)
+        reading = hold_back_first_read(monkeypatch, window, "account_rows", gate)
         shown: dict[int, str] = {}  # each refresh shown: the account's status after it
         real_show = window._show_refresh
 
