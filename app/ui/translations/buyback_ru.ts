@@ -27,7 +27,7 @@
 <context>
     <name>AccountsModel</name>
     <message>
-        <location filename="../views/accounts_view.py" line="+86"/>
+        <location filename="../views/accounts_view.py" line="+88"/>
         <source>Stored browser session</source>
         <translation>Сохранённая сессия браузера</translation>
     </message>
@@ -50,7 +50,7 @@
 <context>
     <name>AccountsView</name>
     <message>
-        <location line="+45"/>
+        <location line="+46"/>
         <source>Import…</source>
         <translation>Импорт…</translation>
     </message>
@@ -80,19 +80,27 @@
         <translation>Войти в выбранные аккаунты</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+52"/>
         <source>Accounts</source>
         <translation>Аккаунты</translation>
     </message>
-    <message>
-        <location line="+13"/>
-        <source>%1 accounts enabled</source>
-        <translation>Включено аккаунтов: %1</translation>
+    <message numerus="yes">
+        <location line="+14"/>
+        <source>%Ln account(s) enabled</source>
+        <translation>
+            <numerusform>Включён %Ln аккаунт</numerusform>
+            <numerusform>Включены %Ln аккаунта</numerusform>
+            <numerusform>Включено %Ln аккаунтов</numerusform>
+        </translation>
     </message>
-    <message>
-        <location line="+0"/>
-        <source>%1 accounts disabled</source>
-        <translation>Отключено аккаунтов: %1</translation>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%Ln account(s) disabled</source>
+        <translation>
+            <numerusform>Отключён %Ln аккаунт</numerusform>
+            <numerusform>Отключены %Ln аккаунта</numerusform>
+            <numerusform>Отключено %Ln аккаунтов</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+13"/>
@@ -257,7 +265,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../views/accounts_view.py" line="-253"/>
+        <location filename="../views/accounts_view.py" line="-261"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
@@ -295,7 +303,7 @@
         <translation>Телефон</translation>
     </message>
     <message>
-        <location filename="../dialogs/marketplaces.py" line="+46"/>
+        <location filename="../dialogs/marketplaces.py" line="+55"/>
         <source>Name</source>
         <translation>Название</translation>
     </message>
@@ -313,7 +321,7 @@
         <location line="+1"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+6"/>
-        <location filename="../views/tasks_model.py" line="+74"/>
+        <location filename="../views/tasks_model.py" line="+77"/>
         <location filename="../views/to_buy.py" line="+4"/>
         <source>Status</source>
         <translation>Статус</translation>
@@ -795,17 +803,17 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>«{value}» — не положительная сумма; введите рубли, например 1299,90</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+15"/>
         <source>&apos;{value}&apos; has more than two decimals (kopecks)</source>
         <translation>в «{value}» больше двух знаков после запятой (копейки)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="-7"/>
         <source>&apos;{value}&apos; is too large for a unit price; check for a typo</source>
         <translation>«{value}» — слишком большая цена за штуку; проверьте, нет ли опечатки</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+17"/>
         <source>&apos;{value}&apos; is not a whole number of units; enter e.g. 5</source>
         <translation>«{value}» — не целое число штук; введите, например, 5</translation>
     </message>
@@ -855,7 +863,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>должно быть не меньше 1 шт.</translation>
     </message>
     <message>
-        <location filename="../../core/support/secrets.py" line="+414"/>
+        <location filename="../../core/support/secrets.py" line="+425"/>
         <source>No OS keyring is available, so the key that encrypts account passwords and sessions is kept in {path} (readable by this user only). Back it up: without it the stored secrets cannot be read.</source>
         <translation>Хранилище ключей ОС недоступно, поэтому ключ, которым зашифрованы пароли и сессии аккаунтов, хранится в {path} (доступен только этому пользователю). Сделайте его резервную копию: без него сохранённые секреты не прочитать.</translation>
     </message>
@@ -870,7 +878,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>срок ожидающих единиц ещё не наступил; первая будет доступна в {at}</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+31"/>
         <source>no account may buy the waiting units now ({units} units): accounts are busy, resting after failures, at their daily limit or have bought a unit of the same line; import more accounts or wait</source>
         <translation>сейчас ни один аккаунт не может купить ожидающие единицы ({units} шт.): аккаунты заняты, на паузе после ошибок, исчерпали дневной лимит или уже купили единицу из той же строки; импортируйте ещё аккаунты или подождите</translation>
     </message>
@@ -1549,7 +1557,7 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>FieldError</name>
     <message>
-        <location filename="../common.py" line="+260"/>
+        <location filename="../common.py" line="+288"/>
         <source>Line %1, %2</source>
         <translation>Строка %1, %2</translation>
     </message>
@@ -1631,8 +1639,8 @@ Send that file along when you report the problem. The console keeps running; if 
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../app.py" line="+232"/>
-        <location filename="../window/main_window.py" line="+140"/>
+        <location filename="../app.py" line="+277"/>
+        <location filename="../window/main_window.py" line="+149"/>
         <source>Buyback console</source>
         <translation>Консоль выкупов</translation>
     </message>
@@ -1902,7 +1910,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Основная</translation>
     </message>
     <message>
-        <location filename="../window/main_window.py" line="+200"/>
+        <location filename="../window/main_window.py" line="+204"/>
         <source>All orders: running %1 · queued %2 · purchased %3 · failed %4</source>
         <translation>Все заказы: выполняется %1 · в очереди %2 · выкуплено %3 · ошибок %4</translation>
     </message>
@@ -1912,17 +1920,17 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Покупок/мин: %1</translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+82"/>
         <source>New order</source>
         <translation>Новый заказ</translation>
     </message>
     <message>
-        <location line="-282"/>
+        <location line="-290"/>
         <source>To buy</source>
         <translation>Купить</translation>
     </message>
     <message>
-        <location line="+284"/>
+        <location line="+292"/>
         <source>No marketplace is set up yet: add one in %1 first.</source>
         <translation>Маркетплейсы ещё не настроены. Сначала откройте %1 и добавьте маркетплейс.</translation>
     </message>
@@ -1958,12 +1966,12 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>%1: %2, %3, %4, %5.</translation>
     </message>
     <message>
-        <location line="-398"/>
+        <location line="-406"/>
         <source>Opening the database…</source>
         <translation>Открывается база данных…</translation>
     </message>
     <message numerus="yes">
-        <location line="+400"/>
+        <location line="+408"/>
         <source>%Ln unit(s) at the pickup point</source>
         <translation>
             <numerusform>%Ln шт. в пункте выдачи</numerusform>
@@ -2101,7 +2109,7 @@ Database: %1</source>
 <context>
     <name>MarketplacesDialog</name>
     <message>
-        <location line="+74"/>
+        <location line="+75"/>
         <source>Marketplaces</source>
         <translation>Маркетплейсы</translation>
     </message>
@@ -2117,12 +2125,12 @@ Database: %1</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+140"/>
+        <location line="+144"/>
         <source>Disable</source>
         <translation>Отключить</translation>
     </message>
     <message>
-        <location line="-110"/>
+        <location line="-114"/>
         <source>Other (type its settings)</source>
         <translation>Другой (ввести настройки вручную)</translation>
     </message>
@@ -2208,17 +2216,17 @@ Database: %1</source>
     </message>
     <message>
         <location line="+5"/>
-        <location line="+99"/>
+        <location line="+103"/>
         <source>Add marketplace</source>
         <translation>Добавить маркетплейс</translation>
     </message>
     <message>
-        <location line="-97"/>
+        <location line="-101"/>
         <source>Cancel</source>
         <translation>Отмена</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+61"/>
         <source>Enable</source>
         <translation>Включить</translation>
     </message>
@@ -2281,7 +2289,7 @@ Database: %1</source>
 <context>
     <name>MarketplacesModel</name>
     <message>
-        <location line="-353"/>
+        <location line="-358"/>
         <source>enabled</source>
         <translation>включён</translation>
     </message>
@@ -2482,7 +2490,7 @@ Database: %1</source>
 <context>
     <name>NotBoughtDialog</name>
     <message>
-        <location filename="../views/to_buy.py" line="+349"/>
+        <location filename="../views/to_buy.py" line="+359"/>
         <source>Out of stock</source>
         <translation>Нет в наличии</translation>
     </message>
@@ -3314,7 +3322,7 @@ Database: %1</source>
 <context>
     <name>TasksModel</name>
     <message>
-        <location filename="../views/tasks_model.py" line="+55"/>
+        <location filename="../views/tasks_model.py" line="+52"/>
         <source>retry at %1</source>
         <translation>повтор в %1</translation>
     </message>
@@ -3370,7 +3378,7 @@ Database: %1</source>
 <context>
     <name>ToBuyView</name>
     <message>
-        <location filename="../views/to_buy.py" line="-317"/>
+        <location filename="../views/to_buy.py" line="-326"/>
         <source>Take the next unit (Ctrl+T)</source>
         <translation>Взять следующую единицу (Ctrl+T)</translation>
     </message>
@@ -3415,12 +3423,12 @@ Database: %1</source>
         <translation>Ожидают</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+50"/>
         <source>%1 units wait · %2 in hand</source>
         <translation>Ожидают: %1 шт. · в работе: %2</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>Take the next unit: the console leases an account for it and opens that account&apos;s browser profile on the product page.</source>
         <translation>Возьмите следующую единицу: консоль выделит для неё аккаунт и откроет профиль браузера этого аккаунта на странице товара.</translation>
     </message>

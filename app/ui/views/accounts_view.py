@@ -33,6 +33,7 @@ from app.ui.common import (
     Newest,
     RowsModel,
     copy_rows,
+    counted,
     error_text,
     fill,
     in_background,
@@ -256,8 +257,11 @@ class AccountsView(QWidget):
                 return n
 
         def done(n: int) -> None:
-            text = self.tr("%1 accounts enabled") if enabled else self.tr("%1 accounts disabled")
-            self._say(fill(text, number(n)))
+            if enabled:
+                text = self.tr("%Ln account(s) enabled", "", n)
+            else:
+                text = self.tr("%Ln account(s) disabled", "", n)
+            self._say(counted(text, n))
             self.reload()
             self.changed.emit()
 

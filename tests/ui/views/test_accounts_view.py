@@ -16,6 +16,7 @@ from app.core.domain.models import MarketPlaceAccount as A
 from app.core.drivers.memory import MemoryDriver
 from app.core.service import EngineService
 from app.ui.common import status_color
+from app.ui.i18n import apply_language
 from app.ui.views.accounts_view import COLUMNS, AccountsView
 
 
@@ -110,10 +111,28 @@ def test_disable_and_enable_change_the_selected_accounts(qtbot, db, view):
         "sandbox-acc001": "disabled",
         "sandbox-acc002": "active",
     }
-    view.table.selectRow(1)
+    assert view.message.text() == "1 account disabled"
+    view.table.selectAll()
     view.account_actions["enable"].trigger()
-    qtbot.waitUntil(lambda: shown(view, "status")[1] == "active", timeout=5000)
+    qtbot.waitUntil(lambda: set(shown(view, "status")) == {"active"}, timeout=5000)
     assert set(statuses(db).values()) == {"active"}
+    assert view.message.text() == "1 account enabled"  # the one that was disabled
+    view.table.selectAll()
+    view.account_actions["disable"].trigger()
+    qtbot.waitUntil(lambda: view.message.text() == "3 accounts disabled", timeout=5000)
+
+
+def test_disable_says_how_many_in_russian(qtbot, db, view):
+    apply_language("ru")
+    try:
+        view.table.selectRow(1)
+        view.account_actions["disable"].trigger()
+        qtbot.waitUntil(lambda: view.message.text() == "Отключён 1 аккаунт", timeout=5000)
+        view.table.selectAll()
+        view.account_actions["disable"].trigger()  # the two still active
+        qtbot.waitUntil(lambda: view.message.text() == "Отключены 2 аккаунта", timeout=5000)
+    finally:
+        apply_language("en")
 
 
 def test_check_now_records_health_without_blocking(qtbot, db, view, tmp_path):
