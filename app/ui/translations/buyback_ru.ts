@@ -107,13 +107,17 @@
         <source>Checking the accounts…</source>
         <translation>Проверка аккаунтов…</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <location line="+9"/>
-        <source>Checked %1 accounts: %2</source>
-        <translation>Проверено аккаунтов: %1 — %2</translation>
+        <source>Checked %Ln account(s): %1</source>
+        <translation>
+            <numerusform>Проверено аккаунтов: %Ln — %1</numerusform>
+            <numerusform>Проверено аккаунтов: %Ln — %1</numerusform>
+            <numerusform>Проверено аккаунтов: %Ln — %1</numerusform>
+        </translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>Imported: %1 added, %2 updated</source>
         <translation>Импорт завершён: добавлено %1, обновлено %2</translation>
     </message>
@@ -265,7 +269,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../views/accounts_view.py" line="-261"/>
+        <location filename="../views/accounts_view.py" line="-260"/>
         <source>Login</source>
         <translation>Логин</translation>
     </message>
@@ -275,7 +279,7 @@
         <location filename="../dialogs/orders_import.py" line="+48"/>
         <location filename="../views/accounts_view.py" line="+1"/>
         <location filename="../views/orders_view.py" line="+29"/>
-        <location filename="../views/to_buy.py" line="+123"/>
+        <location filename="../views/to_buy.py" line="+124"/>
         <source>Marketplace</source>
         <translation>Маркетплейс</translation>
     </message>
@@ -2021,12 +2025,7 @@ Send that file along when you report the problem. The console keeps running; if 
         <translation>Заказ №%1 создан</translation>
     </message>
     <message>
-        <location line="+19"/>
-        <source>Imported %1 orders: %2</source>
-        <translation>Импортировано заказов: %1 — %2</translation>
-    </message>
-    <message>
-        <location line="+22"/>
+        <location line="+42"/>
         <location line="+26"/>
         <source>Export report</source>
         <translation>Экспорт отчёта</translation>
@@ -2080,8 +2079,17 @@ Quit when they finish?</source>
         <source>About</source>
         <translation>О программе</translation>
     </message>
+    <message numerus="yes">
+        <location line="-146"/>
+        <source>Imported %Ln order(s): %1</source>
+        <translation>
+            <numerusform>Импортировано заказов: %Ln — %1</numerusform>
+            <numerusform>Импортировано заказов: %Ln — %1</numerusform>
+            <numerusform>Импортировано заказов: %Ln — %1</numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+3"/>
+        <location line="+149"/>
         <source>Buyback console: clients&apos; orders into finished, tracked purchases.
 Database: %1</source>
         <translation>Консоль выкупов: от заказов клиентов до выполненных и отслеживаемых покупок.
@@ -2490,7 +2498,7 @@ Database: %1</source>
 <context>
     <name>NotBoughtDialog</name>
     <message>
-        <location filename="../views/to_buy.py" line="+359"/>
+        <location filename="../views/to_buy.py" line="+358"/>
         <source>Out of stock</source>
         <translation>Нет в наличии</translation>
     </message>
@@ -3378,7 +3386,7 @@ Database: %1</source>
 <context>
     <name>ToBuyView</name>
     <message>
-        <location filename="../views/to_buy.py" line="-326"/>
+        <location filename="../views/to_buy.py" line="-325"/>
         <source>Take the next unit (Ctrl+T)</source>
         <translation>Взять следующую единицу (Ctrl+T)</translation>
     </message>
@@ -3423,12 +3431,7 @@ Database: %1</source>
         <translation>Ожидают</translation>
     </message>
     <message>
-        <location line="+50"/>
-        <source>%1 units wait · %2 in hand</source>
-        <translation>Ожидают: %1 шт. · в работе: %2</translation>
-    </message>
-    <message>
-        <location line="+26"/>
+        <location line="+75"/>
         <source>Take the next unit: the console leases an account for it and opens that account&apos;s browser profile on the product page.</source>
         <translation>Возьмите следующую единицу: консоль выделит для неё аккаунт и откроет профиль браузера этого аккаунта на странице товара.</translation>
     </message>
@@ -3487,8 +3490,17 @@ Database: %1</source>
         <source>Pickup point (choose it at checkout): %1</source>
         <translation>Пункт выдачи (выберите при оформлении): %1</translation>
     </message>
+    <message numerus="yes">
+        <location line="-39"/>
+        <source>%Ln unit(s) waiting · %1 in hand</source>
+        <translation>
+            <numerusform>Ожидают: %Ln шт. · в работе: %1</numerusform>
+            <numerusform>Ожидают: %Ln шт. · в работе: %1</numerusform>
+            <numerusform>Ожидают: %Ln шт. · в работе: %1</numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+29"/>
+        <location line="+68"/>
         <source>Task %1 is in your hands with account %2.</source>
         <translation>Задача %1 у вас в работе, аккаунт %2.</translation>
     </message>

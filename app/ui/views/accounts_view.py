@@ -282,8 +282,7 @@ class AccountsView(QWidget):
         counts = Counter(_health(r.health) for r in results)
         self._say(
             fill(
-                self.tr("Checked %1 accounts: %2"),
-                number(len(results)),
+                counted(self.tr("Checked %Ln account(s): %1", "", len(results)), len(results)),
                 ", ".join(f"{k} {number(v)}" for k, v in counts.items()) or "-",
             )
         )

@@ -43,6 +43,7 @@ from app.core.storage.db import Database
 from app.core.support.text import QT_TRANSLATE_NOOP
 from app.ui.common import (
     RowsModel,
+    counted,
     error_text,
     fill,
     in_background,
@@ -296,9 +297,8 @@ class ToBuyView(QWidget):
         keep = self._select_after or (selected.task_id if selected else None)
         self.hands.show(hands)
         self.queue.show(queued)
-        self.counts.setText(
-            fill(self.tr("%1 units wait · %2 in hand"), number(total), number(len(hands)))
-        )
+        waiting = counted(self.tr("%Ln unit(s) waiting · %1 in hand", "", total), total)
+        self.counts.setText(fill(waiting, number(len(hands))))
         rows = [r.id for r in self.hands.rows]
         if keep in rows:
             self._select_after = None

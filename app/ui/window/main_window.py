@@ -612,7 +612,8 @@ class MainWindow(QMainWindow):
     def _orders_imported(self, ids: list[int]) -> None:
         self.statusBar().showMessage(
             fill(
-                self.tr("Imported %1 orders: %2"), number(len(ids)), ", ".join(f"#{i}" for i in ids)
+                counted(self.tr("Imported %Ln order(s): %1", "", len(ids)), len(ids)),
+                ", ".join(f"#{i}" for i in ids),
             ),
             10000,
         )

@@ -297,6 +297,7 @@ def test_a_unit_taken_while_the_view_reads_shows_once_that_read_is_done(
         qtbot.waitUntil(lambda: [r.id for r in view.hands.rows] == [unit.task_id], timeout=5000)
         assert view.selected_unit() is not None
         assert view.selected_unit().task_id == unit.task_id
+        assert view.counts.text() == "1 unit waiting · 1 in hand"
     finally:
         gate.set()
         service.stop()
