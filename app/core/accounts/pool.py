@@ -305,7 +305,7 @@ def claim_units(
             return result
         savepoint.commit()
         result.claimed = [Claimed(tid, a, att, c + 1, now) for (tid, _st, att, c), a in pairs]
-        result.accounts = _refs(rows[: len(pairs)])
+        result.accounts = _refs(rows)  # at most one a due Task (the query's LIMIT): all taken
         left = due[len(pairs) :]
         if left:
             result.starved = True

@@ -596,17 +596,12 @@ class _Unnest:
         params = dict(self.fixed)
         params["_rows"] = json.dumps(
             [dict(zip(names, row, strict=True)) for row in _bound(self.columns, rows)],
-            default=_json_value,
+            default=str,  # a NUMERIC's Decimal, as the server reads it (times: _as_json_text)
             ensure_ascii=False,
         )
         if self.key is not None:
             params["_keys"] = [row[self.key] for row in rows]
         return _on_cursor(conn, self.sql, params, many=False, binary=True)
-
-
-def _json_value(value: Any) -> str:
-    # A value json.dumps has no form for, as the server reads it into its column's type.
-    return value.isoformat() if isinstance(value, datetime | date | dt_time) else str(value)
 
 
 # The types a row's column may have in a _Unnest: what JSON carries without loss.

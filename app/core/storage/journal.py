@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Update, bindparam, exists, insert, select, up
 from app.core.domain.models import Task, TaskEvent, Worker
 from app.core.domain.states import TaskStatus, check_transition
 from app.core.storage.db import defer, defer_insert, execute_many
-from app.core.storage.workers import FENCE_S
+from app.core.storage.workers import FENCE_S, heard_since
 
 _INSERT_EVENT = insert(TaskEvent)
 
@@ -31,12 +31,7 @@ class Claim:
 # The worker was heard from within FENCE_S, on the database's clock: it may place an
 # order. A worker that is about to be rescued must not click.
 _FRESH = exists(
-    select(Worker.id).where(
-        Worker.id == bindparam("_me"),
-        Worker.stopped_at.is_(None),
-        Worker.rescued_by.is_(None),
-        Worker.heartbeat_at >= bindparam("_fresh_since"),
-    )
+    select(Worker.id).where(Worker.id == bindparam("_me"), heard_since(bindparam("_fresh_since")))
 )
 
 

@@ -119,14 +119,15 @@ def stop(conn: Connection, worker_id: str) -> None:
     )
 
 
+def heard_since(since: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """A worker row not stopped, not rescued, heard from at `since` or later (a time or a
+    bound parameter)."""
+    return W.stopped_at.is_(None) & W.rescued_by.is_(None) & (W.heartbeat_at >= since)
+
+
 def alive_clause(now: datetime, *, within_s: float = STALE_S) -> ColumnElement[bool]:
-    """A worker row that is alive at `now`: not stopped, not rescued, heard from within
-    `within_s` seconds."""
-    return (
-        W.stopped_at.is_(None)
-        & W.rescued_by.is_(None)
-        & (W.heartbeat_at >= now - timedelta(seconds=within_s))
-    )
+    """A worker row that is alive at `now`: heard from within `within_s` seconds."""
+    return heard_since(now - timedelta(seconds=within_s))
 
 
 def live_ids(now: datetime, *, within_s: float = STALE_S) -> Select[str]:
@@ -139,8 +140,7 @@ def fresh_clause(
 ) -> ColumnElement[bool]:
     """SQL: the worker was heard from at `since` or later (both may be bound parameters):
     with `since` FENCE_S ago, it may still place an order."""
-    alive = W.stopped_at.is_(None) & W.rescued_by.is_(None) & (W.heartbeat_at >= since)
-    return worker_id.in_(select(W.id).where(alive))
+    return worker_id.in_(select(W.id).where(heard_since(since)))
 
 
 def rescue_stale(
