@@ -165,7 +165,7 @@ class AccountsView(QWidget):
         self.db = db
         self._check = check
         self.accounts = AccountsModel(self)
-        self.reads = Newest()  # this view's reads, and the window's refresh of its rows
+        self.reads = Newest()
         self.table = QTableView()
         self.table.setModel(self.accounts)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

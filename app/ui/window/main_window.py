@@ -365,34 +365,32 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         """Re-reads Orders, counts and accounts (what the engine rolled up, and what other
         workstations changed), off the GUI thread."""
-        from app.core.storage.queries import account_rows, purchases_since, status_counts
+        from app.core.storage.queries import purchases_since, status_counts
         from app.ui.views.welcome import first_launch
 
         self._last_refresh = time.monotonic()
         self._reload_orders()
-        self.to_buy_view.reload()  # other workstations take and record units too
+        # Other workstations take and record units, and change accounts, too.
+        self.to_buy_view.reload()
+        self.accounts_view.reload()
         db = self.db
-        accounts_read = self.accounts_view.reads.ask()
 
-        def read() -> tuple[dict[str, int], int, list, bool]:
+        def read() -> tuple[dict[str, int], int, bool]:
             with db.reading() as s:
                 return (
                     status_counts(s),
                     purchases_since(s, utcnow() - timedelta(minutes=1)),
-                    account_rows(s),
                     first_launch(s),
                 )
 
-        in_background(read, lambda result: self._show_refresh(result, accounts_read))
+        in_background(read, self._show_refresh)
 
     def refresh_all(self) -> None:
         self.tasks_view.model.reload()
         self.refresh()
 
-    def _show_refresh(
-        self, result: tuple[dict[str, int], int, list, bool], accounts_read: int
-    ) -> None:
-        counts, per_minute, accounts, first = result
+    def _show_refresh(self, result: tuple[dict[str, int], int, bool]) -> None:
+        counts, per_minute, first = result
         opened = self.pages.currentWidget() is self.opening
         self.pages.setCurrentWidget(self.welcome if first else self.splitter)
         running = sum(counts.get(s, 0) for s in ACTIVE)
@@ -407,8 +405,6 @@ class MainWindow(QMainWindow):
             )
         )
         self.rate_label.setText(fill(self.tr("%1 purchases/min"), number(per_minute)))
-        if self.accounts_view.reads.fresh(accounts_read):
-            self.accounts_view.accounts.set_rows(accounts)
         if opened:
             self.loaded.emit()
 

@@ -26,6 +26,7 @@ from app.core.storage import queries
 from app.core.storage.db import Database
 from app.demo import seed_sandbox
 from app.sandbox.server import SandboxOptions, SandboxServer
+from app.ui.views import accounts_view
 from app.ui.window.main_window import MainWindow
 
 
@@ -324,12 +325,12 @@ def window_task_ids(db: Database, order_id: int) -> list[int]:
 
 
 def hold_back_first_read(
-    monkeypatch, window: MainWindow, name: str, gate: threading.Event
+    monkeypatch, window: MainWindow, module: object, name: str, gate: threading.Event
 ) -> threading.Event:
-    """Patches the read `queries.<name>`: its next call reads, then waits for `gate`
+    """Patches the read `<module>.<name>`: its next call reads, then waits for `gate`
     (a read begun now that finishes later). The window's own refreshes are stopped, so
     that the reads are the test's. Returns the event set when the read waits."""
-    real, reading, first = getattr(queries, name), threading.Event(), threading.Lock()
+    real, reading, first = getattr(module, name), threading.Event(), threading.Lock()
     window._refresh.stop()  # the periodic refresh
     monkeypatch.setattr(window, "_refresh_due", lambda: False)  # the one after changes
 
@@ -340,7 +341,7 @@ def hold_back_first_read(
             assert gate.wait(10)
         return rows
 
-    monkeypatch.setattr(queries, name, held_back)
+    monkeypatch.setattr(module, name, held_back)
     return reading
 
 
@@ -356,7 +357,7 @@ def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
         spec = OrderSpec("Early", "mem", [LineSpec("A1", 1, "P1")], hold=True)
         first = service.submit(spec).result(10)
         qtbot.waitUntil(lambda: order_row(window, first) is not None, timeout=5000)
-        reading = hold_back_first_read(monkeypatch, window, "order_rows", gate)
+        reading = hold_back_first_read(monkeypatch, window, queries, "order_rows", gate)
         shown: dict[int, bool] = {}  # each read shown: the new Order on screen after it
         real_show = window._show_orders
 
@@ -385,9 +386,9 @@ def test_an_older_read_of_the_orders_finishing_last_does_not_hide_a_new_order(
 def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_again(
     qtbot, db, monkeypatch
 ) -> None:
-    """The window's periodic refresh reads the accounts too. One begun before the
-    operator disabled an account may finish after the view's own read: the account must
-    not show active again."""
+    """The window's periodic refresh reads the accounts again. One begun before the
+    operator disabled an account may finish after the read that follows the change: the
+    account must not show active again."""
     seed_market(db, accounts=2)
     window, service = open_window(qtbot, db, lambda _m: GatedDriver())
     gate = threading.Event()
@@ -398,15 +399,15 @@ def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_
 
     try:
         qtbot.waitUntil(lambda: len(statuses()) == 2, timeout=5000)
-        reading = hold_back_first_read(monkeypatch, window, "account_rows", gate)
-        shown: dict[int, str] = {}  # each refresh shown: the account's status after it
-        real_show = window._show_refresh
+        reading = hold_back_first_read(monkeypatch, window, accounts_view, "account_rows", gate)
+        delivered: list[int] = []  # the reads handed to the view, shown or not
+        real_fresh = view.reads.fresh
 
-        def show(result, accounts_read):
-            real_show(result, accounts_read)
-            shown[accounts_read] = statuses()[login]
+        def fresh(n: int) -> bool:
+            delivered.append(n)
+            return real_fresh(n)
 
-        monkeypatch.setattr(window, "_show_refresh", show)
+        monkeypatch.setattr(view.reads, "fresh", fresh)
         login = sorted(statuses())[0]
         window.refresh()  # the older read
         older = view.reads.asked
@@ -421,8 +422,8 @@ def test_a_refresh_begun_before_an_account_was_disabled_does_not_show_it_active_
         view.reload()  # as after the operator's "Disable"
         qtbot.waitUntil(lambda: statuses()[login] == "disabled", timeout=5000)
         gate.set()  # the refresh finishes last
-        qtbot.waitUntil(lambda: older in shown, timeout=5000)
-        assert shown[older] == "disabled"
+        qtbot.waitUntil(lambda: older in delivered, timeout=5000)
+        assert statuses()[login] == "disabled"
     finally:
         gate.set()
         window.close()
